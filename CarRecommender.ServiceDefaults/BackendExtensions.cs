@@ -1,0 +1,34 @@
+using CarRecommender.Core.Data;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Microsoft.Extensions.Hosting;
+
+/// <summary>The two backends every CarRecommender service talks to, registered the same way everywhere.</summary>
+public static class BackendExtensions
+{
+    /// <summary>The Aspire connection name of the RabbitMQ broker.</summary>
+    public const string MessagingConnectionName = "messaging";
+
+    /// <summary>
+    /// The database as a pooled <see cref="CarRecommenderDb"/> with pgvector types, enriched by Aspire with retries,
+    /// a health check, traces and metrics.
+    /// </summary>
+    public static TBuilder AddCarRecommenderDb<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
+    {
+        var connectionString = builder.Configuration.GetConnectionString(CarRecommenderDb.ConnectionName)
+            ?? throw new InvalidOperationException(
+                $"ConnectionStrings:{CarRecommenderDb.ConnectionName} is missing: start the system through the AppHost.");
+        builder.Services.AddDbContextPool<CarRecommenderDb>(o => o.UseNpgsql(connectionString, n => n.UseVector()));
+        builder.EnrichNpgsqlDbContext<CarRecommenderDb>();
+        return builder;
+    }
+
+    /// <summary>The RabbitMQ connection (a singleton <c>IConnection</c>) with Aspire's health check and tracing.</summary>
+    public static TBuilder AddCarRecommenderMessaging<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
+    {
+        builder.AddRabbitMQClient(MessagingConnectionName);
+        return builder;
+    }
+}

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# README command 2: install what is missing, check formatting, build, and run every test (unit + end to end).
+# The end-to-end tests start the whole system once (real PostgreSQL + pgvector and RabbitMQ) in a throw-away folder.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 ASPIRE_VERSION_CHECK_DISABLED=true
+
+bash eng/install-deps.sh
+start=$(date +%s)
+
+dotnet tool restore >/dev/null
+dotnet build CarRecommender.sln -nologo -clp:ErrorsOnly
+echo "[test] format check"
+dotnet format CarRecommender.sln --verify-no-changes --no-restore
+
+results=$(mktemp -d)
+trap 'rm -rf "$results"' EXIT
+set +e
+dotnet test CarRecommender.sln --no-build -nologo --logger "trx" --results-directory "$results" "$@"
+rc=$?
+set -e
+
+# One plain summary line over every test project, from the TRX files.
+passed=0; failed=0; skipped=0
+for f in "$results"/*.trx; do
+  [ -f "$f" ] || continue
+  counters=$(grep -o '<Counters [^>]*>' "$f")
+  p=$(sed -n 's/.* passed="\([0-9]*\)".*/\1/p' <<<"$counters")
+  x=$(sed -n 's/.* failed="\([0-9]*\)".*/\1/p' <<<"$counters")
+  n=$(sed -n 's/.* notExecuted="\([0-9]*\)".*/\1/p' <<<"$counters")
+  passed=$((passed + ${p:-0})); failed=$((failed + ${x:-0})); skipped=$((skipped + ${n:-0}))
+done
+echo "[test] took $(( $(date +%s) - start )) s"
+echo "tests: $passed passed, $failed failed, $skipped skipped"
+if [ $rc -eq 0 ] && [ $passed -eq 0 ]; then echo "[test] no test ran" >&2; exit 1; fi
+exit $rc

@@ -1,0 +1,69 @@
+using System.Diagnostics;
+using Aspire.Hosting;
+using Aspire.Hosting.ApplicationModel;
+using Aspire.Hosting.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace CarRecommender.EndToEnd.Tests;
+
+/// <summary>
+/// Starts the whole AppHost once for every test in the collection: real PostgreSQL + pgvector and RabbitMQ
+/// (local processes unless E2E_INFRA_MODE says otherwise), in a throw-away data folder.
+/// </summary>
+public sealed class AppFixture : IAsyncLifetime
+{
+    public static readonly string[] ServiceNames = ["api", "pipelines", "admin"];
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(5);
+
+    private readonly string _dataRoot = Path.Combine(Path.GetTempPath(), "carrec-e2e-" + Guid.NewGuid().ToString("N")[..8]);
+
+    public DistributedApplication App { get; private set; } = null!;
+    public TimeSpan HealthyAfter { get; private set; }
+
+    public async Task InitializeAsync()
+    {
+        var sw = Stopwatch.StartNew();
+        using var cts = new CancellationTokenSource(StartTimeout);
+        var mode = Environment.GetEnvironmentVariable("E2E_INFRA_MODE") ?? "Executables";
+        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.CarRecommender_AppHost>(
+            [$"--LocalInfra:DataRoot={_dataRoot}", $"--LocalInfra:Mode={mode}"], cts.Token);
+        builder.Services.AddLogging(l => l
+            .SetMinimumLevel(LogLevel.Information)
+            .AddFilter("Aspire.", LogLevel.Warning)
+            .AddFilter("Microsoft.", LogLevel.Warning));
+        App = await builder.BuildAsync(cts.Token);
+        await App.StartAsync(cts.Token);
+        foreach (var name in ServiceNames)
+            await App.ResourceNotifications.WaitForResourceHealthyAsync(name, cts.Token);
+        HealthyAfter = sw.Elapsed;
+        Console.WriteLine($"[e2e] all services healthy after {HealthyAfter.TotalSeconds:F1} s");
+    }
+
+    public HttpClient CreateClient(string resource) => App.CreateHttpClient(resource);
+
+    public async Task<string> ConnectionStringAsync(string resource) =>
+        await App.GetConnectionStringAsync(resource) ?? throw new InvalidOperationException($"{resource} has no connection string");
+
+    public async Task DisposeAsync()
+    {
+        if (App is not null) await App.DisposeAsync();
+        try
+        {
+            Directory.Delete(_dataRoot, recursive: true);
+        }
+        catch (IOException)
+        {
+            // a file still held by a stopping process: the folder is in /tmp and harmless
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class AppCollection : ICollectionFixture<AppFixture>
+{
+    public const string Name = "app";
+}
