@@ -1,20 +1,44 @@
+using CarRecommender.Api.Auth;
 using CarRecommender.Api.Data;
+using CarRecommender.Api.Endpoints;
+using CarRecommender.Api.Interactions;
 
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
 builder.AddCarRecommenderDb();
 builder.AddCarRecommenderMessaging();
+builder.AddCarRecommenderAuth();
 builder.Services.AddProblemDetails();
+builder.Services.AddOpenApi();
+builder.Services.AddSingleton(TimeProvider.System);
+builder.Services.AddScoped<InteractionRecorder>();
+builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = 1024 * 1024); // 1 MiB; the CSV import raises its own limit
 
 var app = builder.Build();
 
-// The API owns the schema: migrations run before it answers, and the other services wait for it to be healthy.
+// The API owns the schema: migrations (and the demo catalogue on an empty database) come before it answers.
 await app.MigrateDatabaseAsync();
+await app.SeedDemoDataIfEmptyAsync();
 
 app.UseExceptionHandler();
 app.UseStatusCodePages();
+app.UseAuthentication();
+app.UseAuthorization();
+app.UseRateLimiter();
+
+app.MapOpenApi("/api/openapi/{documentName}.json");
+app.UseSwaggerUI(o =>
+{
+    o.RoutePrefix = "api/docs";
+    o.SwaggerEndpoint("/api/openapi/v1.json", "CarRecommender API v1");
+    o.DocumentTitle = "CarRecommender API";
+});
 app.MapDefaultEndpoints();
-app.MapGet("/", () => TypedResults.Redirect("/health")).ExcludeFromDescription();
+app.MapAuthEndpoints();
+app.MapUserEndpoints();
+app.MapListingEndpoints();
+app.MapAdminEndpoints();
+app.MapGet("/", () => TypedResults.Redirect("/api/docs")).ExcludeFromDescription();
 
 app.Run();

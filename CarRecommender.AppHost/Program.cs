@@ -5,7 +5,11 @@ var builder = DistributedApplication.CreateBuilder(args);
 // Postgres (pgvector) and RabbitMQ: containers when a runtime answers or when publishing, local processes otherwise.
 var (database, messaging) = builder.AddBackingServices();
 
+// Signs the API's access tokens; generated once and kept in the AppHost's user secrets (a secret parameter when deployed).
+var jwtKey = builder.AddGeneratedSecret("jwt-signing-key");
+
 var api = builder.AddProject<Projects.CarRecommender_Api>("api")
+    .WithEnvironment("Auth__SigningKey", jwtKey)
     .WithReference(database).WaitFor(database)
     .WithReference(messaging).WaitFor(messaging)
     .WithHttpHealthCheck("/health");

@@ -1,5 +1,4 @@
 using CarRecommender.Core.Data;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -20,7 +19,9 @@ public static class BackendExtensions
         var connectionString = builder.Configuration.GetConnectionString(CarRecommenderDb.ConnectionName)
             ?? throw new InvalidOperationException(
                 $"ConnectionStrings:{CarRecommenderDb.ConnectionName} is missing: start the system through the AppHost.");
-        builder.Services.AddDbContextPool<CarRecommenderDb>(o => o.UseNpgsql(connectionString, n => n.UseVector()));
+        // One data source with the pgvector type mapping, shared by EF and by raw SQL (COPY, ANN queries).
+        builder.Services.AddSingleton(_ => DataSources.Create(connectionString));
+        builder.Services.AddDbContextPool<CarRecommenderDb>((sp, o) => CarRecommenderDb.Configure(o, sp.GetRequiredService<Npgsql.NpgsqlDataSource>()));
         builder.EnrichNpgsqlDbContext<CarRecommenderDb>();
         return builder;
     }

@@ -42,3 +42,12 @@ public static class BackingServices
         return Path.GetFullPath(Path.Combine(builder.AppHostDirectory, root));
     }
 }
+
+public static class SecretExtensions
+{
+    /// <summary>A secret parameter with a generated default (48 characters), stored in user secrets in run mode.</summary>
+    public static IResourceBuilder<ParameterResource> AddGeneratedSecret(this IDistributedApplicationBuilder builder, string name)
+    {
+        return builder.AddParameter(name, new GenerateParameterDefault { MinLength = 48, Special = false }, secret: true, persist: true);
+    }
+}

@@ -1,4 +1,7 @@
+using CarRecommender.Core.Domain;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+using Npgsql;
 
 namespace CarRecommender.Core.Data;
 
@@ -8,8 +11,76 @@ public sealed class CarRecommenderDb(DbContextOptions<CarRecommenderDb> options)
     /// <summary>The Aspire connection name every service uses for this database.</summary>
     public const string ConnectionName = "carrecommender";
 
+    public DbSet<Listing> Listings => Set<Listing>();
+    public DbSet<User> Users => Set<User>();
+    public DbSet<Interaction> Interactions => Set<Interaction>();
+
+    /// <summary>The options every service and tool uses: pgvector types and snake_case names.</summary>
+    public static DbContextOptionsBuilder Configure(DbContextOptionsBuilder options, NpgsqlDataSource dataSource) =>
+        options.UseNpgsql(dataSource, n => n.UseVector()).UseSnakeCaseNamingConvention();
+
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         modelBuilder.HasPostgresExtension("vector");
+        ConfigureListing(modelBuilder.Entity<Listing>());
+        ConfigureUser(modelBuilder.Entity<User>());
+        ConfigureInteraction(modelBuilder.Entity<Interaction>());
+    }
+
+    private static void ConfigureListing(EntityTypeBuilder<Listing> e)
+    {
+        e.ToTable("listings");
+        e.Property(x => x.Id).UseIdentityByDefaultColumn();
+        e.Property(x => x.Make).HasMaxLength(40);
+        e.Property(x => x.Model).HasMaxLength(60);
+        e.Property(x => x.Colour).HasMaxLength(30);
+        e.Property(x => x.City).HasMaxLength(60);
+        e.Property(x => x.Fuel).HasConversion<string>().HasMaxLength(16);
+        e.Property(x => x.Transmission).HasConversion<string>().HasMaxLength(16);
+        e.Property(x => x.BodyType).HasConversion<string>().HasMaxLength(16);
+        e.Property(x => x.SellerType).HasConversion<string>().HasMaxLength(16);
+        e.Property(x => x.Status).HasConversion<string>().HasMaxLength(16);
+        e.Property(x => x.ContentVector).HasColumnType($"vector({VectorSizes.Content})");
+        e.Property(x => x.LatentVector).HasColumnType($"vector({VectorSizes.Latent})");
+
+        // Filters of GET /api/listings: the status goes first, since almost every query is on active listings.
+        e.HasIndex(x => new { x.Status, x.Price });
+        e.HasIndex(x => new { x.Status, x.Year });
+        e.HasIndex(x => new { x.Status, x.MileageKm });
+        e.HasIndex(x => new { x.Status, x.CreatedAt });
+        e.HasIndex(x => new { x.Make, x.Model });
+        e.HasIndex(x => new { x.Latitude, x.Longitude });
+        // HNSW, tuned for the 28-d content vectors (eng/bench.sh seed measures recall against exact search).
+        e.HasIndex(x => x.ContentVector).HasMethod("hnsw").HasOperators("vector_cosine_ops")
+            .HasStorageParameter("m", 12).HasStorageParameter("ef_construction", 48);
+        e.HasIndex(x => x.LatentVector).HasMethod("hnsw").HasOperators("vector_ip_ops")
+            .HasStorageParameter("m", 16).HasStorageParameter("ef_construction", 64);
+    }
+
+    private static void ConfigureUser(EntityTypeBuilder<User> e)
+    {
+        e.ToTable("users");
+        e.Property(x => x.Id).UseIdentityByDefaultColumn();
+        e.Property(x => x.Email).HasMaxLength(254);
+        e.Property(x => x.DisplayName).HasMaxLength(100);
+        e.Property(x => x.City).HasMaxLength(60);
+        e.Property(x => x.Role).HasConversion<string>().HasMaxLength(16);
+        e.Property(x => x.ContentVector).HasColumnType($"vector({VectorSizes.Content})");
+        e.Property(x => x.ContentSum).HasColumnType($"vector({VectorSizes.Content})");
+        e.Property(x => x.LatentVector).HasColumnType($"vector({VectorSizes.Latent})");
+        e.HasIndex(x => x.Email).IsUnique();
+    }
+
+    private static void ConfigureInteraction(EntityTypeBuilder<Interaction> e)
+    {
+        e.ToTable("interactions");
+        e.Property(x => x.Id).UseIdentityByDefaultColumn();
+        e.Property(x => x.Type).HasConversion<string>().HasMaxLength(16);
+        e.HasIndex(x => x.EventId).IsUnique();
+        e.HasIndex(x => new { x.UserId, x.OccurredAt });
+        e.HasIndex(x => new { x.ListingId, x.OccurredAt });
+        e.HasIndex(x => x.OccurredAt);
+        e.HasOne<User>().WithMany().HasForeignKey(x => x.UserId).OnDelete(DeleteBehavior.Cascade);
+        e.HasOne<Listing>().WithMany().HasForeignKey(x => x.ListingId).OnDelete(DeleteBehavior.Cascade);
     }
 }

@@ -1,0 +1,112 @@
+using System.Security.Claims;
+using System.Text;
+using System.Threading.RateLimiting;
+using CarRecommender.Core.Domain;
+using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.RateLimiting;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
+
+namespace CarRecommender.Api.Auth;
+
+/// <summary>Settings under <c>Auth</c>: the signing key (from the AppHost), token lifetime, and the demo token switch.</summary>
+public sealed class AuthOptions
+{
+    public const string Issuer = "carrecommender";
+    public const string Audience = "carrecommender-api";
+    public string SigningKey { get; set; } = "";
+    public TimeSpan TokenLifetime { get; set; } = TimeSpan.FromHours(8);
+    /// <summary>Demo tokens by e-mail alone. Null: on in Development, off elsewhere.</summary>
+    public bool? DemoTokens { get; set; }
+}
+
+public static class AuthSetup
+{
+    public const string AdminPolicy = "admin";
+    public const string TokenRateLimit = "token";
+    public const string EventsRateLimit = "events";
+
+    public static WebApplicationBuilder AddCarRecommenderAuth(this WebApplicationBuilder builder)
+    {
+        var options = builder.Configuration.GetSection("Auth").Get<AuthOptions>() ?? new AuthOptions();
+        if (Encoding.UTF8.GetByteCount(options.SigningKey) < 32)
+            throw new InvalidOperationException("Auth:SigningKey must be at least 32 bytes (the AppHost provides one).");
+        options.DemoTokens ??= builder.Environment.IsDevelopment();
+        builder.Services.AddSingleton(options);
+        builder.Services.AddSingleton<TokenIssuer>();
+
+        builder.Services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer(o =>
+        {
+            o.MapInboundClaims = false;
+            o.TokenValidationParameters = new TokenValidationParameters
+            {
+                ValidIssuer = AuthOptions.Issuer,
+                ValidAudience = AuthOptions.Audience,
+                IssuerSigningKey = TokenIssuer.Key(options.SigningKey),
+                ValidAlgorithms = [SecurityAlgorithms.HmacSha256],
+                NameClaimType = JwtRegisteredClaimNames.Email,
+                RoleClaimType = "role",
+                ClockSkew = TimeSpan.FromSeconds(30),
+            };
+        });
+        builder.Services.AddAuthorizationBuilder()
+            .AddPolicy(AdminPolicy, p => p.RequireAuthenticatedUser().RequireRole(nameof(UserRole.Admin)));
+
+        builder.Services.AddRateLimiter(o =>
+        {
+            o.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
+            o.AddPolicy(TokenRateLimit, ctx => RateLimitPartition.GetFixedWindowLimiter(
+                ctx.Connection.RemoteIpAddress?.ToString() ?? "unknown",
+                _ => new FixedWindowRateLimiterOptions { PermitLimit = 30, Window = TimeSpan.FromMinutes(1), QueueLimit = 0 }));
+            o.OnRejected = async (ctx, ct) =>
+            {
+                var retryAfter = ctx.Lease.TryGetMetadata(MetadataName.RetryAfter, out var ra) ? ra : TimeSpan.FromMinutes(1);
+                ctx.HttpContext.Response.Headers.RetryAfter = ((int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+                await TypedResults.Problem(new ProblemDetails
+                {
+                    Status = StatusCodes.Status429TooManyRequests,
+                    Title = "Too many requests",
+                    Detail = $"Rate limit reached; try again in {Math.Ceiling(retryAfter.TotalSeconds)} s.",
+                }).ExecuteAsync(ctx.HttpContext);
+            };
+        });
+        return builder;
+    }
+
+    /// <summary>The caller's user id from the token's <c>sub</c> claim.</summary>
+    public static long UserId(this ClaimsPrincipal user) =>
+        long.TryParse(user.FindFirstValue(JwtRegisteredClaimNames.Sub), out var id)
+            ? id
+            : throw new InvalidOperationException("The token has no numeric sub claim.");
+}
+
+/// <summary>Signs access tokens (HS256) for users.</summary>
+public sealed class TokenIssuer(AuthOptions options, TimeProvider time)
+{
+    private readonly SigningCredentials _credentials = new(Key(options.SigningKey), SecurityAlgorithms.HmacSha256);
+
+    public static SymmetricSecurityKey Key(string secret) => new(Encoding.UTF8.GetBytes(secret));
+
+    public (string Token, DateTimeOffset ExpiresAt) Issue(User user)
+    {
+        var now = time.GetUtcNow();
+        var expires = now + options.TokenLifetime;
+        var token = new JsonWebTokenHandler().CreateToken(new SecurityTokenDescriptor
+        {
+            Issuer = AuthOptions.Issuer,
+            Audience = AuthOptions.Audience,
+            IssuedAt = now.UtcDateTime,
+            NotBefore = now.UtcDateTime,
+            Expires = expires.UtcDateTime,
+            SigningCredentials = _credentials,
+            Claims = new Dictionary<string, object>
+            {
+                [JwtRegisteredClaimNames.Sub] = user.Id.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                [JwtRegisteredClaimNames.Email] = user.Email,
+                ["role"] = user.Role.ToString(),
+            },
+        });
+        return (token, expires);
+    }
+}

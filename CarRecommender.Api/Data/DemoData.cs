@@ -1,0 +1,38 @@
+using System.Diagnostics;
+using CarRecommender.Core.Data;
+using CarRecommender.Core.Seeding;
+using Npgsql;
+
+namespace CarRecommender.Api.Data;
+
+/// <summary>Settings under <c>Seed</c> for the demo catalogue loaded into an empty database at start-up.</summary>
+public sealed class DemoSeedOptions
+{
+    public bool OnEmptyDatabase { get; set; } = true;
+    public int Listings { get; set; } = 20_000;
+    public int Users { get; set; } = 2_000;
+    public int Seed { get; set; } = 42;
+}
+
+public static partial class DemoData
+{
+    /// <summary>Loads the demo catalogue when the database has no listings, so a first start has something to show.</summary>
+    public static async Task SeedDemoDataIfEmptyAsync(this WebApplication app)
+    {
+        var options = app.Configuration.GetSection("Seed").Get<DemoSeedOptions>() ?? new DemoSeedOptions();
+        if (!options.OnEmptyDatabase) return;
+        var dataSource = app.Services.GetRequiredService<NpgsqlDataSource>();
+        await using (var check = dataSource.CreateCommand("SELECT EXISTS (SELECT 1 FROM listings) OR EXISTS (SELECT 1 FROM users)"))
+        {
+            if ((bool)(await check.ExecuteScalarAsync())!) return;
+        }
+        var sw = Stopwatch.StartNew();
+        var generator = new CatalogueGenerator(options.Seed, DateTimeOffset.UtcNow.Date);
+        var report = await CatalogueLoader.LoadAsync(dataSource, generator.Listings(options.Listings), options.Listings,
+            generator.Users(options.Users), options.Users, reset: false, progress: null, CancellationToken.None);
+        LogSeeded(app.Logger, report.Listings, report.Users, sw.ElapsedMilliseconds);
+    }
+
+    [LoggerMessage(EventId = 1001, Level = LogLevel.Information, Message = "Empty database: seeded {Listings} demo listings and {Users} users in {ElapsedMs} ms")]
+    private static partial void LogSeeded(ILogger logger, long listings, long users, long elapsedMs);
+}

@@ -1,0 +1,85 @@
+using System.Text;
+using CarRecommender.Api.Auth;
+using CarRecommender.Core.Data;
+using CarRecommender.Core.Import;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.EntityFrameworkCore;
+using Npgsql;
+
+namespace CarRecommender.Api.Endpoints;
+
+public sealed record UserSummaryDto(long Id, string Email, string DisplayName, string Role, string? City, int InteractionCount, bool HasContentVector);
+public sealed record UserPageDto(IReadOnlyList<UserSummaryDto> Items, int Page, int PageSize, long Total);
+
+public static class AdminEndpoints
+{
+    /// <summary>Largest CSV the import endpoint takes in one request.</summary>
+    public const long MaxImportBytes = 200L * 1024 * 1024;
+
+    public static IEndpointRouteBuilder MapAdminEndpoints(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/api/admin").WithTags("Admin").RequireAuthorization(AuthSetup.AdminPolicy);
+        group.MapGet("/users", Users).WithName("AdminListUsers").WithSummary("Users, paged and searchable by e-mail or name (admin only)");
+        group.MapGet("/users/{id}", UserById).WithName("AdminGetUser").WithSummary("Any user's profile (admin only)");
+        group.MapPost("/listings/import", Import).WithName("ImportListings")
+            .WithSummary("Import a catalogue CSV (text/csv body); map columns with ?map=column=field (admin only)")
+            .Accepts<string>("text/csv")
+            .WithMetadata(new RequestSizeLimitAttribute(MaxImportBytes));
+        return app;
+    }
+
+    private static async Task<Results<Ok<UserPageDto>, ValidationProblem>> Users(
+        string? q, string? page, string? pageSize, CarRecommenderDb db, CancellationToken ct)
+    {
+        var errors = new Dictionary<string, string[]>();
+        var p = PositiveInt(page, "page", 1, 100_000, 1, errors);
+        var size = PositiveInt(pageSize, "pageSize", 1, 100, 25, errors);
+        if (q is { Length: > 100 }) errors["q"] = ["q is longer than 100 characters."];
+        if (errors.Count > 0) return TypedResults.ValidationProblem(errors);
+
+        var users = db.Users.AsNoTracking();
+        if (!string.IsNullOrWhiteSpace(q))
+        {
+            var pattern = "%" + q.Trim().Replace("\\", "\\\\", StringComparison.Ordinal).Replace("%", "\\%", StringComparison.Ordinal).Replace("_", "\\_", StringComparison.Ordinal) + "%";
+            users = users.Where(u => EF.Functions.ILike(u.Email, pattern) || EF.Functions.ILike(u.DisplayName, pattern));
+        }
+        var total = await users.LongCountAsync(ct);
+        var items = await users.OrderBy(u => u.Id).Skip((p - 1) * size).Take(size)
+            .Select(u => new UserSummaryDto(u.Id, u.Email, u.DisplayName, u.Role.ToString(), u.City, u.InteractionCount, u.ContentVector != null))
+            .ToListAsync(ct);
+        return TypedResults.Ok(new UserPageDto(items, p, size, total));
+    }
+
+    private static async Task<Results<Ok<UserProfileDto>, ValidationProblem, NotFound>> UserById(string id, CarRecommenderDb db, CancellationToken ct)
+    {
+        if (!ListingEndpoints.TryParseId(id, out var userId, out var problem)) return problem;
+        var profile = await UserEndpoints.ProfileAsync(db, userId, ct);
+        return profile is null ? TypedResults.NotFound() : TypedResults.Ok(profile);
+    }
+
+    private static async Task<Results<Ok<ImportReport>, ValidationProblem>> Import(
+        HttpRequest request, [FromQuery(Name = "map")] string[]? map, NpgsqlDataSource dataSource, TimeProvider time, CancellationToken ct)
+    {
+        var mapError = ListingCsvReader.ParseMap(map ?? [], out var mapping);
+        if (mapError is not null) return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["map"] = [mapError] });
+        if (request.ContentLength == 0) return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["body"] = ["The CSV body is empty."] });
+
+        var reader = new ListingCsvReader(time.GetUtcNow());
+        using var text = new StreamReader(request.Body, new UTF8Encoding(false, throwOnInvalidBytes: false), detectEncodingFromByteOrderMarks: true);
+        // every valid row goes in, or none does: one transaction around the COPY
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        var imported = await CatalogueLoader.CopyListingsAsync(conn, reader.Read(text, mapping), 0, null, ct);
+        await tx.CommitAsync(ct);
+        return TypedResults.Ok(reader.Report(imported));
+    }
+
+    private static int PositiveInt(string? raw, string name, int min, int max, int fallback, Dictionary<string, string[]> errors)
+    {
+        if (raw is null) return fallback;
+        if (int.TryParse(raw, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var v) && v >= min && v <= max) return v;
+        errors[name] = [$"{name} must be a whole number from {min} to {max}."];
+        return fallback;
+    }
+}

@@ -1,0 +1,33 @@
+using CarRecommender.Core.Domain;
+
+namespace CarRecommender.Api.Listings;
+
+/// <summary>A listing as a search result or a neighbour.</summary>
+public sealed record ListingSummaryDto(
+    long Id, string Make, string Model, int Year, int Price, int MileageKm, string Fuel, string Transmission,
+    string BodyType, int PowerKw, string City, string Status, DateTimeOffset CreatedAt, double? DistanceKm);
+
+/// <summary>Everything about one listing.</summary>
+public sealed record ListingDetailDto(
+    long Id, string Make, string Model, int Year, int Price, int MileageKm, string Fuel, string Transmission,
+    string BodyType, int PowerKw, string Colour, string SellerType, string City, double Latitude, double Longitude,
+    string Status, DateTimeOffset CreatedAt, int ViewCount, int SaveCount, int ContactCount, bool HasContentVector);
+
+/// <summary>A page of search results with the total count of matches.</summary>
+public sealed record ListingPageDto(IReadOnlyList<ListingSummaryDto> Items, int Page, int PageSize, long Total);
+
+/// <summary>A listing near another one in content space; similarity is cosine similarity in [-1, 1].</summary>
+public sealed record SimilarListingDto(ListingSummaryDto Listing, double Similarity);
+
+public static class ListingMapping
+{
+    public static ListingSummaryDto ToSummary(this Listing l, double? distanceKm = null) => new(
+        l.Id, l.Make, l.Model, l.Year, l.Price, l.MileageKm, l.Fuel.ToString(), l.Transmission.ToString(),
+        l.BodyType.ToString(), l.PowerKw, l.City, l.Status.ToString(), l.CreatedAt,
+        distanceKm is null ? null : Math.Round(distanceKm.Value, 1));
+
+    public static ListingDetailDto ToDetail(this Listing l) => new(
+        l.Id, l.Make, l.Model, l.Year, l.Price, l.MileageKm, l.Fuel.ToString(), l.Transmission.ToString(),
+        l.BodyType.ToString(), l.PowerKw, l.Colour, l.SellerType.ToString(), l.City, l.Latitude, l.Longitude,
+        l.Status.ToString(), l.CreatedAt, l.ViewCount, l.SaveCount, l.ContactCount, l.ContentVector is not null);
+}

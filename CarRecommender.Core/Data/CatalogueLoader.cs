@@ -1,0 +1,146 @@
+using System.Diagnostics;
+using CarRecommender.Core.Domain;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace CarRecommender.Core.Data;
+
+/// <summary>Progress of a bulk load: what it is doing and how far it got.</summary>
+public sealed record LoadProgress(string Stage, long Done, long Total);
+
+/// <summary>What a bulk load did and how long each part took.</summary>
+public sealed record LoadReport(long Listings, long Users, TimeSpan LoadTime, TimeSpan IndexTime);
+
+/// <summary>
+/// Bulk-loads listings and users with binary COPY in one transaction: the HNSW indexes are dropped first and rebuilt
+/// after the rows are in (building once is far cheaper than inserting a million rows into a graph). A failure at any
+/// point rolls everything back, indexes included, so a crash never leaves half a catalogue.
+/// </summary>
+public static class CatalogueLoader
+{
+    private const int ProgressEvery = 10_000;
+
+    public static async Task<LoadReport> LoadAsync(NpgsqlDataSource dataSource, IEnumerable<Listing> listings, long listingCount,
+        IEnumerable<User> users, long userCount, bool reset, IProgress<LoadProgress>? progress, CancellationToken ct)
+    {
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        // a million-row load is one long statement; the session default may be tuned for API queries
+        await ExecAsync(conn, "SET LOCAL statement_timeout = 0", ct);
+        if (reset)
+            await ExecAsync(conn, "TRUNCATE interactions, listings, users RESTART IDENTITY CASCADE", ct);
+
+        var hnsw = await HnswIndexesAsync(conn, ct);
+        foreach (var (name, _) in hnsw)
+            await ExecAsync(conn, $"DROP INDEX \"{name}\"", ct);
+
+        var load = Stopwatch.StartNew();
+        var loadedListings = await CopyListingsAsync(conn, listings, listingCount, progress, ct);
+        var loadedUsers = await CopyUsersAsync(conn, users, userCount, progress, ct);
+        load.Stop();
+
+        var index = Stopwatch.StartNew();
+        for (var i = 0; i < hnsw.Count; i++)
+        {
+            progress?.Report(new LoadProgress($"building {hnsw[i].Name}", i, hnsw.Count));
+            await ExecAsync(conn, hnsw[i].Definition, ct);
+        }
+        progress?.Report(new LoadProgress("analyzing", hnsw.Count, hnsw.Count));
+        await ExecAsync(conn, "ANALYZE listings; ANALYZE users", ct);
+        index.Stop();
+
+        await tx.CommitAsync(ct);
+        return new LoadReport(loadedListings, loadedUsers, load.Elapsed, index.Elapsed);
+    }
+
+    /// <summary>The HNSW indexes on listings as the migrations created them, so they are rebuilt exactly.</summary>
+    private static async Task<List<(string Name, string Definition)>> HnswIndexesAsync(NpgsqlConnection conn, CancellationToken ct)
+    {
+        var result = new List<(string, string)>();
+        await using var cmd = new NpgsqlCommand(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema() AND tablename = 'listings' AND indexdef ILIKE '% USING hnsw %' ORDER BY indexname",
+            conn);
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct)) result.Add((reader.GetString(0), reader.GetString(1)));
+        return result;
+    }
+
+    /// <summary>Binary COPY of listings on an open connection (the caller owns the transaction).</summary>
+    public static async Task<long> CopyListingsAsync(NpgsqlConnection conn, IEnumerable<Listing> listings, long total,
+        IProgress<LoadProgress>? progress, CancellationToken ct)
+    {
+        long n = 0;
+        await using var writer = await conn.BeginBinaryImportAsync(
+            "COPY listings (make, model, year, price, mileage_km, fuel, transmission, body_type, power_kw, colour, seller_type, " +
+            "city, latitude, longitude, status, created_at, content_vector, encoder_version, view_count, save_count, contact_count) " +
+            "FROM STDIN (FORMAT BINARY)", ct);
+        foreach (var l in listings)
+        {
+            await writer.StartRowAsync(ct);
+            await writer.WriteAsync(l.Make, NpgsqlDbType.Varchar, ct);
+            await writer.WriteAsync(l.Model, NpgsqlDbType.Varchar, ct);
+            await writer.WriteAsync(l.Year, NpgsqlDbType.Integer, ct);
+            await writer.WriteAsync(l.Price, NpgsqlDbType.Integer, ct);
+            await writer.WriteAsync(l.MileageKm, NpgsqlDbType.Integer, ct);
+            await writer.WriteAsync(l.Fuel.ToString(), NpgsqlDbType.Varchar, ct);
+            await writer.WriteAsync(l.Transmission.ToString(), NpgsqlDbType.Varchar, ct);
+            await writer.WriteAsync(l.BodyType.ToString(), NpgsqlDbType.Varchar, ct);
+            await writer.WriteAsync(l.PowerKw, NpgsqlDbType.Integer, ct);
+            await writer.WriteAsync(l.Colour, NpgsqlDbType.Varchar, ct);
+            await writer.WriteAsync(l.SellerType.ToString(), NpgsqlDbType.Varchar, ct);
+            await writer.WriteAsync(l.City, NpgsqlDbType.Varchar, ct);
+            await writer.WriteAsync(l.Latitude, NpgsqlDbType.Double, ct);
+            await writer.WriteAsync(l.Longitude, NpgsqlDbType.Double, ct);
+            await writer.WriteAsync(l.Status.ToString(), NpgsqlDbType.Varchar, ct);
+            await writer.WriteAsync(l.CreatedAt, NpgsqlDbType.TimestampTz, ct);
+            if (l.ContentVector is null) await writer.WriteNullAsync(ct);
+            else await writer.WriteAsync(l.ContentVector, "vector", ct);
+            await writer.WriteAsync(l.EncoderVersion, NpgsqlDbType.Smallint, ct);
+            await writer.WriteAsync(l.ViewCount, NpgsqlDbType.Integer, ct);
+            await writer.WriteAsync(l.SaveCount, NpgsqlDbType.Integer, ct);
+            await writer.WriteAsync(l.ContactCount, NpgsqlDbType.Integer, ct);
+            if (++n % ProgressEvery == 0) progress?.Report(new LoadProgress("loading listings", n, total));
+        }
+        await writer.CompleteAsync(ct);
+        progress?.Report(new LoadProgress("loading listings", n, total));
+        return n;
+    }
+
+    private static async Task<long> CopyUsersAsync(NpgsqlConnection conn, IEnumerable<User> users, long total,
+        IProgress<LoadProgress>? progress, CancellationToken ct)
+    {
+        long n = 0;
+        await using var writer = await conn.BeginBinaryImportAsync(
+            "COPY users (email, display_name, role, city, latitude, longitude, created_at, content_weight, interaction_count) " +
+            "FROM STDIN (FORMAT BINARY)", ct);
+        foreach (var u in users)
+        {
+            await writer.StartRowAsync(ct);
+            await writer.WriteAsync(u.Email, NpgsqlDbType.Varchar, ct);
+            await writer.WriteAsync(u.DisplayName, NpgsqlDbType.Varchar, ct);
+            await writer.WriteAsync(u.Role.ToString(), NpgsqlDbType.Varchar, ct);
+            await WriteNullableAsync(writer, u.City, NpgsqlDbType.Varchar, ct);
+            await WriteNullableAsync(writer, u.Latitude, NpgsqlDbType.Double, ct);
+            await WriteNullableAsync(writer, u.Longitude, NpgsqlDbType.Double, ct);
+            await writer.WriteAsync(u.CreatedAt, NpgsqlDbType.TimestampTz, ct);
+            await writer.WriteAsync(u.ContentWeight, NpgsqlDbType.Double, ct);
+            await writer.WriteAsync(u.InteractionCount, NpgsqlDbType.Integer, ct);
+            if (++n % ProgressEvery == 0) progress?.Report(new LoadProgress("loading users", n, total));
+        }
+        await writer.CompleteAsync(ct);
+        progress?.Report(new LoadProgress("loading users", n, total));
+        return n;
+    }
+
+    private static async Task WriteNullableAsync<T>(NpgsqlBinaryImporter writer, T? value, NpgsqlDbType type, CancellationToken ct)
+    {
+        if (value is null) await writer.WriteNullAsync(ct);
+        else await writer.WriteAsync(value, type, ct);
+    }
+
+    private static async Task ExecAsync(NpgsqlConnection conn, string sql, CancellationToken ct)
+    {
+        await using var cmd = new NpgsqlCommand(sql, conn) { CommandTimeout = 0 };
+        await cmd.ExecuteNonQueryAsync(ct);
+    }
+}

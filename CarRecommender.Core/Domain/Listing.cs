@@ -1,0 +1,37 @@
+using Pgvector;
+
+namespace CarRecommender.Core.Domain;
+
+/// <summary>A car for sale. Each car sells once, so listings are short-lived and content carries most signal.</summary>
+public sealed class Listing
+{
+    public long Id { get; set; }
+    public required string Make { get; set; }
+    public required string Model { get; set; }
+    public int Year { get; set; }
+    /// <summary>Asking price in whole euros.</summary>
+    public int Price { get; set; }
+    public int MileageKm { get; set; }
+    public FuelType Fuel { get; set; }
+    public Transmission Transmission { get; set; }
+    public BodyType BodyType { get; set; }
+    public int PowerKw { get; set; }
+    public required string Colour { get; set; }
+    public SellerType SellerType { get; set; }
+    public required string City { get; set; }
+    public double Latitude { get; set; }
+    public double Longitude { get; set; }
+    public ListingStatus Status { get; set; }
+    public DateTimeOffset CreatedAt { get; set; }
+
+    /// <summary>Content features (<see cref="Features.ContentEncoder"/>), written by seed, import and the API.</summary>
+    public Vector? ContentVector { get; set; }
+    /// <summary>Which encoder version produced <see cref="ContentVector"/>.</summary>
+    public short EncoderVersion { get; set; }
+    /// <summary>Collaborative item factors from the last ALS run (null until trained).</summary>
+    public Vector? LatentVector { get; set; }
+
+    public int ViewCount { get; set; }
+    public int SaveCount { get; set; }
+    public int ContactCount { get; set; }
+}

@@ -1,0 +1,26 @@
+using Pgvector;
+
+namespace CarRecommender.Core.Domain;
+
+/// <summary>A marketplace user and the preference vectors the pipelines learn for them.</summary>
+public sealed class User
+{
+    public long Id { get; set; }
+    public required string Email { get; set; }
+    public required string DisplayName { get; set; }
+    public UserRole Role { get; set; }
+    public string? City { get; set; }
+    public double? Latitude { get; set; }
+    public double? Longitude { get; set; }
+    public DateTimeOffset CreatedAt { get; set; }
+
+    /// <summary>Time-decayed, type-weighted mean of the content vectors of listings the user interacted with.</summary>
+    public Vector? ContentVector { get; set; }
+    /// <summary>Running weighted sum behind <see cref="ContentVector"/> (so each event updates it incrementally).</summary>
+    public Vector? ContentSum { get; set; }
+    public double ContentWeight { get; set; }
+    /// <summary>Collaborative user factors (from ALS, folded in per event).</summary>
+    public Vector? LatentVector { get; set; }
+    public int InteractionCount { get; set; }
+    public DateTimeOffset? VectorsUpdatedAt { get; set; }
+}
