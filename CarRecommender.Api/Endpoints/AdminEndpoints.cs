@@ -24,7 +24,6 @@ public static class AdminEndpoints
         group.MapGet("/users/{id}", UserById).WithName("AdminGetUser").WithSummary("Any user's profile (admin only)");
         group.MapPost("/listings/import", Import).WithName("ImportListings")
             .WithSummary("Import a catalogue CSV (text/csv body); map columns with ?map=column=field (admin only)")
-            .Accepts<string>("text/csv")
             .WithMetadata(new RequestSizeLimitAttribute(MaxImportBytes));
         return app;
     }
@@ -65,8 +64,25 @@ public static class AdminEndpoints
         if (mapError is not null) return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["map"] = [mapError] });
         if (request.ContentLength == 0) return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["body"] = ["The CSV body is empty."] });
 
+        // The CSV parser reads synchronously, which Kestrel forbids on the request body: spool it to a temp file first.
+        var spool = Path.GetTempFileName();
+        try
+        {
+            await using (var file = File.Create(spool))
+                await request.Body.CopyToAsync(file, ct);
+            return await ImportFileAsync(spool, mapping, dataSource, time, ct);
+        }
+        finally
+        {
+            File.Delete(spool);
+        }
+    }
+
+    private static async Task<Ok<ImportReport>> ImportFileAsync(string path, Dictionary<string, string> mapping,
+        NpgsqlDataSource dataSource, TimeProvider time, CancellationToken ct)
+    {
         var reader = new ListingCsvReader(time.GetUtcNow());
-        using var text = new StreamReader(request.Body, new UTF8Encoding(false, throwOnInvalidBytes: false), detectEncodingFromByteOrderMarks: true);
+        using var text = new StreamReader(path, new UTF8Encoding(false, throwOnInvalidBytes: false), detectEncodingFromByteOrderMarks: true);
         // every valid row goes in, or none does: one transaction around the COPY
         await using var conn = await dataSource.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);

@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using System.Net.Http.Json;
+using System.Text.Json;
 using Aspire.Hosting;
 using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Testing;
@@ -38,6 +40,43 @@ public sealed class AppFixture : IAsyncLifetime
             await App.ResourceNotifications.WaitForResourceHealthyAsync(name, cts.Token);
         HealthyAfter = sw.Elapsed;
         Console.WriteLine($"[e2e] all services healthy after {HealthyAfter.TotalSeconds:F1} s");
+
+        // Tokens up front: one test exhausts the token endpoint's rate limit on purpose.
+        DemoToken = await TokenAsync(DemoEmail);
+        AdminToken = await TokenAsync(AdminEmail);
+        OtherUserToken = await TokenAsync(await FirstGeneratedUserEmailAsync());
+    }
+
+    public const string DemoEmail = "demo@example.com";
+    public const string AdminEmail = "admin@example.com";
+    public string DemoToken { get; private set; } = "";
+    public string AdminToken { get; private set; } = "";
+    public string OtherUserToken { get; private set; } = "";
+
+    /// <summary>An API client, authenticated when a token is given.</summary>
+    public HttpClient Api(string? token = null)
+    {
+        var client = App.CreateHttpClient("api");
+        if (token is not null) client.DefaultRequestHeaders.Authorization = new("Bearer", token);
+        return client;
+    }
+
+    private async Task<string> TokenAsync(string email)
+    {
+        using var client = Api();
+        using var response = await client.PostAsJsonAsync("/api/auth/token", new { email });
+        response.EnsureSuccessStatusCode();
+        var body = await response.Content.ReadFromJsonAsync<JsonElement>();
+        return body.GetProperty("accessToken").GetString()!;
+    }
+
+    private async Task<string> FirstGeneratedUserEmailAsync()
+    {
+        await using var conn = new Npgsql.NpgsqlConnection(await ConnectionStringAsync("carrecommender"));
+        await conn.OpenAsync();
+        await using var cmd = new Npgsql.NpgsqlCommand("SELECT email FROM users WHERE role = 'User' AND email <> @demo ORDER BY id LIMIT 1", conn);
+        cmd.Parameters.AddWithValue("demo", DemoEmail);
+        return (string)(await cmd.ExecuteScalarAsync())!;
     }
 
     public HttpClient CreateClient(string resource) => App.CreateHttpClient(resource);
