@@ -40,7 +40,7 @@ public static class AdminEndpoints
         var users = db.Users.AsNoTracking();
         if (!string.IsNullOrWhiteSpace(q))
         {
-            var pattern = "%" + q.Trim().Replace("\\", "\\\\", StringComparison.Ordinal).Replace("%", "\\%", StringComparison.Ordinal).Replace("_", "\\_", StringComparison.Ordinal) + "%";
+            var pattern = "%" + Listings.ListingQueries.EscapeLike(q.Trim()) + "%";
             users = users.Where(u => EF.Functions.ILike(u.Email, pattern) || EF.Functions.ILike(u.DisplayName, pattern));
         }
         var total = await users.LongCountAsync(ct);

@@ -83,6 +83,7 @@ public static class ListingQueries
         _ => q.OrderByDescending(l => l.CreatedAt).ThenByDescending(l => l.Id),
     };
 
-    private static string EscapeLike(string s) =>
+    /// <summary>Makes user text literal inside an ILIKE pattern (backslash is Postgres's default escape).</summary>
+    internal static string EscapeLike(string s) =>
         s.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("%", "\\%", StringComparison.Ordinal).Replace("_", "\\_", StringComparison.Ordinal);
 }

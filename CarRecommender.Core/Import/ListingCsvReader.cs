@@ -279,7 +279,9 @@ public sealed partial class ListingCsvReader
     {
         if (string.IsNullOrWhiteSpace(s)) return null;
         s = s.Trim();
-        return s.Any(c => char.IsControl(c) || c == '\uFFFD') ? s.Where(c => !char.IsControl(c) && c != '\uFFFD').Aggregate("", (a, c) => a + c) is { Length: > 0 } t ? t : null : s;
+        // control characters and undecodable bytes (U+FFFD) never reach the database
+        var kept = new string(s.Where(c => !char.IsControl(c) && c != '\uFFFD').ToArray());
+        return kept.Length > 0 ? kept : null;
     }
 
     private static string Normalise(string header) =>
