@@ -19,7 +19,8 @@ builder.AddProject<Projects.CarRecommender_Pipelines>("pipelines")
     .WithReference(database).WaitFor(database)
     .WithReference(messaging).WaitFor(messaging)
     .WaitFor(api)
-    .WithHttpHealthCheck("/health");
+    .WithHttpHealthCheck("/health")
+    .WithCatalogueCommands(database);
 
 builder.AddProject<Projects.CarRecommender_Admin>("admin")
     .WithReference(database).WaitFor(database)

@@ -16,6 +16,8 @@ public static partial class DatabaseMigration
         await using var scope = app.Services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<CarRecommenderDb>();
         var pending = (await db.Database.GetPendingMigrationsAsync()).ToList();
+        // a migration may rebuild an HNSW index over a large catalogue: minutes, not the 30 s default
+        db.Database.SetCommandTimeout(TimeSpan.FromMinutes(30));
         await db.Database.MigrateAsync();
         LogMigrated(app.Logger, pending.Count, sw.ElapsedMilliseconds);
     }

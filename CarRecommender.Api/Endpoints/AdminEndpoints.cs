@@ -1,4 +1,3 @@
-using System.Text;
 using CarRecommender.Api.Auth;
 using CarRecommender.Core.Data;
 using CarRecommender.Core.Import;
@@ -70,25 +69,12 @@ public static class AdminEndpoints
         {
             await using (var file = File.Create(spool))
                 await request.Body.CopyToAsync(file, ct);
-            return await ImportFileAsync(spool, mapping, dataSource, time, ct);
+            return TypedResults.Ok(await CatalogueImport.ImportFileAsync(dataSource, spool, mapping, time.GetUtcNow(), null, ct));
         }
         finally
         {
             File.Delete(spool);
         }
-    }
-
-    private static async Task<Ok<ImportReport>> ImportFileAsync(string path, Dictionary<string, string> mapping,
-        NpgsqlDataSource dataSource, TimeProvider time, CancellationToken ct)
-    {
-        var reader = new ListingCsvReader(time.GetUtcNow());
-        using var text = new StreamReader(path, new UTF8Encoding(false, throwOnInvalidBytes: false), detectEncodingFromByteOrderMarks: true);
-        // every valid row goes in, or none does: one transaction around the COPY
-        await using var conn = await dataSource.OpenConnectionAsync(ct);
-        await using var tx = await conn.BeginTransactionAsync(ct);
-        var imported = await CatalogueLoader.CopyListingsAsync(conn, reader.Read(text, mapping), 0, null, ct);
-        await tx.CommitAsync(ct);
-        return TypedResults.Ok(reader.Report(imported));
     }
 
     private static int PositiveInt(string? raw, string name, int min, int max, int fallback, Dictionary<string, string[]> errors)

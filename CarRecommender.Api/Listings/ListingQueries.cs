@@ -36,14 +36,16 @@ public static class ListingQueries
             .Take(limit)
             .Select(l => new { Listing = l, Distance = l.ContentVector!.CosineDistance(vector) })
             .ToListAsync(ct);
-        return rows.Select(r => new SimilarListingDto(r.Listing.ToSummary(), Math.Round(1 - r.Distance, 4))).ToList();
+        // iterative index scans (relaxed order) may return neighbours slightly out of order
+        return rows.OrderBy(r => r.Distance).Select(r => new SimilarListingDto(r.Listing.ToSummary(), Math.Round(1 - r.Distance, 4))).ToList();
     }
 
     public static IQueryable<Listing> Apply(IQueryable<Listing> q, ListingFilter f)
     {
         if (f.Status is { } status) q = q.Where(l => l.Status == status);
-        if (f.Make is { } make) q = q.Where(l => EF.Functions.ILike(l.Make, EscapeLike(make)));
-        if (f.Model is { } model) q = q.Where(l => EF.Functions.ILike(l.Model, EscapeLike(model)));
+        // lower() equality, served by the ix_listings_lower_make_model expression index
+        if (f.Make?.ToLowerInvariant() is { } make) q = q.Where(l => l.Make.ToLower() == make);
+        if (f.Model?.ToLowerInvariant() is { } model) q = q.Where(l => l.Model.ToLower() == model);
         foreach (var term in f.Terms)
         {
             var pattern = "%" + EscapeLike(term) + "%";

@@ -52,7 +52,7 @@ public sealed class CarRecommenderDb(DbContextOptions<CarRecommenderDb> options)
         e.HasIndex(x => new { x.Latitude, x.Longitude });
         // HNSW, tuned for the 28-d content vectors (eng/bench.sh seed measures recall against exact search).
         e.HasIndex(x => x.ContentVector).HasMethod("hnsw").HasOperators("vector_cosine_ops")
-            .HasStorageParameter("m", 12).HasStorageParameter("ef_construction", 48);
+            .HasStorageParameter("m", 16).HasStorageParameter("ef_construction", 64);
         e.HasIndex(x => x.LatentVector).HasMethod("hnsw").HasOperators("vector_ip_ops")
             .HasStorageParameter("m", 16).HasStorageParameter("ef_construction", 64);
     }

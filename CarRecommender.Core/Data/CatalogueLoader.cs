@@ -40,10 +40,22 @@ public static class CatalogueLoader
         load.Stop();
 
         var index = Stopwatch.StartNew();
-        for (var i = 0; i < hnsw.Count; i++)
+        foreach (var (name, definition) in hnsw)
         {
-            progress?.Report(new LoadProgress($"building {hnsw[i].Name}", i, hnsw.Count));
-            await ExecAsync(conn, hnsw[i].Definition, ct);
+            var stage = $"building {name}";
+            progress?.Report(new LoadProgress(stage, 0, listingCount));
+            using var stopPolling = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            var polling = progress is null ? Task.CompletedTask : PollIndexBuildAsync(dataSource, conn.ProcessID, stage, progress, stopPolling.Token);
+            try
+            {
+                await ExecAsync(conn, definition, ct);
+            }
+            finally
+            {
+                await stopPolling.CancelAsync();
+                await polling;
+            }
+            progress?.Report(new LoadProgress(stage, listingCount, listingCount));
         }
         progress?.Report(new LoadProgress("analyzing", hnsw.Count, hnsw.Count));
         await ExecAsync(conn, "ANALYZE listings; ANALYZE users", ct);
@@ -51,6 +63,30 @@ public static class CatalogueLoader
 
         await tx.CommitAsync(ct);
         return new LoadReport(loadedListings, loadedUsers, load.Elapsed, index.Elapsed);
+    }
+
+    /// <summary>Follows a CREATE INDEX on another connection through <c>pg_stat_progress_create_index</c> (tuples loaded).</summary>
+    private static async Task PollIndexBuildAsync(NpgsqlDataSource dataSource, int pid, string stage, IProgress<LoadProgress> progress,
+        CancellationToken ct)
+    {
+        try
+        {
+            await using var conn = await dataSource.OpenConnectionAsync(ct);
+            await using var cmd = new NpgsqlCommand(
+                "SELECT tuples_done, tuples_total FROM pg_stat_progress_create_index WHERE pid = $1", conn);
+            cmd.Parameters.AddWithValue(pid);
+            while (!ct.IsCancellationRequested)
+            {
+                await Task.Delay(TimeSpan.FromSeconds(1), ct);
+                await using var reader = await cmd.ExecuteReaderAsync(ct);
+                if (await reader.ReadAsync(ct) && reader.GetInt64(1) > 0)
+                    progress.Report(new LoadProgress(stage, reader.GetInt64(0), reader.GetInt64(1)));
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // the build finished (or the load was cancelled): polling ends quietly
+        }
     }
 
     /// <summary>The HNSW indexes on listings as the migrations created them, so they are rebuilt exactly.</summary>

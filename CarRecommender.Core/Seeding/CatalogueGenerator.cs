@@ -29,13 +29,13 @@ public sealed class CatalogueGenerator(int seed, DateTimeOffset asOf)
         for (var i = 0; i < count; i++) yield return NextListing(rng);
     }
 
-    /// <summary>The demo user first, then the admin, then <paramref name="count"/> − 1 generated shoppers.</summary>
+    /// <summary><paramref name="count"/> users: the demo user first, then the admin, then generated shoppers.</summary>
     public IEnumerable<User> Users(int count)
     {
         var rng = new Random(unchecked(seed * 31 + 7));
         yield return NewUser(DemoUserEmail, "Demo Shopper", UserRole.User, CarCatalogue.Cities[0], rng);
         yield return NewUser(AdminEmail, "Admin", UserRole.Admin, CarCatalogue.Cities[0], rng);
-        for (var i = 1; i < count; i++)
+        for (var i = 1; i <= count - 2; i++)
         {
             var first = FirstNames[rng.Next(FirstNames.Length)];
             var last = LastNames[rng.Next(LastNames.Length)];

@@ -52,5 +52,7 @@ public sealed class ContentEncoderTests
         var users = new CatalogueGenerator(7, asOf).Users(10).ToList();
         Assert.Equal(CatalogueGenerator.DemoUserEmail, users[0].Email);
         Assert.Equal(UserRole.Admin, users[1].Role);
+        Assert.Equal(10, users.Count);
+        Assert.Equal(10, users.Select(u => u.Email).Distinct().Count());
     }
 }

@@ -202,8 +202,8 @@ namespace CarRecommender.Core.Data.Migrations
 
                     b.HasIndex("ContentVector")
                         .HasDatabaseName("ix_listings_content_vector")
-                        .HasAnnotation("Npgsql:StorageParameter:ef_construction", 48)
-                        .HasAnnotation("Npgsql:StorageParameter:m", 12);
+                        .HasAnnotation("Npgsql:StorageParameter:ef_construction", 64)
+                        .HasAnnotation("Npgsql:StorageParameter:m", 16);
 
                     NpgsqlIndexBuilderExtensions.HasMethod(b.HasIndex("ContentVector"), "hnsw");
                     NpgsqlIndexBuilderExtensions.HasOperators(b.HasIndex("ContentVector"), new[] { "vector_cosine_ops" });

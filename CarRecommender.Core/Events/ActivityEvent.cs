@@ -1,0 +1,86 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using CarRecommender.Core.Domain;
+
+namespace CarRecommender.Core.Events;
+
+/// <summary>
+/// The message the API publishes for every recorded interaction and the pipelines consume. JSON (camelCase, the type as
+/// a lower-case string); <see cref="ContractVersion"/> changes when a field changes meaning.
+/// </summary>
+public sealed record ActivityEvent(
+    Guid EventId,
+    long UserId,
+    long ListingId,
+    InteractionType Type,
+    DateTimeOffset OccurredAt,
+    DateTimeOffset RecordedAt,
+    Guid? RecommendationId)
+{
+    public const int ContractVersion = 1;
+
+    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
+    {
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase, allowIntegerValues: false) },
+        UnmappedMemberHandling = JsonUnmappedMemberHandling.Skip,
+    };
+
+    public byte[] ToJson() => JsonSerializer.SerializeToUtf8Bytes(this, Json);
+
+    /// <summary>Parses a message body; null with a reason when it is not a valid event (a poison message).</summary>
+    public static ActivityEvent? Parse(ReadOnlySpan<byte> body, out string? error)
+    {
+        ActivityEvent? e;
+        try
+        {
+            e = JsonSerializer.Deserialize<ActivityEvent>(body, Json);
+        }
+        catch (JsonException ex)
+        {
+            error = "malformed JSON: " + ex.Message;
+            return null;
+        }
+        error = e switch
+        {
+            null => "empty message",
+            { EventId: var id } when id == Guid.Empty => "eventId is missing",
+            { UserId: <= 0 } => "userId is missing",
+            { ListingId: <= 0 } => "listingId is missing",
+            _ when !Enum.IsDefined(e.Type) => "unknown type",
+            _ => null,
+        };
+        return error is null ? e : null;
+    }
+}
+
+/// <summary>RabbitMQ names and headers of the event flow, defined once for the API and the worker.</summary>
+public static class EventTopology
+{
+    /// <summary>Durable topic exchange the outbox dispatcher publishes to; routing key <c>activity.{type}</c>.</summary>
+    public const string Exchange = "carrecommender.activity";
+    /// <summary>Durable fanout exchange that receives dead-lettered messages of every pipeline queue.</summary>
+    public const string DeadLetterExchange = "carrecommender.activity.dead";
+    public const string RoutingKeyPrefix = "activity.";
+    public const string AllActivity = "activity.#";
+
+    public const string ContentQueue = "pipeline.content";
+    public const string CollaborativeQueue = "pipeline.collaborative";
+    public static readonly string[] PipelineQueues = [ContentQueue, CollaborativeQueue];
+
+    /// <summary>The dead-letter queue of a pipeline queue.</summary>
+    public static string DeadLetterQueue(string queue) => queue + ".dead";
+
+    /// <summary>Deliveries (first included) before RabbitMQ dead-letters a message the worker keeps failing on.</summary>
+    public const int DeliveryLimit = 5;
+
+    public const string EventIdHeader = "x-event-id";
+    public const string ContractHeader = "x-contract-version";
+    /// <summary>Why the worker dead-lettered a message (set by the worker, next to RabbitMQ's own x-death).</summary>
+    public const string DeathReasonHeader = "x-death-reason";
+    public const string SourceQueueHeader = "x-source-queue";
+    /// <summary>W3C trace context, so one trace follows an event from the API through RabbitMQ into the worker.</summary>
+    public const string TraceParentHeader = "traceparent";
+    public const string TraceStateHeader = "tracestate";
+
+    public static string RoutingKey(InteractionType type) => RoutingKeyPrefix + type.ToString().ToLowerInvariant();
+}

@@ -1,0 +1,64 @@
+using Spectre.Console.Cli;
+
+namespace CarRecommender.Pipelines.Cli;
+
+/// <summary>
+/// The worker's command-line verbs: <c>dotnet run --project CarRecommender.Pipelines -- VERB …</c>. Without a verb the
+/// project runs as the pipeline worker.
+/// </summary>
+public static class CliHost
+{
+    private static readonly string[] Verbs = ["seed", "import", "bench-recall", "bench-api", "help", "--help", "-h"];
+
+    public static bool IsCommandLine(string[] args) => args.Length > 0 && Verbs.Contains(args[0], StringComparer.OrdinalIgnoreCase);
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        using var cancel = new CancellationTokenSource();
+        Console.CancelKeyPress += (_, e) =>
+        {
+            // first Ctrl+C cancels the work (rolled back by its transaction); a second one ends the process
+            if (cancel.IsCancellationRequested) return;
+            e.Cancel = true;
+            cancel.Cancel();
+        };
+        var app = new CommandApp();
+        app.Configure(c =>
+        {
+            c.SetApplicationName("dotnet run --project CarRecommender.Pipelines --");
+            c.AddCommand<SeedCommand>("seed")
+                .WithDescription("Generate a realistic catalogue (listings with content vectors, users) and bulk-load it")
+                .WithExample("seed", "--listings", "1000000", "--users", "10000", "--reset");
+            c.AddCommand<ImportCommand>("import")
+                .WithDescription("Import a catalogue CSV, through the running API (default) or straight into a database")
+                .WithExample("import", "--file", "cars.csv", "--map", "Hersteller=make", "--map", "km=mileage");
+            c.AddCommand<RecallCommand>("bench-recall")
+                .WithDescription("Recall@k of the listings' HNSW index against exact search, per ef_search");
+            c.AddCommand<ApiBenchCommand>("bench-api")
+                .WithDescription("Latency (p50/p99) and throughput of listing reads and filtered searches against a running API");
+            c.PropagateExceptions();
+        });
+        try
+        {
+            return await app.RunAsync(args, cancel.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            Spectre.Console.AnsiConsole.MarkupLine("[yellow]cancelled: nothing was committed[/]");
+            return 130;
+        }
+        catch (CommandAppException ex)
+        {
+            Spectre.Console.AnsiConsole.MarkupLineInterpolated($"[red]error:[/] {ex.Message}");
+            return 2;
+        }
+        catch (CliException ex)
+        {
+            Spectre.Console.AnsiConsole.MarkupLineInterpolated($"[red]error:[/] {ex.Message}");
+            return 1;
+        }
+    }
+}
+
+/// <summary>A failure the user can fix: printed as one line, without a stack trace.</summary>
+public sealed class CliException(string message) : Exception(message);

@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# Benchmarks (not part of the test command). Each verb prints a small table: the figure and its goal.
+#   eng/bench.sh seed [LISTINGS]   bulk-load LISTINGS (default 1,000,000) listings + 10,000 users, build the HNSW
+#                                  indexes, then recall@10 of the content index against exact search per ef_search
+#   eng/bench.sh api               GET /api/listings/{id} and a filtered search: p50/p99 latency and req/s, against the
+#                                  API (Release build) on the seeded catalogue (runs `seed` first when it is missing)
+# The benchmarks run on their own throw-away PostgreSQL cluster under $BENCH_DIR (default /tmp/carrecommender-bench),
+# started with the same settings as the AppHost's local Postgres and stopped on exit; the system need not be running.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+
+verb="${1:-}"; shift || true
+BENCH_DIR="${BENCH_DIR:-/tmp/carrecommender-bench}"
+PG_BIN=/usr/lib/postgresql/15/bin
+PGDATA="$BENCH_DIR/pg"
+PGPORT="${BENCH_PGPORT:-55432}"
+API_PORT="${BENCH_API_PORT:-5180}"
+CONN="Host=127.0.0.1;Port=$PGPORT;Database=carrecommender;Username=postgres;Password=bench;Timeout=30;Command Timeout=0"
+AS_PG=(); [ "$(id -u)" = 0 ] && AS_PG=(setpriv --reuid=postgres --regid=postgres --init-groups)
+PIPELINES=(dotnet run --project CarRecommender.Pipelines -c Release --no-launch-profile --)
+
+log() { printf '[bench] %s\n' "$*"; }
+
+start_postgres() {
+  bash eng/install-deps.sh >/dev/null
+  mkdir -p "$BENCH_DIR"; chmod 755 "$BENCH_DIR"
+  if [ ! -s "$PGDATA/PG_VERSION" ]; then
+    mkdir -p "$PGDATA"; [ "$(id -u)" = 0 ] && chown postgres:postgres "$PGDATA"; chmod 700 "$PGDATA"
+    local pw; pw="$(mktemp)"; printf 'bench' > "$pw"; [ "$(id -u)" = 0 ] && chown postgres "$pw"
+    "${AS_PG[@]}" "$PG_BIN/initdb" -D "$PGDATA" -U postgres --pwfile="$pw" --auth-host=scram-sha-256 --auth-local=trust -E UTF8 --no-locale >/dev/null
+    rm -f "$pw"
+  fi
+  # left running by an interrupted run: stop it, so it restarts with the settings below
+  "${AS_PG[@]}" "$PG_BIN/pg_ctl" -D "$PGDATA" status >/dev/null 2>&1 && "${AS_PG[@]}" "$PG_BIN/pg_ctl" -D "$PGDATA" -m fast -w stop >/dev/null
+  # the AppHost's local-Postgres settings (CarRecommender.AppHost/Infrastructure/LocalPostgres.cs)
+  "${AS_PG[@]}" "$PG_BIN/pg_ctl" -D "$PGDATA" -l "$PGDATA/server.log" -w start -o \
+    "-p $PGPORT -c listen_addresses=127.0.0.1 -k '' -c shared_buffers=1GB -c maintenance_work_mem=2GB -c max_wal_size=8GB -c effective_cache_size=8GB -c max_connections=200 -c max_parallel_maintenance_workers=1" >/dev/null
+  trap stop_all EXIT
+  PGPASSWORD=bench "$PG_BIN/psql" -h 127.0.0.1 -p "$PGPORT" -U postgres -tAc "SELECT 1 FROM pg_database WHERE datname='carrecommender'" | grep -q 1 \
+    || PGPASSWORD=bench "$PG_BIN/createdb" -h 127.0.0.1 -p "$PGPORT" -U postgres carrecommender
+}
+
+api_pid=""
+stop_all() {
+  [ -n "$api_pid" ] && kill -INT "$api_pid" 2>/dev/null && wait "$api_pid" 2>/dev/null || true
+  "${AS_PG[@]}" "$PG_BIN/pg_ctl" -D "$PGDATA" -m fast -w stop >/dev/null 2>&1 || true
+}
+
+listings_in_db() {
+  PGPASSWORD=bench "$PG_BIN/psql" -h 127.0.0.1 -p "$PGPORT" -U postgres -d carrecommender -tAc \
+    "SELECT CASE WHEN to_regclass('listings') IS NULL THEN 0 ELSE (SELECT count(*) FROM listings) END"
+}
+
+seed() {
+  local n="${1:-1000000}"
+  log "seeding $n listings into $PGDATA"
+  "${PIPELINES[@]}" seed --connection "$CONN" --listings "$n" --users 10000 --reset
+  echo "goals: load ≤ 60 s for 1,000,000 listings; HNSW index build ≤ 600 s; recall@10 ≥ 0.95"
+  "${PIPELINES[@]}" bench-recall --connection "$CONN" --ef-search 40,100,200 --queries 200
+}
+
+api() {
+  if [ "$(listings_in_db)" -lt 1000000 ]; then seed 1000000; fi
+  log "$(listings_in_db) listings; starting the API (Release) on :$API_PORT"
+  dotnet build CarRecommender.Api -c Release -v q >/dev/null
+  ASPNETCORE_URLS="http://127.0.0.1:$API_PORT" ASPNETCORE_ENVIRONMENT=Production \
+    ConnectionStrings__carrecommender="$CONN" ConnectionStrings__messaging="amqp://guest:guest@127.0.0.1:1/" \
+    Auth__SigningKey="$(head -c 48 /dev/urandom | base64)" Seed__OnEmptyDatabase=false Logging__LogLevel__Default=Warning \
+    dotnet CarRecommender.Api/bin/Release/net10.0/CarRecommender.Api.dll >"$BENCH_DIR/api.log" 2>&1 &
+  api_pid=$!
+  for _ in $(seq 1 900); do  # a pending migration may rebuild an index over the whole catalogue first
+    curl -fs -m 2 "http://127.0.0.1:$API_PORT/api/listings?pageSize=1" >/dev/null 2>&1 && break
+    kill -0 "$api_pid" 2>/dev/null || { cat "$BENCH_DIR/api.log"; exit 1; }
+    sleep 1
+  done
+  curl -fs -m 2 "http://127.0.0.1:$API_PORT/api/listings?pageSize=1" >/dev/null || { log "the API did not answer within 15 minutes"; tail -20 "$BENCH_DIR/api.log"; exit 1; }
+  "${PIPELINES[@]}" bench-api --api "http://127.0.0.1:$API_PORT" --duration "${BENCH_SECONDS:-20}" --concurrency 4
+}
+
+case "$verb" in
+  seed) start_postgres; seed "${1:-1000000}" ;;
+  api)  start_postgres; api ;;
+  *) echo "usage: eng/bench.sh seed [LISTINGS] | api" >&2; exit 2 ;;
+esac
