@@ -2,6 +2,7 @@ using CarRecommender.Api.Auth;
 using CarRecommender.Api.Data;
 using CarRecommender.Api.Endpoints;
 using CarRecommender.Api.Interactions;
+using CarRecommender.Api.Outbox;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -12,7 +13,9 @@ builder.AddCarRecommenderAuth();
 builder.Services.AddProblemDetails();
 builder.Services.AddOpenApi();
 builder.Services.AddSingleton(TimeProvider.System);
-builder.Services.AddScoped<InteractionRecorder>();
+builder.Services.AddSingleton<OutboxSignal>();
+builder.Services.AddSingleton<InteractionRecorder>();
+builder.Services.AddHostedService<OutboxDispatcher>();
 builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = 1024 * 1024); // 1 MiB; the CSV import raises its own limit
 
 var app = builder.Build();
@@ -39,6 +42,7 @@ app.MapAuthEndpoints();
 app.MapUserEndpoints();
 app.MapListingEndpoints();
 app.MapAdminEndpoints();
+app.MapEventEndpoints();
 app.MapGet("/", () => TypedResults.Redirect("/api/docs")).ExcludeFromDescription();
 
 app.Run();

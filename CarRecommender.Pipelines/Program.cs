@@ -1,6 +1,8 @@
 using CarRecommender.Pipelines.Cli;
+using CarRecommender.Pipelines.Collaborative;
+using CarRecommender.Pipelines.Worker;
 
-// `dotnet run --project CarRecommender.Pipelines -- seed|import|bench-…`: a command-line verb; otherwise the worker.
+// `dotnet run --project CarRecommender.Pipelines -- seed|import|train|bench-…`: a command-line verb; otherwise the worker.
 if (CliHost.IsCommandLine(args))
     return await CliHost.RunAsync(args);
 
@@ -9,6 +11,13 @@ var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
 builder.AddCarRecommenderDb();
 builder.AddCarRecommenderMessaging();
+
+builder.Services.AddSingleton(builder.Configuration.GetSection("Als").Get<AlsSettings>() ?? new AlsSettings());
+builder.Services.AddSingleton<ContentPipeline>();
+builder.Services.AddSingleton<CollaborativePipeline>();
+builder.Services.AddHostedService<PipelineConsumer<ContentPipeline>>();
+builder.Services.AddHostedService<PipelineConsumer<CollaborativePipeline>>();
+builder.Services.AddHostedService<AlsScheduler>();
 
 var app = builder.Build();
 

@@ -29,6 +29,8 @@ public static class ServiceDefaultsExtensions
     {
         builder.ConfigureOpenTelemetry();
         builder.AddDefaultHealthChecks();
+        builder.Services.AddMetrics();
+        builder.Services.AddSingleton<CarRecommender.Telemetry.CarRecommenderMetrics>();
         builder.Services.AddServiceDiscovery();
         builder.Services.ConfigureHttpClientDefaults(http =>
         {

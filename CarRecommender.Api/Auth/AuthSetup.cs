@@ -59,6 +59,20 @@ public static class AuthSetup
             o.AddPolicy(TokenRateLimit, ctx => RateLimitPartition.GetFixedWindowLimiter(
                 ctx.Connection.RemoteIpAddress?.ToString() ?? "unknown",
                 _ => new FixedWindowRateLimiterOptions { PermitLimit = 30, Window = TimeSpan.FromMinutes(1), QueueLimit = 0 }));
+            // events: a token bucket per user (the sub claim), so one client cannot flood the log; batches count once
+            var events = builder.Configuration.GetSection("RateLimits:Events");
+            var perSecond = events.GetValue("PerSecond", 100);
+            var burst = events.GetValue("Burst", 200);
+            o.AddPolicy(EventsRateLimit, ctx => RateLimitPartition.GetTokenBucketLimiter(
+                ctx.User.FindFirstValue(JwtRegisteredClaimNames.Sub) ?? ctx.Connection.RemoteIpAddress?.ToString() ?? "unknown",
+                _ => new TokenBucketRateLimiterOptions
+                {
+                    TokenLimit = burst,
+                    TokensPerPeriod = perSecond,
+                    ReplenishmentPeriod = TimeSpan.FromSeconds(1),
+                    QueueLimit = 0,
+                    AutoReplenishment = true,
+                }));
             o.OnRejected = async (ctx, ct) =>
             {
                 var retryAfter = ctx.Lease.TryGetMetadata(MetadataName.RetryAfter, out var ra) ? ra : TimeSpan.FromMinutes(1);

@@ -41,7 +41,8 @@ public static class ListingEndpoints
         var listing = await db.Listings.AsNoTracking().SingleOrDefaultAsync(l => l.Id == listingId, ct);
         if (listing is null) return TypedResults.NotFound();
         if (http.User.Identity?.IsAuthenticated == true)
-            await recorder.RecordAsync(http.User.UserId(), listingId, InteractionType.View, null, ct);
+            await recorder.RecordAsync(http.User.UserId(),
+                [new EventInput(Guid.CreateVersion7(), listingId, InteractionType.View, DateTimeOffset.UtcNow, null)], ct);
         return TypedResults.Ok(listing.ToDetail());
     }
 

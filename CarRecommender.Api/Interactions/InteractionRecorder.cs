@@ -1,43 +1,88 @@
-using CarRecommender.Core.Data;
+using System.Diagnostics;
+using CarRecommender.Api.Outbox;
 using CarRecommender.Core.Domain;
-using Microsoft.EntityFrameworkCore;
+using CarRecommender.Telemetry;
+using Npgsql;
+using NpgsqlTypes;
 
 namespace CarRecommender.Api.Interactions;
 
-/// <summary>Writes user-activity events: the interaction row and the listing's counter, in one transaction.</summary>
-public sealed class InteractionRecorder(CarRecommenderDb db, TimeProvider time)
+/// <summary>What became of a batch of events: which were new and which the log already held (same event id).</summary>
+public sealed record RecordResult(IReadOnlyList<Guid> Accepted, IReadOnlyList<Guid> Duplicates);
+
+/// <summary>
+/// Writes user-activity events: the interaction rows, their outbox rows and the listing and user counters in one SQL
+/// statement (so one transaction, one round trip). An event id already in the log is skipped, which makes retries safe.
+/// </summary>
+public sealed class InteractionRecorder(NpgsqlDataSource dataSource, OutboxSignal outbox, CarRecommenderMetrics metrics)
 {
-    public async Task RecordAsync(long userId, long listingId, InteractionType type, Guid? recommendationId, CancellationToken ct)
+    private const string Sql = """
+        WITH input AS (
+            SELECT * FROM unnest($1::uuid[], $2::bigint[], $3::text[], $4::timestamptz[], $5::uuid[])
+                AS t(event_id, listing_id, type, occurred_at, recommendation_id)
+        ), ins AS (
+            INSERT INTO interactions (event_id, user_id, listing_id, type, occurred_at, recorded_at, recommendation_id)
+            SELECT event_id, $6, listing_id, type, occurred_at, now(), recommendation_id FROM input
+            ON CONFLICT (event_id) DO NOTHING
+            RETURNING id, event_id, listing_id, type
+        ), queued AS (
+            INSERT INTO outbox (interaction_id, trace_parent, trace_state, created_at)
+            SELECT id, $7, $8, now() FROM ins
+        ), counted AS (
+            UPDATE listings l
+            SET view_count = l.view_count + c.views,
+                save_count = greatest(0, l.save_count + c.saves - c.unsaves),
+                contact_count = l.contact_count + c.contacts
+            FROM (SELECT listing_id,
+                         count(*) FILTER (WHERE type = 'View') AS views,
+                         count(*) FILTER (WHERE type = 'Save') AS saves,
+                         count(*) FILTER (WHERE type = 'Unsave') AS unsaves,
+                         count(*) FILTER (WHERE type = 'Contact') AS contacts
+                  FROM ins GROUP BY listing_id) c
+            WHERE l.id = c.listing_id
+        ), user_counted AS (
+            UPDATE users SET interaction_count = interaction_count + (SELECT count(*) FROM ins) WHERE id = $6
+        )
+        SELECT event_id FROM ins
+        """;
+
+    /// <summary>Listing ids among <paramref name="listingIds"/> that do not exist.</summary>
+    public async Task<List<long>> UnknownListingsAsync(IEnumerable<long> listingIds, CancellationToken ct)
     {
-        var now = time.GetUtcNow();
-        // Aspire's retrying execution strategy retries the whole unit, so the transaction lives inside it.
-        await db.Database.CreateExecutionStrategy().ExecuteAsync(async () =>
+        var ids = listingIds.Distinct().ToArray();
+        await using var cmd = dataSource.CreateCommand("SELECT id FROM unnest($1::bigint[]) AS t(id) WHERE NOT EXISTS (SELECT 1 FROM listings l WHERE l.id = t.id)");
+        cmd.Parameters.Add(new NpgsqlParameter { Value = ids, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bigint });
+        var unknown = new List<long>();
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct)) unknown.Add(reader.GetInt64(0));
+        return unknown;
+    }
+
+    public async Task<RecordResult> RecordAsync(long userId, IReadOnlyList<EventInput> events, CancellationToken ct)
+    {
+        await using var cmd = dataSource.CreateCommand(Sql);
+        cmd.Parameters.Add(new NpgsqlParameter { Value = events.Select(e => e.EventId).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Uuid });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = events.Select(e => e.ListingId).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bigint });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = events.Select(e => e.Type.ToString()).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = events.Select(e => e.OccurredAt).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.TimestampTz });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = events.Select(e => e.RecommendationId).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Uuid });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = userId, NpgsqlDbType = NpgsqlDbType.Bigint });
+        // the request's trace context travels with the event: API → outbox → RabbitMQ → worker in one trace
+        var activity = Activity.Current;
+        cmd.Parameters.Add(new NpgsqlParameter { Value = (object?)activity?.Id ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = (object?)activity?.TraceStateString ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
+
+        var accepted = new List<Guid>(events.Count);
+        await using (var reader = await cmd.ExecuteReaderAsync(ct))
         {
-            db.ChangeTracker.Clear();
-            await using var tx = await db.Database.BeginTransactionAsync(ct);
-            db.Interactions.Add(new Interaction
-            {
-                EventId = Guid.CreateVersion7(now),
-                UserId = userId,
-                ListingId = listingId,
-                Type = type,
-                OccurredAt = now,
-                RecordedAt = now,
-                RecommendationId = recommendationId,
-            });
-            await db.SaveChangesAsync(ct);
-            var listings = db.Listings.Where(l => l.Id == listingId);
-            _ = type switch
-            {
-                InteractionType.View => await listings.ExecuteUpdateAsync(s => s.SetProperty(l => l.ViewCount, l => l.ViewCount + 1), ct),
-                InteractionType.Save => await listings.ExecuteUpdateAsync(s => s.SetProperty(l => l.SaveCount, l => l.SaveCount + 1), ct),
-                InteractionType.Contact => await listings.ExecuteUpdateAsync(s => s.SetProperty(l => l.ContactCount, l => l.ContactCount + 1), ct),
-                _ => 0,
-            };
-            await db.Users.Where(u => u.Id == userId)
-                .ExecuteUpdateAsync(s => s.SetProperty(u => u.InteractionCount, u => u.InteractionCount + 1), ct);
-            await tx.CommitAsync(ct);
-            db.ChangeTracker.Clear();
-        });
+            while (await reader.ReadAsync(ct)) accepted.Add(reader.GetGuid(0));
+        }
+        if (accepted.Count > 0)
+        {
+            metrics.EventsAccepted.Add(accepted.Count);
+            outbox.Notify();
+        }
+        var set = accepted.ToHashSet();
+        return new RecordResult(accepted, events.Where(e => !set.Contains(e.EventId)).Select(e => e.EventId).ToList());
     }
 }

@@ -26,6 +26,9 @@ public static class CatalogueCommands
         pipelines.WithCliCommand(database, "seed-1m", "Seed 1M listings", "DatabaseStack",
             "Replace every listing, user and interaction with 1,000,000 generated listings and 10,000 users (about 3 minutes)?",
             ["seed", "--listings", "1000000", "--users", "10000", "--reset"]);
+        pipelines.WithCliCommand(database, "train", "Retrain ALS now", "BrainCircuit",
+            "Retrain the collaborative model on the whole interaction log now?",
+            ["train", "--trigger", "dashboard"]);
         return pipelines;
     }
 

@@ -14,6 +14,9 @@ public sealed class CarRecommenderDb(DbContextOptions<CarRecommenderDb> options)
     public DbSet<Listing> Listings => Set<Listing>();
     public DbSet<User> Users => Set<User>();
     public DbSet<Interaction> Interactions => Set<Interaction>();
+    public DbSet<OutboxMessage> Outbox => Set<OutboxMessage>();
+    public DbSet<ProcessedEvent> ProcessedEvents => Set<ProcessedEvent>();
+    public DbSet<ModelVersion> ModelVersions => Set<ModelVersion>();
 
     /// <summary>The options every service and tool uses: pgvector types and snake_case names.</summary>
     public static DbContextOptionsBuilder Configure(DbContextOptionsBuilder options, NpgsqlDataSource dataSource) =>
@@ -25,6 +28,29 @@ public sealed class CarRecommenderDb(DbContextOptions<CarRecommenderDb> options)
         ConfigureListing(modelBuilder.Entity<Listing>());
         ConfigureUser(modelBuilder.Entity<User>());
         ConfigureInteraction(modelBuilder.Entity<Interaction>());
+        ConfigurePipelineTables(modelBuilder);
+    }
+
+    private static void ConfigurePipelineTables(ModelBuilder modelBuilder)
+    {
+        var outbox = modelBuilder.Entity<OutboxMessage>();
+        outbox.ToTable("outbox");
+        outbox.Property(x => x.Id).UseIdentityByDefaultColumn();
+        outbox.Property(x => x.TraceParent).HasMaxLength(64);
+        outbox.Property(x => x.TraceState).HasMaxLength(512);
+        outbox.HasOne<Interaction>().WithMany().HasForeignKey(x => x.InteractionId).OnDelete(DeleteBehavior.Cascade);
+        outbox.HasIndex(x => x.InteractionId);
+
+        var processed = modelBuilder.Entity<ProcessedEvent>();
+        processed.ToTable("processed_events");
+        processed.Property(x => x.Pipeline).HasMaxLength(32);
+        processed.HasKey(x => new { x.Pipeline, x.EventId });
+
+        var models = modelBuilder.Entity<ModelVersion>();
+        models.ToTable("model_versions");
+        models.Property(x => x.Id).UseIdentityByDefaultColumn();
+        models.Property(x => x.Trigger).HasMaxLength(32);
+        models.HasIndex(x => x.CreatedAt);
     }
 
     private static void ConfigureListing(EntityTypeBuilder<Listing> e)

@@ -19,6 +19,8 @@ public sealed class User
     /// <summary>Running weighted sum behind <see cref="ContentVector"/> (so each event updates it incrementally).</summary>
     public Vector? ContentSum { get; set; }
     public double ContentWeight { get; set; }
+    /// <summary>The time <see cref="ContentSum"/> and <see cref="ContentWeight"/> are decayed to.</summary>
+    public DateTimeOffset? ContentAsOf { get; set; }
     /// <summary>Collaborative user factors (from ALS, folded in per event).</summary>
     public Vector? LatentVector { get; set; }
     public int InteractionCount { get; set; }

@@ -8,7 +8,7 @@ namespace CarRecommender.Pipelines.Cli;
 /// </summary>
 public static class CliHost
 {
-    private static readonly string[] Verbs = ["seed", "import", "bench-recall", "bench-api", "help", "--help", "-h"];
+    private static readonly string[] Verbs = ["seed", "import", "train", "bench-recall", "bench-api", "help", "--help", "-h"];
 
     public static bool IsCommandLine(string[] args) => args.Length > 0 && Verbs.Contains(args[0], StringComparer.OrdinalIgnoreCase);
 
@@ -32,6 +32,9 @@ public static class CliHost
             c.AddCommand<ImportCommand>("import")
                 .WithDescription("Import a catalogue CSV, through the running API (default) or straight into a database")
                 .WithExample("import", "--file", "cars.csv", "--map", "Hersteller=make", "--map", "km=mileage");
+            c.AddCommand<TrainCommand>("train")
+                .WithDescription("Retrain the collaborative model (implicit ALS) on the interaction log now and swap its factors in")
+                .WithExample("train", "--factors", "64", "--iterations", "15");
             c.AddCommand<RecallCommand>("bench-recall")
                 .WithDescription("Recall@k of the listings' HNSW index against exact search, per ef_search");
             c.AddCommand<ApiBenchCommand>("bench-api")

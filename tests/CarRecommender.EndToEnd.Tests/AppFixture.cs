@@ -44,8 +44,13 @@ public sealed class AppFixture : IAsyncLifetime
         // Tokens up front: one test exhausts the token endpoint's rate limit on purpose.
         DemoToken = await TokenAsync(DemoEmail);
         AdminToken = await TokenAsync(AdminEmail);
-        OtherUserToken = await TokenAsync(await FirstGeneratedUserEmailAsync());
+        var generated = await GeneratedUsersAsync(6);
+        OtherUserToken = await TokenAsync(generated[0].Email);
+        foreach (var (id, email) in generated.Skip(1)) ShopperTokens.Add((id, await TokenAsync(email)));
     }
+
+    /// <summary>Tokens of generated shoppers no other test uses (the event tests take one each).</summary>
+    public List<(long UserId, string Token)> ShopperTokens { get; } = [];
 
     public const string DemoEmail = "demo@example.com";
     public const string AdminEmail = "admin@example.com";
@@ -70,13 +75,17 @@ public sealed class AppFixture : IAsyncLifetime
         return body.GetProperty("accessToken").GetString()!;
     }
 
-    private async Task<string> FirstGeneratedUserEmailAsync()
+    private async Task<List<(long Id, string Email)>> GeneratedUsersAsync(int count)
     {
         await using var conn = new Npgsql.NpgsqlConnection(await ConnectionStringAsync("carrecommender"));
         await conn.OpenAsync();
-        await using var cmd = new Npgsql.NpgsqlCommand("SELECT email FROM users WHERE role = 'User' AND email <> @demo ORDER BY id LIMIT 1", conn);
+        await using var cmd = new Npgsql.NpgsqlCommand("SELECT id, email FROM users WHERE role = 'User' AND email <> @demo ORDER BY id LIMIT @n", conn);
         cmd.Parameters.AddWithValue("demo", DemoEmail);
-        return (string)(await cmd.ExecuteScalarAsync())!;
+        cmd.Parameters.AddWithValue("n", count);
+        var result = new List<(long, string)>();
+        await using var reader = await cmd.ExecuteReaderAsync();
+        while (await reader.ReadAsync()) result.Add((reader.GetInt64(0), reader.GetString(1)));
+        return result;
     }
 
     public HttpClient CreateClient(string resource) => App.CreateHttpClient(resource);

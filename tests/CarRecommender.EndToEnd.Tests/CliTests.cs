@@ -17,40 +17,40 @@ public sealed class CliTests(AppFixture fixture)
     {
         var cs = await FreshDatabaseAsync();
 
-        var first = await RunCliAsync(cs, "seed", "--listings", "1500", "--users", "30", "--seed", "7");
+        var first = await Cli.RunAsync(cs, "seed", "--listings", "1500", "--users", "30", "--seed", "7");
         Assert.True(first.ExitCode == 0, first.Output);
-        Assert.Equal(1500L, await ScalarAsync<long>(cs, "SELECT count(*) FROM listings WHERE content_vector IS NOT NULL AND encoder_version > 0"));
-        Assert.Equal(30L, await ScalarAsync<long>(cs, "SELECT count(*) FROM users"));
-        Assert.Equal(1L, await ScalarAsync<long>(cs, $"SELECT count(*) FROM users WHERE email = '{AppFixture.DemoEmail}' AND role = 'User'"));
-        Assert.Equal(1L, await ScalarAsync<long>(cs, $"SELECT count(*) FROM users WHERE email = '{AppFixture.AdminEmail}' AND role = 'Admin'"));
+        Assert.Equal(1500L, await Db.ScalarAsync<long>(cs, "SELECT count(*) FROM listings WHERE content_vector IS NOT NULL AND encoder_version > 0"));
+        Assert.Equal(30L, await Db.ScalarAsync<long>(cs, "SELECT count(*) FROM users"));
+        Assert.Equal(1L, await Db.ScalarAsync<long>(cs, $"SELECT count(*) FROM users WHERE email = '{AppFixture.DemoEmail}' AND role = 'User'"));
+        Assert.Equal(1L, await Db.ScalarAsync<long>(cs, $"SELECT count(*) FROM users WHERE email = '{AppFixture.AdminEmail}' AND role = 'Admin'"));
         // the HNSW indexes were dropped for the load and rebuilt with the migration's parameters
-        Assert.Equal(2L, await ScalarAsync<long>(cs, "SELECT count(*) FROM pg_indexes WHERE tablename = 'listings' AND indexdef ILIKE '%USING hnsw%'"));
-        Assert.Contains("m='16'", await ScalarAsync<string>(cs, "SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_listings_content_vector'"));
-        var checksum = await ScalarAsync<string>(cs, "SELECT md5(string_agg(make || model || year || price, ',' ORDER BY id)) FROM listings");
+        Assert.Equal(2L, await Db.ScalarAsync<long>(cs, "SELECT count(*) FROM pg_indexes WHERE tablename = 'listings' AND indexdef ILIKE '%USING hnsw%'"));
+        Assert.Contains("m='16'", await Db.ScalarAsync<string>(cs, "SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_listings_content_vector'"));
+        var checksum = await Db.ScalarAsync<string>(cs, "SELECT md5(string_agg(make || model || year || price, ',' ORDER BY id)) FROM listings");
 
-        var refused = await RunCliAsync(cs, "seed", "--listings", "10");
+        var refused = await Cli.RunAsync(cs, "seed", "--listings", "10");
         Assert.NotEqual(0, refused.ExitCode);
         Assert.Contains("--reset", refused.Output, StringComparison.Ordinal);
-        Assert.Equal(1500L, await ScalarAsync<long>(cs, "SELECT count(*) FROM listings"));
+        Assert.Equal(1500L, await Db.ScalarAsync<long>(cs, "SELECT count(*) FROM listings"));
 
         // the same seed gives the same catalogue
-        var again = await RunCliAsync(cs, "seed", "--listings", "1500", "--users", "30", "--seed", "7", "--reset");
+        var again = await Cli.RunAsync(cs, "seed", "--listings", "1500", "--users", "30", "--seed", "7", "--reset");
         Assert.True(again.ExitCode == 0, again.Output);
-        Assert.Equal(checksum, await ScalarAsync<string>(cs, "SELECT md5(string_agg(make || model || year || price, ',' ORDER BY id)) FROM listings"));
+        Assert.Equal(checksum, await Db.ScalarAsync<string>(cs, "SELECT md5(string_agg(make || model || year || price, ',' ORDER BY id)) FROM listings"));
     }
 
     [Fact]
     public async Task Bad_arguments_get_a_clear_error_and_touch_nothing()
     {
-        var noDb = await RunCliAsync(null, "seed", "--listings", "10");
+        var noDb = await Cli.RunAsync(null, "seed", "--listings", "10");
         Assert.NotEqual(0, noDb.ExitCode);
         Assert.Contains("--connection", noDb.Output, StringComparison.Ordinal);
 
-        var negative = await RunCliAsync(null, "seed", "--listings", "-5");
+        var negative = await Cli.RunAsync(null, "seed", "--listings", "-5");
         Assert.NotEqual(0, negative.ExitCode);
         Assert.Contains("--listings", negative.Output, StringComparison.Ordinal);
 
-        var missing = await RunCliAsync(null, "import", "--file", "/nonexistent/cars.csv");
+        var missing = await Cli.RunAsync(null, "import", "--file", "/nonexistent/cars.csv");
         Assert.NotEqual(0, missing.ExitCode);
         Assert.Contains("no such file", missing.Output, StringComparison.Ordinal);
     }
@@ -64,11 +64,11 @@ public sealed class CliTests(AppFixture fixture)
             "Skoda,Octavia,2020,17900,10000,Manual,Diesel,Estate",
             "Toyota,Corolla,2019,15900,20000,Automatic,Hybrid,Hatchback",
             "Toyota,Yaris,2021,-1,5000,Manual,Petrol,Hatchback");
-        var result = await RunCliAsync(cs, "import", "--file", file);
+        var result = await Cli.RunAsync(cs, "import", "--file", file);
         Assert.True(result.ExitCode == 0, result.Output);
         Assert.Contains("price", result.Output, StringComparison.Ordinal);
-        Assert.Equal(2L, await ScalarAsync<long>(cs, "SELECT count(*) FROM listings WHERE content_vector IS NOT NULL"));
-        Assert.Equal(16093, await ScalarAsync<int>(cs, "SELECT mileage_km FROM listings WHERE model = 'Octavia'"));
+        Assert.Equal(2L, await Db.ScalarAsync<long>(cs, "SELECT count(*) FROM listings WHERE content_vector IS NOT NULL"));
+        Assert.Equal(16093, await Db.ScalarAsync<int>(cs, "SELECT mileage_km FROM listings WHERE model = 'Octavia'"));
     }
 
     [Fact]
@@ -78,41 +78,16 @@ public sealed class CliTests(AppFixture fixture)
         var file = await WriteCsvAsync("Hersteller;Modell;Baujahr;Preis;km;Karosserie",
             $"Volkswagen;{marker};2018;14500;61000;Estate", $"Volkswagen;{marker};never;14500;61000;Estate");
         using var api = fixture.Api();
-        var result = await RunCliAsync(null, "import", "--file", file, "--api", api.BaseAddress!.ToString(), "--token", fixture.AdminToken,
+        var result = await Cli.RunAsync(null, "import", "--file", file, "--api", api.BaseAddress!.ToString(), "--token", fixture.AdminToken,
             "--map", "Hersteller=make", "--map", "Modell=model", "--map", "Baujahr=year", "--map", "Preis=price", "--map", "km=mileage", "--map", "Karosserie=body");
         Assert.True(result.ExitCode == 0, result.Output);
         var cs = await fixture.ConnectionStringAsync("carrecommender");
-        Assert.Equal(1L, await ScalarAsync<long>(cs, $"SELECT count(*) FROM listings WHERE model = '{marker}' AND mileage_km = 61000"));
+        Assert.Equal(1L, await Db.ScalarAsync<long>(cs, $"SELECT count(*) FROM listings WHERE model = '{marker}' AND mileage_km = 61000"));
 
-        var refused = await RunCliAsync(null, "import", "--file", file, "--api", api.BaseAddress!.ToString(), "--token", fixture.DemoToken);
+        var refused = await Cli.RunAsync(null, "import", "--file", file, "--api", api.BaseAddress!.ToString(), "--token", fixture.DemoToken);
         Assert.NotEqual(0, refused.ExitCode);
         Assert.Contains("403", refused.Output, StringComparison.Ordinal);
-        Assert.Equal(1L, await ScalarAsync<long>(cs, $"SELECT count(*) FROM listings WHERE model = '{marker}'"));
-    }
-
-    private sealed record CliResult(int ExitCode, string Output);
-
-    /// <summary>Runs the built worker with a verb, as <c>dotnet run --project CarRecommender.Pipelines -- …</c> would.</summary>
-    private static async Task<CliResult> RunCliAsync(string? connection, params string[] args)
-    {
-        var projectDir = Path.GetDirectoryName(new Projects.CarRecommender_Pipelines().ProjectPath)!;
-#if DEBUG
-        const string configuration = "Debug";
-#else
-        const string configuration = "Release";
-#endif
-        var dll = Path.Combine(projectDir, "bin", configuration, "net10.0", "CarRecommender.Pipelines.dll");
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.ArgumentList.Add(dll);
-        foreach (var a in args) start.ArgumentList.Add(a);
-        start.Environment.Remove("ConnectionStrings__carrecommender");
-        if (connection is not null) start.Environment["ConnectionStrings__carrecommender"] = connection;
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
-        await process.WaitForExitAsync(timeout.Token);
-        return new CliResult(process.ExitCode, await stdout + await stderr);
+        Assert.Equal(1L, await Db.ScalarAsync<long>(cs, $"SELECT count(*) FROM listings WHERE model = '{marker}'"));
     }
 
     /// <summary>A new, empty database on the app's server (the CLI applies the migrations itself).</summary>
@@ -135,13 +110,5 @@ public sealed class CliTests(AppFixture fixture)
         var path = Path.Combine(Path.GetTempPath(), $"carrec-cli-{Guid.NewGuid():N}.csv");
         await File.WriteAllTextAsync(path, string.Join('\n', lines) + "\n", Encoding.UTF8);
         return path;
-    }
-
-    private static async Task<T> ScalarAsync<T>(string cs, string sql)
-    {
-        await using var conn = new NpgsqlConnection(cs);
-        await conn.OpenAsync();
-        await using var cmd = new NpgsqlCommand(sql, conn);
-        return (T)Convert.ChangeType((await cmd.ExecuteScalarAsync())!, typeof(T), CultureInfo.InvariantCulture);
     }
 }

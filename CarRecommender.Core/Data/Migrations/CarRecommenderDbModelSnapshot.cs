@@ -237,6 +237,145 @@ namespace CarRecommender.Core.Data.Migrations
                     b.ToTable("listings", (string)null);
                 });
 
+            modelBuilder.Entity("CarRecommender.Core.Domain.ModelVersion", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<double>("Alpha")
+                        .HasColumnType("double precision")
+                        .HasColumnName("alpha");
+
+                    b.Property<int>("ColdItems")
+                        .HasColumnType("integer")
+                        .HasColumnName("cold_items");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<long>("DurationMs")
+                        .HasColumnType("bigint")
+                        .HasColumnName("duration_ms");
+
+                    b.Property<int>("Factors")
+                        .HasColumnType("integer")
+                        .HasColumnName("factors");
+
+                    b.Property<long>("Interactions")
+                        .HasColumnType("bigint")
+                        .HasColumnName("interactions");
+
+                    b.PrimitiveCollection<float[]>("ItemGram")
+                        .IsRequired()
+                        .HasColumnType("real[]")
+                        .HasColumnName("item_gram");
+
+                    b.Property<int>("Items")
+                        .HasColumnType("integer")
+                        .HasColumnName("items");
+
+                    b.Property<int>("Iterations")
+                        .HasColumnType("integer")
+                        .HasColumnName("iterations");
+
+                    b.Property<double>("Loss")
+                        .HasColumnType("double precision")
+                        .HasColumnName("loss");
+
+                    b.PrimitiveCollection<double[]>("LossHistory")
+                        .IsRequired()
+                        .HasColumnType("double precision[]")
+                        .HasColumnName("loss_history");
+
+                    b.Property<double>("Regularization")
+                        .HasColumnType("double precision")
+                        .HasColumnName("regularization");
+
+                    b.Property<long>("TrainMs")
+                        .HasColumnType("bigint")
+                        .HasColumnName("train_ms");
+
+                    b.Property<string>("Trigger")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("trigger");
+
+                    b.Property<int>("Users")
+                        .HasColumnType("integer")
+                        .HasColumnName("users");
+
+                    b.HasKey("Id")
+                        .HasName("pk_model_versions");
+
+                    b.HasIndex("CreatedAt")
+                        .HasDatabaseName("ix_model_versions_created_at");
+
+                    b.ToTable("model_versions", (string)null);
+                });
+
+            modelBuilder.Entity("CarRecommender.Core.Domain.OutboxMessage", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<long>("InteractionId")
+                        .HasColumnType("bigint")
+                        .HasColumnName("interaction_id");
+
+                    b.Property<string>("TraceParent")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("trace_parent");
+
+                    b.Property<string>("TraceState")
+                        .HasMaxLength(512)
+                        .HasColumnType("character varying(512)")
+                        .HasColumnName("trace_state");
+
+                    b.HasKey("Id")
+                        .HasName("pk_outbox");
+
+                    b.HasIndex("InteractionId")
+                        .HasDatabaseName("ix_outbox_interaction_id");
+
+                    b.ToTable("outbox", (string)null);
+                });
+
+            modelBuilder.Entity("CarRecommender.Core.Domain.ProcessedEvent", b =>
+                {
+                    b.Property<string>("Pipeline")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("pipeline");
+
+                    b.Property<Guid>("EventId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("event_id");
+
+                    b.Property<DateTimeOffset>("ProcessedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("processed_at");
+
+                    b.HasKey("Pipeline", "EventId")
+                        .HasName("pk_processed_events");
+
+                    b.ToTable("processed_events", (string)null);
+                });
+
             modelBuilder.Entity("CarRecommender.Core.Domain.User", b =>
                 {
                     b.Property<long>("Id")
@@ -250,6 +389,10 @@ namespace CarRecommender.Core.Data.Migrations
                         .HasMaxLength(60)
                         .HasColumnType("character varying(60)")
                         .HasColumnName("city");
+
+                    b.Property<DateTimeOffset?>("ContentAsOf")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("content_as_of");
 
                     b.Property<Vector>("ContentSum")
                         .HasColumnType("vector(28)")
@@ -330,6 +473,16 @@ namespace CarRecommender.Core.Data.Migrations
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
                         .HasConstraintName("fk_interactions_users_user_id");
+                });
+
+            modelBuilder.Entity("CarRecommender.Core.Domain.OutboxMessage", b =>
+                {
+                    b.HasOne("CarRecommender.Core.Domain.Interaction", null)
+                        .WithMany()
+                        .HasForeignKey("InteractionId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_outbox_interactions_interaction_id");
                 });
 #pragma warning restore 612, 618
         }

@@ -8,7 +8,7 @@ namespace CarRecommender.Core.Events;
 /// The message the API publishes for every recorded interaction and the pipelines consume. JSON (camelCase, the type as
 /// a lower-case string); <see cref="ContractVersion"/> changes when a field changes meaning.
 /// </summary>
-public sealed record ActivityEvent(
+public sealed record UserActivityEvent(
     Guid EventId,
     long UserId,
     long ListingId,
@@ -28,12 +28,12 @@ public sealed record ActivityEvent(
     public byte[] ToJson() => JsonSerializer.SerializeToUtf8Bytes(this, Json);
 
     /// <summary>Parses a message body; null with a reason when it is not a valid event (a poison message).</summary>
-    public static ActivityEvent? Parse(ReadOnlySpan<byte> body, out string? error)
+    public static UserActivityEvent? Parse(ReadOnlySpan<byte> body, out string? error)
     {
-        ActivityEvent? e;
+        UserActivityEvent? e;
         try
         {
-            e = JsonSerializer.Deserialize<ActivityEvent>(body, Json);
+            e = JsonSerializer.Deserialize<UserActivityEvent>(body, Json);
         }
         catch (JsonException ex)
         {
@@ -58,7 +58,7 @@ public static class EventTopology
 {
     /// <summary>Durable topic exchange the outbox dispatcher publishes to; routing key <c>activity.{type}</c>.</summary>
     public const string Exchange = "carrecommender.activity";
-    /// <summary>Durable fanout exchange that receives dead-lettered messages of every pipeline queue.</summary>
+    /// <summary>Durable direct exchange for dead-lettered messages; the routing key is the pipeline queue they came from.</summary>
     public const string DeadLetterExchange = "carrecommender.activity.dead";
     public const string RoutingKeyPrefix = "activity.";
     public const string AllActivity = "activity.#";

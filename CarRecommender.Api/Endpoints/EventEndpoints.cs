@@ -1,0 +1,44 @@
+using System.Text.Json;
+using CarRecommender.Api.Auth;
+using CarRecommender.Api.Interactions;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace CarRecommender.Api.Endpoints;
+
+/// <summary>The answer to accepted events: every id, and which of them the log already held.</summary>
+public sealed record EventsAcceptedDto(int Accepted, int Duplicates, IReadOnlyList<Guid> EventIds);
+
+public static class EventEndpoints
+{
+    public static IEndpointRouteBuilder MapEventEndpoints(this IEndpointRouteBuilder app)
+    {
+        app.MapPost("/api/events", Post)
+            .WithTags("Events")
+            .WithName("PostEvents")
+            .WithSummary("Record activity: one event {listingId, type: view|save|unsave|contact|dismiss, occurredAt?, eventId?, recommendationId?} or an array of up to 500")
+            .WithDescription("202 when stored (the pipelines apply it asynchronously). The same eventId twice is stored once. Nothing is stored unless every event is valid.")
+            .Accepts<JsonElement>("application/json")
+            .RequireAuthorization()
+            .RequireRateLimiting(AuthSetup.EventsRateLimit)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests);
+        return app;
+    }
+
+    private static async Task<Results<Accepted<EventsAcceptedDto>, ValidationProblem>> Post(
+        JsonElement body, HttpContext http, InteractionRecorder recorder, TimeProvider time, CancellationToken ct)
+    {
+        var errors = new Dictionary<string, string[]>();
+        var events = EventParser.Parse(body, time.GetUtcNow(), errors);
+        if (errors.Count == 0)
+        {
+            var unknown = await recorder.UnknownListingsAsync(events.Select(e => e.ListingId), ct);
+            if (unknown.Count > 0)
+                errors["listingId"] = [$"No listing has the id {string.Join(", ", unknown.Take(10))}{(unknown.Count > 10 ? ", …" : "")}."];
+        }
+        if (errors.Count > 0) return TypedResults.ValidationProblem(errors);
+
+        var result = await recorder.RecordAsync(http.User.UserId(), events, ct);
+        return TypedResults.Accepted((string?)null,
+            new EventsAcceptedDto(result.Accepted.Count, result.Duplicates.Count, events.Select(e => e.EventId).ToList()));
+    }
+}

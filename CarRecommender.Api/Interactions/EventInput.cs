@@ -1,0 +1,120 @@
+using System.Text.Json;
+using CarRecommender.Core.Domain;
+
+namespace CarRecommender.Api.Interactions;
+
+/// <summary>One validated activity event as the API received it.</summary>
+public sealed record EventInput(Guid EventId, long ListingId, InteractionType Type, DateTimeOffset OccurredAt, Guid? RecommendationId);
+
+/// <summary>
+/// Reads <c>POST /api/events</c> bodies: one event object, or an array of them (the batch form). Parsed by hand from
+/// the JSON so every bad field gets its own message (<c>[3].type</c>), and nothing is stored unless all are valid.
+/// </summary>
+public static class EventParser
+{
+    public const int MaxBatch = 500;
+    /// <summary>How far in the future a client clock may be.</summary>
+    public static readonly TimeSpan MaxClockSkew = TimeSpan.FromMinutes(5);
+    /// <summary>Older events are refused: they would not move a decayed profile and are more likely replays.</summary>
+    public static readonly TimeSpan MaxAge = TimeSpan.FromDays(30);
+
+    public static readonly string[] TypeNames = ["view", "save", "unsave", "contact", "dismiss"];
+
+    public static List<EventInput> Parse(JsonElement body, DateTimeOffset now, Dictionary<string, string[]> errors)
+    {
+        var result = new List<EventInput>();
+        switch (body.ValueKind)
+        {
+            case JsonValueKind.Object:
+                if (ParseOne(body, "", now, errors) is { } single) result.Add(single);
+                break;
+            case JsonValueKind.Array:
+                var count = body.GetArrayLength();
+                if (count == 0) errors["events"] = ["The batch is empty."];
+                else if (count > MaxBatch) errors["events"] = [$"A batch holds at most {MaxBatch} events; this one has {count}."];
+                else
+                {
+                    var i = 0;
+                    foreach (var item in body.EnumerateArray())
+                    {
+                        if (ParseOne(item, $"[{i}].", now, errors) is { } e) result.Add(e);
+                        i++;
+                    }
+                    var repeated = result.GroupBy(e => e.EventId).FirstOrDefault(g => g.Count() > 1);
+                    if (repeated is not null) errors["eventId"] = [$"eventId {repeated.Key} appears more than once in the batch."];
+                }
+                break;
+            default:
+                errors["body"] = ["Send one event object or an array of events."];
+                break;
+        }
+        return result;
+    }
+
+    private static EventInput? ParseOne(JsonElement e, string prefix, DateTimeOffset now, Dictionary<string, string[]> errors)
+    {
+        if (e.ValueKind != JsonValueKind.Object)
+        {
+            errors[prefix.TrimEnd('.') is { Length: > 0 } p ? p : "body"] = ["Each event is a JSON object."];
+            return null;
+        }
+        var before = errors.Count;
+        long listingId = 0;
+        if (!Get(e, "listingId", out var lid)) errors[prefix + "listingId"] = ["listingId is required."];
+        else if (lid.ValueKind != JsonValueKind.Number || !lid.TryGetInt64(out listingId) || listingId <= 0)
+            errors[prefix + "listingId"] = ["listingId must be a positive whole number."];
+
+        var type = InteractionType.View;
+        if (!Get(e, "type", out var t)) errors[prefix + "type"] = ["type is required."];
+        else if (t.ValueKind != JsonValueKind.String || !TryType(t.GetString()!, out type))
+            errors[prefix + "type"] = [$"type must be one of {string.Join(", ", TypeNames)}."];
+
+        var occurredAt = now;
+        if (Get(e, "occurredAt", out var at) && at.ValueKind != JsonValueKind.Null)
+        {
+            if (at.ValueKind != JsonValueKind.String || !at.TryGetDateTimeOffset(out occurredAt))
+                errors[prefix + "occurredAt"] = ["occurredAt must be an ISO 8601 date and time with an offset."];
+            else if (occurredAt > now + MaxClockSkew)
+                errors[prefix + "occurredAt"] = ["occurredAt is in the future."];
+            else if (occurredAt < now - MaxAge)
+                errors[prefix + "occurredAt"] = [$"occurredAt is more than {MaxAge.TotalDays:0} days ago."];
+        }
+
+        var eventId = Guid.CreateVersion7(now);
+        if (Get(e, "eventId", out var id) && id.ValueKind != JsonValueKind.Null)
+        {
+            if (id.ValueKind != JsonValueKind.String || !Guid.TryParse(id.GetString(), out eventId) || eventId == Guid.Empty)
+                errors[prefix + "eventId"] = ["eventId must be a non-empty UUID."];
+        }
+
+        Guid? recommendationId = null;
+        if (Get(e, "recommendationId", out var rid) && rid.ValueKind != JsonValueKind.Null)
+        {
+            if (rid.ValueKind != JsonValueKind.String || !Guid.TryParse(rid.GetString(), out var r) || r == Guid.Empty)
+                errors[prefix + "recommendationId"] = ["recommendationId must be a non-empty UUID."];
+            else recommendationId = r;
+        }
+        return errors.Count == before ? new EventInput(eventId, listingId, type, occurredAt.ToUniversalTime(), recommendationId) : null;
+    }
+
+    private static bool Get(JsonElement e, string name, out JsonElement value)
+    {
+        foreach (var p in e.EnumerateObject())
+        {
+            if (p.Name.Equals(name, StringComparison.OrdinalIgnoreCase))
+            {
+                value = p.Value;
+                return true;
+            }
+        }
+        value = default;
+        return false;
+    }
+
+    private static bool TryType(string raw, out InteractionType type)
+    {
+        var i = Array.IndexOf(TypeNames, raw.Trim().ToLowerInvariant());
+        type = i >= 0 ? (InteractionType)i : default;
+        return i >= 0;
+    }
+}

@@ -1,0 +1,153 @@
+using System.Diagnostics;
+using CarRecommender.Core.Domain;
+using CarRecommender.Core.Events;
+using CarRecommender.Messaging;
+using CarRecommender.Telemetry;
+using Npgsql;
+using NpgsqlTypes;
+using RabbitMQ.Client;
+
+namespace CarRecommender.Api.Outbox;
+
+/// <summary>
+/// Publishes outbox rows to the activity exchange: persistent messages on a channel with publisher confirms, and a row
+/// is deleted only in the transaction that commits after RabbitMQ confirmed its message. Rows are locked with
+/// SKIP LOCKED, so several API replicas share the work. When RabbitMQ (or Postgres) is down the rows wait and the
+/// dispatcher retries with back-off: delivery is delayed, never lost. A crash between confirm and commit publishes a
+/// row twice, which the pipelines' processed-event ids absorb.
+/// </summary>
+public sealed partial class OutboxDispatcher(
+    IServiceProvider services, NpgsqlDataSource dataSource, OutboxSignal signal, CarRecommenderMetrics metrics,
+    ILogger<OutboxDispatcher> logger) : BackgroundService
+{
+    public const int BatchSize = 1000;
+    private static readonly TimeSpan IdleWait = TimeSpan.FromMilliseconds(500);
+    private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(10);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        IChannel? channel = null;
+        var backoff = TimeSpan.FromMilliseconds(250);
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                if (channel is not { IsOpen: true })
+                {
+                    if (channel is not null) await channel.DisposeAsync();
+                    channel = null;
+                    channel = await OpenChannelAsync(stoppingToken);
+                }
+                var sent = await DispatchBatchAsync(channel, stoppingToken);
+                backoff = TimeSpan.FromMilliseconds(250);
+                if (sent < BatchSize) await signal.WaitAsync(IdleWait, stoppingToken);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (Exception ex)
+            {
+                LogRetry(logger, backoff.TotalSeconds, ex.GetType().Name, ex.Message);
+                await Task.Delay(backoff, stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                backoff = TimeSpan.FromTicks(Math.Min(MaxBackoff.Ticks, backoff.Ticks * 2));
+            }
+        }
+        if (channel is not null) await channel.DisposeAsync();
+    }
+
+    private async Task<IChannel> OpenChannelAsync(CancellationToken ct)
+    {
+        // resolved here, not injected: the connection is made on first resolve, and RabbitMQ may be down at start-up
+        var connection = services.GetRequiredService<IConnection>();
+        var channel = await connection.CreateChannelAsync(
+            new CreateChannelOptions(publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: true), ct);
+        await EventTopologySetup.DeclareAsync(channel, ct);
+        return channel;
+    }
+
+    private sealed record Row(long Id, string? TraceParent, string? TraceState, DateTimeOffset CreatedAt, UserActivityEvent Event);
+
+    private async Task<int> DispatchBatchAsync(IChannel channel, CancellationToken ct)
+    {
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        var rows = await LockBatchAsync(conn, tx, ct);
+        metrics.SetOutboxPending(rows.Count);
+        if (rows.Count == 0) return 0;
+
+        var confirms = new List<ValueTask>(rows.Count);
+        foreach (var row in rows) confirms.Add(PublishAsync(channel, row, ct));
+        foreach (var confirm in confirms) await confirm; // each completes when RabbitMQ confirmed; throws on nack or return
+
+        await using (var delete = new NpgsqlCommand("DELETE FROM outbox WHERE id = ANY($1)", conn, tx))
+        {
+            delete.Parameters.Add(new NpgsqlParameter { Value = rows.Select(r => r.Id).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bigint });
+            await delete.ExecuteNonQueryAsync(ct);
+        }
+        await tx.CommitAsync(ct);
+
+        var now = DateTimeOffset.UtcNow;
+        metrics.EventsPublished.Add(rows.Count);
+        foreach (var row in rows) metrics.OutboxLag.Record((now - row.CreatedAt).TotalSeconds);
+        return rows.Count;
+    }
+
+    private static async Task<List<Row>> LockBatchAsync(NpgsqlConnection conn, NpgsqlTransaction tx, CancellationToken ct)
+    {
+        await using var cmd = new NpgsqlCommand("""
+            SELECT o.id, o.trace_parent, o.trace_state, o.created_at,
+                   i.event_id, i.user_id, i.listing_id, i.type, i.occurred_at, i.recorded_at, i.recommendation_id
+            FROM outbox o JOIN interactions i ON i.id = o.interaction_id
+            ORDER BY o.id
+            LIMIT $1
+            FOR UPDATE OF o SKIP LOCKED
+            """, conn, tx);
+        cmd.Parameters.AddWithValue(BatchSize);
+        var rows = new List<Row>();
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            var e = new UserActivityEvent(reader.GetGuid(4), reader.GetInt64(5), reader.GetInt64(6), Enum.Parse<InteractionType>(reader.GetString(7)),
+                reader.GetFieldValue<DateTimeOffset>(8), reader.GetFieldValue<DateTimeOffset>(9), reader.IsDBNull(10) ? null : reader.GetGuid(10));
+            rows.Add(new Row(reader.GetInt64(0), reader.IsDBNull(1) ? null : reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetString(2),
+                reader.GetFieldValue<DateTimeOffset>(3), e));
+        }
+        return rows;
+    }
+
+    private static ValueTask PublishAsync(IChannel channel, Row row, CancellationToken ct)
+    {
+        // continue the recording request's trace: a producer span whose parent is the stored trace context
+        ActivityContext.TryParse(row.TraceParent, row.TraceState, out var parent);
+        using var activity = CarRecommenderMetrics.ActivitySource.StartActivity($"{EventTopology.Exchange} publish", ActivityKind.Producer, parent);
+        activity?.SetTag("messaging.system", "rabbitmq");
+        activity?.SetTag("messaging.destination.name", EventTopology.Exchange);
+        activity?.SetTag("messaging.message.id", row.Event.EventId.ToString());
+
+        var headers = new Dictionary<string, object?>
+        {
+            [EventTopology.EventIdHeader] = row.Event.EventId.ToString(),
+            [EventTopology.ContractHeader] = UserActivityEvent.ContractVersion,
+        };
+        var traceParent = activity?.Id ?? row.TraceParent;
+        if (traceParent is not null) headers[EventTopology.TraceParentHeader] = traceParent;
+        var traceState = activity?.TraceStateString ?? row.TraceState;
+        if (!string.IsNullOrEmpty(traceState)) headers[EventTopology.TraceStateHeader] = traceState;
+
+        var properties = new BasicProperties
+        {
+            Persistent = true,
+            MessageId = row.Event.EventId.ToString(),
+            ContentType = "application/json",
+            Type = row.Event.Type.ToString().ToLowerInvariant(),
+            Timestamp = new AmqpTimestamp(row.Event.RecordedAt.ToUnixTimeSeconds()),
+            Headers = headers,
+        };
+        return channel.BasicPublishAsync(EventTopology.Exchange, EventTopology.RoutingKey(row.Event.Type), mandatory: true, properties,
+            row.Event.ToJson(), ct);
+    }
+
+    [LoggerMessage(EventId = 2001, Level = LogLevel.Warning, Message = "Outbox dispatch paused, retrying in {Seconds} s: {Error}: {Message}")]
+    private static partial void LogRetry(ILogger logger, double seconds, string error, string message);
+}

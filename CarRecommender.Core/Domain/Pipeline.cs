@@ -1,0 +1,45 @@
+namespace CarRecommender.Core.Domain;
+
+/// <summary>An interaction waiting to be published to RabbitMQ; deleted once the broker has confirmed it.</summary>
+public sealed class OutboxMessage
+{
+    public long Id { get; set; }
+    public long InteractionId { get; set; }
+    /// <summary>W3C trace context of the request that recorded the interaction.</summary>
+    public string? TraceParent { get; set; }
+    public string? TraceState { get; set; }
+    public DateTimeOffset CreatedAt { get; set; }
+}
+
+/// <summary>An event a pipeline has applied: written in the same transaction as its vector update (idempotency).</summary>
+public sealed class ProcessedEvent
+{
+    public required string Pipeline { get; set; }
+    public Guid EventId { get; set; }
+    public DateTimeOffset ProcessedAt { get; set; }
+}
+
+/// <summary>One ALS training run: its parameters, cost and result.</summary>
+public sealed class ModelVersion
+{
+    public long Id { get; set; }
+    public DateTimeOffset CreatedAt { get; set; }
+    public int Factors { get; set; }
+    public int Iterations { get; set; }
+    public double Regularization { get; set; }
+    public double Alpha { get; set; }
+    public int Users { get; set; }
+    public int Items { get; set; }
+    public long Interactions { get; set; }
+    public long DurationMs { get; set; }
+    public long TrainMs { get; set; }
+    /// <summary>Training loss after each iteration (the last one is the model's).</summary>
+    public double[] LossHistory { get; set; } = [];
+    public double Loss { get; set; }
+    /// <summary>YᵀY of the item factors (row-major k×k): what per-event fold-in needs besides the items themselves.</summary>
+    public float[] ItemGram { get; set; } = [];
+    /// <summary>Listings without interactions that got factors from their content (the cold-start mapping).</summary>
+    public int ColdItems { get; set; }
+    /// <summary>What started it: schedule, cli, dashboard, test.</summary>
+    public string Trigger { get; set; } = "";
+}

@@ -1,0 +1,202 @@
+using System.Diagnostics;
+using CarRecommender.Core.Data;
+using CarRecommender.Core.Domain;
+using CarRecommender.Core.Learning;
+using CarRecommender.Telemetry;
+using MathNet.Numerics.LinearAlgebra;
+using Npgsql;
+using NpgsqlTypes;
+using Pgvector;
+
+namespace CarRecommender.Pipelines.Collaborative;
+
+/// <summary>
+/// Retrains implicit ALS on the whole interaction log and swaps the factors in one transaction: item factors onto
+/// listings, user factors onto users, and a <c>model_versions</c> row. Listings nobody interacted with get factors
+/// from their content: a ridge regression from content vectors to the trained item factors (the attribute-to-feature
+/// mapping of Gantner et al., 2010), so a new car can be recommended collaboratively before anyone has clicked it.
+/// An advisory lock keeps two trainers (schedule, CLI, dashboard) from overlapping.
+/// </summary>
+public sealed class AlsTrainer(NpgsqlDataSource dataSource, CarRecommenderMetrics? metrics = null)
+{
+    private const long LockKey = 0x_A15_7A1;
+    /// <summary>Ridge penalty of the content → factor mapping.</summary>
+    private const double ColdStartRidge = 1.0;
+
+    public async Task<ModelVersion?> TrainAsync(AlsOptions options, string trigger, IProgress<LoadProgress>? progress, CancellationToken ct)
+    {
+        var total = Stopwatch.StartNew();
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        await Exec(conn, tx, "SET LOCAL statement_timeout = 0", ct);
+        await using (var lockCmd = new NpgsqlCommand($"SELECT pg_try_advisory_xact_lock({LockKey})", conn, tx))
+        {
+            if (!(bool)(await lockCmd.ExecuteScalarAsync(ct))!) throw new InvalidOperationException("another ALS training is running");
+        }
+
+        progress?.Report(new LoadProgress("loading interactions", 0, 0));
+        var (matrix, userIds, itemIds, pairs) = await LoadAsync(conn, tx, ct);
+        if (matrix.NonZeros == 0) return null;
+
+        var train = Stopwatch.StartNew();
+        var losses = new List<double>();
+        var model = ImplicitAls.Train(matrix, options, new SyncProgress<(int Iteration, double Loss)>(p =>
+        {
+            losses.Add(p.Loss);
+            progress?.Report(new LoadProgress("training", p.Iteration, options.Iterations));
+        }), ct);
+        train.Stop();
+
+        progress?.Report(new LoadProgress("mapping cold listings", 0, 0));
+        var cold = await ColdStartFactorsAsync(conn, tx, model, itemIds, ct);
+
+        progress?.Report(new LoadProgress("writing factors", 0, 0));
+        await WriteFactorsAsync(conn, tx, "listings", itemIds.Select((id, i) => (id, model.Item(i).ToArray())).Concat(cold), ct);
+        await WriteFactorsAsync(conn, tx, "users", userIds.Select((id, i) => (id, model.User(i).ToArray())), ct);
+
+        var version = new ModelVersion
+        {
+            CreatedAt = DateTimeOffset.UtcNow,
+            Factors = options.Factors,
+            Iterations = options.Iterations,
+            Regularization = options.Regularization,
+            Alpha = options.Alpha,
+            Users = userIds.Length,
+            Items = itemIds.Length,
+            Interactions = pairs,
+            TrainMs = train.ElapsedMilliseconds,
+            LossHistory = [.. losses],
+            Loss = losses.Count > 0 ? losses[^1] : double.NaN,
+            ColdItems = cold.Count,
+            ItemGram = ImplicitAls.Gram(model.ItemFactors, options.Factors),
+            Trigger = trigger,
+        };
+        version.DurationMs = total.ElapsedMilliseconds;
+        await using (var insert = new NpgsqlCommand("""
+            INSERT INTO model_versions (created_at, factors, iterations, regularization, alpha, users, items, interactions,
+                                        duration_ms, train_ms, loss_history, loss, cold_items, item_gram, trigger)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id
+            """, conn, tx))
+        {
+            insert.Parameters.AddWithValue(version.CreatedAt);
+            insert.Parameters.AddWithValue(version.Factors);
+            insert.Parameters.AddWithValue(version.Iterations);
+            insert.Parameters.AddWithValue(version.Regularization);
+            insert.Parameters.AddWithValue(version.Alpha);
+            insert.Parameters.AddWithValue(version.Users);
+            insert.Parameters.AddWithValue(version.Items);
+            insert.Parameters.AddWithValue(version.Interactions);
+            insert.Parameters.AddWithValue(version.DurationMs);
+            insert.Parameters.AddWithValue(version.TrainMs);
+            insert.Parameters.AddWithValue(version.LossHistory);
+            insert.Parameters.AddWithValue(version.Loss);
+            insert.Parameters.AddWithValue(version.ColdItems);
+            insert.Parameters.AddWithValue(version.ItemGram);
+            insert.Parameters.AddWithValue(version.Trigger);
+            version.Id = (long)(await insert.ExecuteScalarAsync(ct))!;
+        }
+        await tx.CommitAsync(ct);
+        metrics?.AlsDuration.Record(total.Elapsed.TotalSeconds);
+        metrics?.AlsLoss.Record(version.Loss);
+        return version;
+    }
+
+    private static async Task<(SparseMatrix Matrix, long[] UserIds, long[] ItemIds, long Pairs)> LoadAsync(NpgsqlConnection conn, NpgsqlTransaction tx,
+        CancellationToken ct)
+    {
+        var users = new Dictionary<long, int>();
+        var items = new Dictionary<long, int>();
+        var triples = new List<(int, int, float)>();
+        await using (var cmd = new NpgsqlCommand($"""
+            SELECT user_id, listing_id, strength
+            FROM (SELECT user_id, listing_id, {ImplicitFeedback.SqlStrength} AS strength FROM interactions GROUP BY user_id, listing_id) s
+            WHERE strength > 0
+            """, conn, tx))
+        await using (var reader = await cmd.ExecuteReaderAsync(ct))
+        {
+            while (await reader.ReadAsync(ct))
+            {
+                var u = reader.GetInt64(0);
+                var i = reader.GetInt64(1);
+                if (!users.TryGetValue(u, out var ui)) users[u] = ui = users.Count;
+                if (!items.TryGetValue(i, out var ii)) items[i] = ii = items.Count;
+                triples.Add((ui, ii, (float)reader.GetDouble(2)));
+            }
+        }
+        var matrix = SparseMatrix.FromTriples(users.Count, items.Count, triples);
+        return (matrix, users.OrderBy(kv => kv.Value).Select(kv => kv.Key).ToArray(), items.OrderBy(kv => kv.Value).Select(kv => kv.Key).ToArray(), triples.Count);
+    }
+
+    /// <summary>Factors for active listings outside the training data, predicted from their content vectors.</summary>
+    private static async Task<List<(long Id, float[] Factors)>> ColdStartFactorsAsync(NpgsqlConnection conn, NpgsqlTransaction tx, AlsModel model,
+        long[] itemIds, CancellationToken ct)
+    {
+        var k = model.Factors;
+        var trained = itemIds.Select((id, i) => (id, i)).ToDictionary(x => x.id, x => x.i);
+        var xs = new List<float[]>();
+        var ys = new List<float[]>();
+        var cold = new List<(long, float[])>();
+        await using (var cmd = new NpgsqlCommand("SELECT id, content_vector, status FROM listings WHERE content_vector IS NOT NULL", conn, tx))
+        await using (var reader = await cmd.ExecuteReaderAsync(ct))
+        {
+            while (await reader.ReadAsync(ct))
+            {
+                var id = reader.GetInt64(0);
+                var content = reader.GetFieldValue<Vector>(1).ToArray();
+                if (trained.TryGetValue(id, out var index))
+                {
+                    xs.Add(content);
+                    ys.Add(model.Item(index).ToArray());
+                }
+                else if (reader.GetString(2) == nameof(ListingStatus.Active))
+                {
+                    cold.Add((id, content));
+                }
+            }
+        }
+        if (xs.Count < 2 || cold.Count == 0) return [];
+        var d = xs[0].Length;
+        var x = Matrix<double>.Build.Dense(xs.Count, d, (r, c) => xs[r][c]);
+        var y = Matrix<double>.Build.Dense(ys.Count, k, (r, c) => ys[r][c]);
+        var w = (x.TransposeThisAndMultiply(x) + Matrix<double>.Build.DenseIdentity(d) * ColdStartRidge).Cholesky().Solve(x.TransposeThisAndMultiply(y));
+        var wf = new float[d * k];
+        for (var r = 0; r < d; r++)
+            for (var c = 0; c < k; c++) wf[r * k + c] = (float)w[r, c];
+        return cold.Select(item =>
+        {
+            var f = new float[k];
+            for (var r = 0; r < d; r++)
+                System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(wf.AsSpan(r * k, k), item.Item2[r], f, f);
+            return (item.Item1, f);
+        }).ToList();
+    }
+
+    /// <summary>Binary COPY into a temp table, then one UPDATE … FROM: fast for any number of rows.</summary>
+    private static async Task WriteFactorsAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string table, IEnumerable<(long Id, float[] Factors)> rows,
+        CancellationToken ct)
+    {
+        await Exec(conn, tx, "CREATE TEMP TABLE IF NOT EXISTS als_factors (id bigint PRIMARY KEY, factors vector) ON COMMIT DROP; TRUNCATE als_factors", ct);
+        await using (var writer = await conn.BeginBinaryImportAsync("COPY als_factors (id, factors) FROM STDIN (FORMAT BINARY)", ct))
+        {
+            foreach (var (id, factors) in rows)
+            {
+                await writer.StartRowAsync(ct);
+                await writer.WriteAsync(id, NpgsqlDbType.Bigint, ct);
+                await writer.WriteAsync(new Vector(factors), "vector", ct);
+            }
+            await writer.CompleteAsync(ct);
+        }
+        await Exec(conn, tx, $"UPDATE {table} t SET latent_vector = f.factors FROM als_factors f WHERE t.id = f.id", ct);
+    }
+
+    private static async Task Exec(NpgsqlConnection conn, NpgsqlTransaction tx, string sql, CancellationToken ct)
+    {
+        await using var cmd = new NpgsqlCommand(sql, conn, tx) { CommandTimeout = 0 };
+        await cmd.ExecuteNonQueryAsync(ct);
+    }
+
+    private sealed class SyncProgress<T>(Action<T> report) : IProgress<T>
+    {
+        public void Report(T value) => report(value);
+    }
+}

@@ -1,0 +1,132 @@
+using CarRecommender.Core.Domain;
+using CarRecommender.Core.Events;
+using CarRecommender.Core.Learning;
+using Npgsql;
+using NpgsqlTypes;
+using Pgvector;
+
+namespace CarRecommender.Pipelines.Worker;
+
+/// <summary>
+/// Moves each user's content vector towards (or, for dismiss and unsave, away from) the listings they interact with:
+/// the time-decayed, type-weighted mean of <see cref="ContentProfile"/>. One transaction per batch records the event ids
+/// and writes the new vectors, so a redelivered event is recognised and changes nothing.
+/// </summary>
+public sealed class ContentPipeline(NpgsqlDataSource dataSource) : IPipelineHandler
+{
+    public const string Name = "content";
+    public string Pipeline => Name;
+    public string Queue => EventTopology.ContentQueue;
+
+    public async Task<IReadOnlyList<EventResult>> ApplyAsync(IReadOnlyList<UserActivityEvent> events, CancellationToken ct)
+    {
+        var results = new EventResult[events.Count];
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        await using var tx = await conn.BeginTransactionAsync(ct);
+
+        var listings = await PipelineSql.ContentVectorsAsync(conn, tx, events.Select(e => e.ListingId), ct);
+        var users = await LoadUsersAsync(conn, tx, events.Select(e => e.UserId), ct);
+        var candidates = new List<int>();
+        for (var i = 0; i < events.Count; i++)
+        {
+            var e = events[i];
+            if (!listings.ContainsKey(e.ListingId)) results[i] = new EventResult(EventOutcome.Rejected, $"unknown listing {e.ListingId}");
+            else if (!users.ContainsKey(e.UserId)) results[i] = new EventResult(EventOutcome.Rejected, $"unknown user {e.UserId}");
+            else candidates.Add(i);
+        }
+
+        var fresh = await PipelineSql.MarkProcessedAsync(conn, tx, Name, candidates.Select(i => events[i].EventId), ct);
+        var changed = new HashSet<long>();
+        // oldest first, so each profile decays forward in time
+        foreach (var i in candidates.OrderBy(i => events[i].OccurredAt))
+        {
+            var e = events[i];
+            if (!fresh.Remove(e.EventId)) // also catches the same event twice in one batch
+            {
+                results[i] = new EventResult(EventOutcome.Duplicate);
+                continue;
+            }
+            var vector = listings[e.ListingId];
+            if (vector is not null)
+            {
+                users[e.UserId] = users[e.UserId].Apply(vector, e.Type, e.OccurredAt);
+                changed.Add(e.UserId);
+            }
+            results[i] = new EventResult(EventOutcome.Applied);
+        }
+
+        if (changed.Count > 0)
+        {
+            await using var batch = new NpgsqlBatch(conn, tx);
+            foreach (var id in changed)
+            {
+                var p = users[id];
+                var cmd = new NpgsqlBatchCommand(
+                    "UPDATE users SET content_sum = $1, content_weight = $2, content_as_of = $3, content_vector = $4, vectors_updated_at = now() WHERE id = $5");
+                cmd.Parameters.AddWithValue(new Vector(p.Sum));
+                cmd.Parameters.AddWithValue(p.Weight);
+                cmd.Parameters.AddWithValue(p.AsOf);
+                cmd.Parameters.Add(new NpgsqlParameter { Value = p.Vector() is { } v ? new Vector(v) : DBNull.Value, DataTypeName = "vector" });
+                cmd.Parameters.AddWithValue(id);
+                batch.BatchCommands.Add(cmd);
+            }
+            await batch.ExecuteNonQueryAsync(ct);
+        }
+        await tx.CommitAsync(ct);
+        return results;
+    }
+
+    /// <summary>The users' running profiles, locked for this transaction (the collaborative pipeline updates other columns).</summary>
+    private static async Task<Dictionary<long, ContentProfile>> LoadUsersAsync(NpgsqlConnection conn, NpgsqlTransaction tx, IEnumerable<long> ids,
+        CancellationToken ct)
+    {
+        await using var cmd = new NpgsqlCommand(
+            "SELECT id, content_sum, content_weight, content_as_of FROM users WHERE id = ANY($1) ORDER BY id FOR UPDATE", conn, tx);
+        cmd.Parameters.Add(new NpgsqlParameter { Value = ids.Distinct().ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bigint });
+        var result = new Dictionary<long, ContentProfile>();
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            var asOf = reader.IsDBNull(3) ? DateTimeOffset.MinValue : reader.GetFieldValue<DateTimeOffset>(3);
+            result[reader.GetInt64(0)] = reader.IsDBNull(1)
+                ? ContentProfile.Empty(VectorSizes.Content, asOf)
+                : new ContentProfile(reader.GetFieldValue<Vector>(1).ToArray(), reader.GetDouble(2), asOf);
+        }
+        return result;
+    }
+}
+
+/// <summary>SQL both pipelines share.</summary>
+public static class PipelineSql
+{
+    /// <summary>Content vectors of the listings that exist (null for a listing without one).</summary>
+    public static async Task<Dictionary<long, float[]?>> ContentVectorsAsync(NpgsqlConnection conn, NpgsqlTransaction tx, IEnumerable<long> ids,
+        CancellationToken ct)
+    {
+        await using var cmd = new NpgsqlCommand("SELECT id, content_vector FROM listings WHERE id = ANY($1)", conn, tx);
+        cmd.Parameters.Add(new NpgsqlParameter { Value = ids.Distinct().ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bigint });
+        var result = new Dictionary<long, float[]?>();
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+            result[reader.GetInt64(0)] = reader.IsDBNull(1) ? null : reader.GetFieldValue<Vector>(1).ToArray();
+        return result;
+    }
+
+    /// <summary>Records event ids as processed by a pipeline; returns those not seen before.</summary>
+    public static async Task<HashSet<Guid>> MarkProcessedAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string pipeline, IEnumerable<Guid> eventIds,
+        CancellationToken ct)
+    {
+        await using var cmd = new NpgsqlCommand("""
+            INSERT INTO processed_events (pipeline, event_id, processed_at)
+            SELECT $1, id, now() FROM unnest($2::uuid[]) AS t(id)
+            ON CONFLICT DO NOTHING
+            RETURNING event_id
+            """, conn, tx);
+        cmd.Parameters.AddWithValue(pipeline);
+        cmd.Parameters.Add(new NpgsqlParameter { Value = eventIds.Distinct().ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Uuid });
+        var fresh = new HashSet<Guid>();
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct)) fresh.Add(reader.GetGuid(0));
+        return fresh;
+    }
+}

@@ -1,0 +1,17 @@
+using CarRecommender.Core.Events;
+
+namespace CarRecommender.Pipelines.Worker;
+
+/// <summary>What a pipeline did with one event of a batch.</summary>
+public enum EventOutcome { Applied, Duplicate, Rejected }
+
+public sealed record EventResult(EventOutcome Outcome, string? Reason = null);
+
+/// <summary>A pipeline's work on a batch of events: one database transaction, so a batch is applied whole or not at all.</summary>
+public interface IPipelineHandler
+{
+    /// <summary>Name used in processed_events, metrics and logs.</summary>
+    string Pipeline { get; }
+    string Queue { get; }
+    Task<IReadOnlyList<EventResult>> ApplyAsync(IReadOnlyList<UserActivityEvent> events, CancellationToken ct);
+}

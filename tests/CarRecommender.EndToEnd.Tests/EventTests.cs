@@ -1,0 +1,304 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Numerics.Tensors;
+using System.Text;
+using System.Text.Json;
+using Aspire.Hosting.ApplicationModel;
+using Npgsql;
+using Pgvector;
+using RabbitMQ.Client;
+
+namespace CarRecommender.EndToEnd.Tests;
+
+/// <summary>
+/// Activity events through the running system: API → outbox → RabbitMQ → content and collaborative pipelines → vectors
+/// in Postgres. Waits are on conditions (the processed-event rows), never fixed sleeps.
+/// </summary>
+[Collection(AppCollection.Name)]
+public sealed class EventTests(AppFixture fixture)
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    private async Task<string> DbAsync() => await fixture.ConnectionStringAsync("carrecommender");
+
+    [Fact]
+    public async Task A_save_pulls_the_content_vector_towards_the_listing_and_a_dismiss_pushes_it_away()
+    {
+        var (userId, token) = fixture.ShopperTokens[0];
+        var cs = await DbAsync();
+        var (first, second) = await TwoDissimilarListingsAsync(cs);
+        using var api = fixture.Api(token);
+
+        var save = await PostAsync(api, new { listingId = first.Id, type = "save" });
+        await WaitProcessedAsync(cs, "content", save);
+        var afterFirst = await UserVectorAsync(cs, userId, "content_vector");
+        Assert.NotNull(afterFirst);
+        var towardsFirst = Cosine(afterFirst, first.Vector);
+        var towardsSecond = Cosine(afterFirst, second.Vector);
+
+        var contact = await PostAsync(api, new { listingId = second.Id, type = "contact" });
+        await WaitProcessedAsync(cs, "content", contact);
+        var afterSecond = (await UserVectorAsync(cs, userId, "content_vector"))!;
+        Assert.True(Cosine(afterSecond, second.Vector) > towardsSecond + 0.01,
+            $"contacting listing {second.Id} should move the vector towards it: {towardsSecond:F3} → {Cosine(afterSecond, second.Vector):F3}");
+        Assert.True(Cosine(afterSecond, first.Vector) < towardsFirst, "and away from the first one, relatively");
+
+        var dismiss = await PostAsync(api, new { listingId = second.Id, type = "dismiss" });
+        await WaitProcessedAsync(cs, "content", dismiss);
+        var afterDismiss = (await UserVectorAsync(cs, userId, "content_vector"))!;
+        Assert.True(Cosine(afterDismiss, second.Vector) < Cosine(afterSecond, second.Vector), "a dismiss pushes the vector away");
+    }
+
+    [Fact]
+    public async Task The_same_event_twice_is_stored_and_applied_once()
+    {
+        var (userId, token) = fixture.ShopperTokens[1];
+        var cs = await DbAsync();
+        var listing = (await TwoDissimilarListingsAsync(cs)).First;
+        using var api = fixture.Api(token);
+        var eventId = Guid.NewGuid();
+
+        var first = await api.PostAsJsonAsync("/api/events", new { listingId = listing.Id, type = "view", eventId });
+        Assert.Equal(HttpStatusCode.Accepted, first.StatusCode);
+        Assert.Equal(1, (await first.Content.ReadFromJsonAsync<JsonElement>(Json)).GetProperty("accepted").GetInt32());
+        await WaitProcessedAsync(cs, "content", eventId);
+        await WaitProcessedAsync(cs, "collaborative", eventId);
+        var vector = await UserVectorAsync(cs, userId, "content_vector");
+        var interactions = await Db.ScalarAsync<long>(cs, "SELECT interaction_count FROM users WHERE id = $1", userId);
+
+        var again = await api.PostAsJsonAsync("/api/events", new[] { new { listingId = listing.Id, type = "view", eventId } });
+        Assert.Equal(HttpStatusCode.Accepted, again.StatusCode);
+        var body = await again.Content.ReadFromJsonAsync<JsonElement>(Json);
+        Assert.Equal(0, body.GetProperty("accepted").GetInt32());
+        Assert.Equal(1, body.GetProperty("duplicates").GetInt32());
+
+        // a redelivery straight into RabbitMQ (as after a crash between confirm and commit) changes nothing either
+        await PublishRawAsync(Encoding.UTF8.GetBytes(JsonSerializer.Serialize(new
+        {
+            eventId,
+            userId,
+            listingId = listing.Id,
+            type = "view",
+            occurredAt = DateTimeOffset.UtcNow,
+            recordedAt = DateTimeOffset.UtcNow,
+        }, Json)), eventId.ToString());
+        var marker = await PostAsync(api, new { listingId = listing.Id, type = "view" }); // processed after the redelivery
+        await WaitProcessedAsync(cs, "content", marker);
+
+        Assert.Equal(1L, await Db.ScalarAsync<long>(cs, "SELECT count(*) FROM interactions WHERE event_id = $1", eventId));
+        Assert.Equal(2L, await Db.ScalarAsync<long>(cs, "SELECT count(*) FROM processed_events WHERE event_id = $1", eventId));
+        Assert.Equal(interactions + 1, await Db.ScalarAsync<long>(cs, "SELECT interaction_count FROM users WHERE id = $1", userId));
+        Assert.NotNull(vector);
+    }
+
+    [Fact]
+    public async Task Invalid_events_get_a_problem_naming_the_field_and_nothing_is_stored()
+    {
+        var (_, token) = fixture.ShopperTokens[2];
+        var cs = await DbAsync();
+        var listing = (await TwoDissimilarListingsAsync(cs)).First;
+        using var api = fixture.Api(token);
+        var good = Guid.NewGuid();
+
+        async Task ExpectProblem(object body, string field)
+        {
+            using var response = await api.PostAsJsonAsync("/api/events", body);
+            Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+            Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+            var problem = await response.Content.ReadFromJsonAsync<JsonElement>(Json);
+            Assert.True(problem.GetProperty("errors").TryGetProperty(field, out _), $"no error for {field}: {problem}");
+        }
+
+        await ExpectProblem(new object[] { new { listingId = listing.Id, type = "save", eventId = good }, new { listingId = listing.Id, type = "teleport" } }, "[1].type");
+        await ExpectProblem(new { listingId = 999_999_999, type = "view", eventId = good }, "listingId");
+        await ExpectProblem(new { listingId = -3, type = "view" }, "listingId");
+        await ExpectProblem(new { listingId = "abc", type = "view" }, "listingId");
+        await ExpectProblem(new { listingId = listing.Id, type = "view", occurredAt = DateTimeOffset.UtcNow.AddDays(2) }, "occurredAt");
+        await ExpectProblem(new { listingId = listing.Id, type = "view", eventId = "not-a-uuid" }, "eventId");
+        await ExpectProblem(Array.Empty<object>(), "events");
+        Assert.Equal(0L, await Db.ScalarAsync<long>(cs, "SELECT count(*) FROM interactions WHERE event_id = $1", good));
+
+        using var anonymous = fixture.Api();
+        Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.PostAsJsonAsync("/api/events", new { listingId = listing.Id, type = "view" })).StatusCode);
+    }
+
+    [Fact]
+    public async Task Poison_messages_are_dead_lettered_with_a_reason_and_later_messages_still_flow()
+    {
+        var (userId, token) = fixture.ShopperTokens[3];
+        var cs = await DbAsync();
+        var malformedId = Guid.NewGuid().ToString();
+        var unknownListingId = Guid.NewGuid();
+        await PublishRawAsync("{not json"u8.ToArray(), malformedId);
+        await PublishRawAsync(Encoding.UTF8.GetBytes(JsonSerializer.Serialize(new
+        {
+            eventId = unknownListingId,
+            userId,
+            listingId = 987_654_321L,
+            type = "save",
+            occurredAt = DateTimeOffset.UtcNow,
+            recordedAt = DateTimeOffset.UtcNow,
+        }, Json)), unknownListingId.ToString());
+
+        using var api = fixture.Api(token);
+        var listing = (await TwoDissimilarListingsAsync(cs)).First;
+        var after = await PostAsync(api, new { listingId = listing.Id, type = "view" });
+        await WaitProcessedAsync(cs, "content", after);
+
+        var reasons = await DeadLettersAsync("pipeline.content.dead", [malformedId, unknownListingId.ToString()]);
+        Assert.Contains("malformed JSON", reasons[malformedId], StringComparison.Ordinal);
+        Assert.Contains("unknown listing", reasons[unknownListingId.ToString()], StringComparison.Ordinal);
+        Assert.Equal(0L, await Db.ScalarAsync<long>(cs, "SELECT count(*) FROM processed_events WHERE event_id = $1", unknownListingId));
+    }
+
+    [Fact]
+    public async Task Train_learns_factors_and_later_events_fold_the_user_in()
+    {
+        var cs = await DbAsync();
+        var (userId, token) = fixture.ShopperTokens[4];
+        using var api = fixture.Api(token);
+        // some behaviour to learn from: the shoppers each save a few listings
+        var ids = await ListingIdsAsync(cs, 12);
+        var last = Guid.Empty;
+        foreach (var (shopper, i) in fixture.ShopperTokens.Select((s, i) => (s, i)))
+        {
+            using var client = fixture.Api(shopper.Token);
+            last = await PostAsync(client, ids.Skip(i).Take(4).Select(id => new { listingId = id, type = "save" }).ToArray<object>());
+        }
+        await WaitProcessedAsync(cs, "collaborative", last);
+
+        var train = await Cli.RunAsync(cs, "train", "--iterations", "8", "--trigger", "test");
+        Assert.True(train.ExitCode == 0, train.Output);
+        Assert.Equal("test", await Db.ScalarAsync<string>(cs, "SELECT trigger FROM model_versions ORDER BY id DESC LIMIT 1"));
+        Assert.True(await Db.ScalarAsync<long>(cs, "SELECT users FROM model_versions ORDER BY id DESC LIMIT 1") >= fixture.ShopperTokens.Count);
+        Assert.True(double.IsFinite(await Db.ScalarAsync<double>(cs, "SELECT loss FROM model_versions ORDER BY id DESC LIMIT 1")));
+        Assert.True(await Db.ScalarAsync<long>(cs, "SELECT count(*) FROM listings WHERE latent_vector IS NOT NULL") >= 12);
+        var trained = await UserVectorAsync(cs, userId, "latent_vector");
+        Assert.NotNull(trained);
+
+        var contact = await PostAsync(api, new { listingId = ids[^1], type = "contact" });
+        await WaitProcessedAsync(cs, "collaborative", contact);
+        var folded = await UserVectorAsync(cs, userId, "latent_vector");
+        Assert.NotNull(folded);
+        Assert.True(Distance(trained, folded) > 1e-4, "the fold-in should move the user's factors");
+    }
+
+    [Fact]
+    public async Task A_stopped_worker_catches_up_after_restart_with_every_event_applied_once()
+    {
+        var cs = await DbAsync();
+        var (userId, token) = fixture.ShopperTokens[0];
+        using var api = fixture.Api(token);
+        var ids = await ListingIdsAsync(cs, 50);
+
+        await fixture.App.ResourceCommands.ExecuteCommandAsync("pipelines", KnownResourceCommands.StopCommand);
+        await fixture.App.ResourceNotifications.WaitForResourceAsync("pipelines", KnownResourceStates.TerminalStates);
+        try
+        {
+            var events = Enumerable.Range(0, 200).Select(i => new { listingId = ids[i % ids.Count], type = i % 7 == 0 ? "save" : "view", eventId = Guid.NewGuid() }).ToArray();
+            var eventIds = events.Select(e => e.eventId).ToArray();
+            using var response = await api.PostAsJsonAsync("/api/events", events);
+            Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+            // the outbox has published them (nothing waits in it), yet no pipeline applied them
+            Assert.True(await Db.EventuallyAsync(async () => await Db.ScalarAsync<long>(cs,
+                "SELECT count(*) FROM outbox o JOIN interactions i ON i.id = o.interaction_id WHERE i.event_id = ANY($1)", eventIds) == 0, Patience));
+            Assert.Equal(0L, await Db.ScalarAsync<long>(cs, "SELECT count(*) FROM processed_events WHERE event_id = ANY($1)", eventIds));
+
+            await fixture.App.ResourceCommands.ExecuteCommandAsync("pipelines", KnownResourceCommands.StartCommand);
+            await fixture.App.ResourceNotifications.WaitForResourceHealthyAsync("pipelines");
+            Assert.True(await Db.EventuallyAsync(async () => await Db.ScalarAsync<long>(cs,
+                "SELECT count(*) FROM processed_events WHERE event_id = ANY($1)", eventIds) == 400, Patience), "both pipelines apply all 200 events");
+            Assert.Equal(200L, await Db.ScalarAsync<long>(cs, "SELECT count(*) FROM interactions WHERE event_id = ANY($1)", eventIds));
+            Assert.NotNull(await UserVectorAsync(cs, userId, "content_vector"));
+        }
+        finally
+        {
+            await fixture.App.ResourceCommands.ExecuteCommandAsync("pipelines", KnownResourceCommands.StartCommand);
+            await fixture.App.ResourceNotifications.WaitForResourceHealthyAsync("pipelines");
+        }
+    }
+
+    private sealed record ListingVector(long Id, float[] Vector);
+
+    /// <summary>Two active listings whose content vectors point in clearly different directions.</summary>
+    private static async Task<(ListingVector First, ListingVector Second)> TwoDissimilarListingsAsync(string cs)
+    {
+        await using var conn = await Db.OpenAsync(cs);
+        await using var cmd = new NpgsqlCommand("""
+            SELECT a.id, a.content_vector, b.id, b.content_vector
+            FROM (SELECT id, content_vector FROM listings WHERE status = 'Active' AND body_type = 'Suv' AND fuel = 'Diesel' AND content_vector IS NOT NULL ORDER BY id LIMIT 1) a,
+                 (SELECT id, content_vector FROM listings WHERE status = 'Active' AND body_type = 'Convertible' AND fuel = 'Petrol' AND content_vector IS NOT NULL ORDER BY id LIMIT 1) b
+            """, conn);
+        await using var reader = await cmd.ExecuteReaderAsync();
+        Assert.True(await reader.ReadAsync(), "the demo catalogue has SUVs and convertibles");
+        return (new ListingVector(reader.GetInt64(0), reader.GetFieldValue<Vector>(1).ToArray()),
+            new ListingVector(reader.GetInt64(2), reader.GetFieldValue<Vector>(3).ToArray()));
+    }
+
+    private static async Task<List<long>> ListingIdsAsync(string cs, int count)
+    {
+        await using var conn = await Db.OpenAsync(cs);
+        await using var cmd = new NpgsqlCommand("SELECT id FROM listings WHERE status = 'Active' ORDER BY id LIMIT $1", conn);
+        cmd.Parameters.AddWithValue(count);
+        var ids = new List<long>();
+        await using var reader = await cmd.ExecuteReaderAsync();
+        while (await reader.ReadAsync()) ids.Add(reader.GetInt64(0));
+        return ids;
+    }
+
+    /// <summary>Posts one event or a batch; returns the (last) event id.</summary>
+    private static async Task<Guid> PostAsync(HttpClient api, object body)
+    {
+        using var response = await api.PostAsJsonAsync("/api/events", body);
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.Accepted, $"{(int)response.StatusCode}: {text}");
+        var ids = JsonSerializer.Deserialize<JsonElement>(text).GetProperty("eventIds");
+        return ids[ids.GetArrayLength() - 1].GetGuid();
+    }
+
+    private static async Task WaitProcessedAsync(string cs, string pipeline, Guid eventId) =>
+        Assert.True(await Db.EventuallyAsync(async () => await Db.ScalarAsync<long>(cs,
+            "SELECT count(*) FROM processed_events WHERE pipeline = $1 AND event_id = $2", pipeline, eventId) == 1, Patience),
+            $"the {pipeline} pipeline did not apply event {eventId} within {Patience.TotalSeconds} s");
+
+    private static async Task<float[]?> UserVectorAsync(string cs, long userId, string column)
+    {
+        await using var conn = await Db.OpenAsync(cs);
+        await using var cmd = new NpgsqlCommand($"SELECT {column} FROM users WHERE id = $1", conn);
+        cmd.Parameters.AddWithValue(userId);
+        var value = await cmd.ExecuteScalarAsync();
+        return value is Vector v ? v.ToArray() : null;
+    }
+
+    private async Task PublishRawAsync(byte[] body, string messageId)
+    {
+        await using var connection = await new ConnectionFactory { Uri = new Uri(await fixture.ConnectionStringAsync("messaging")) }.CreateConnectionAsync();
+        await using var channel = await connection.CreateChannelAsync(new CreateChannelOptions(true, true));
+        await channel.BasicPublishAsync("carrecommender.activity", "activity.view", mandatory: true,
+            new BasicProperties { Persistent = true, MessageId = messageId }, body);
+    }
+
+    /// <summary>Takes the dead-lettered messages with the given ids off a dead-letter queue: id → x-death-reason.</summary>
+    private async Task<Dictionary<string, string>> DeadLettersAsync(string queue, string[] messageIds)
+    {
+        await using var connection = await new ConnectionFactory { Uri = new Uri(await fixture.ConnectionStringAsync("messaging")) }.CreateConnectionAsync();
+        await using var channel = await connection.CreateChannelAsync();
+        var found = new Dictionary<string, string>();
+        Assert.True(await Db.EventuallyAsync(async () =>
+        {
+            while (await channel.BasicGetAsync(queue, autoAck: true) is { } message)
+            {
+                if (message.BasicProperties.MessageId is { } id && messageIds.Contains(id)
+                    && message.BasicProperties.Headers?.TryGetValue("x-death-reason", out var reason) == true && reason is byte[] bytes)
+                    found[id] = Encoding.UTF8.GetString(bytes);
+            }
+            return found.Count == messageIds.Length;
+        }, Patience), $"dead letters found: {string.Join(", ", found.Keys)}");
+        return found;
+    }
+
+    private static double Cosine(float[] a, float[] b) => TensorPrimitives.CosineSimilarity(a, b);
+
+    private static double Distance(float[] a, float[] b) => TensorPrimitives.Distance(a, b);
+}

@@ -1,0 +1,62 @@
+using System.Diagnostics;
+using System.Globalization;
+using Npgsql;
+
+namespace CarRecommender.EndToEnd.Tests;
+
+public sealed record CliResult(int ExitCode, string Output);
+
+/// <summary>Runs the built worker with a verb, as <c>dotnet run --project CarRecommender.Pipelines -- …</c> would.</summary>
+public static class Cli
+{
+    public static async Task<CliResult> RunAsync(string? connection, params string[] args)
+    {
+        var projectDir = Path.GetDirectoryName(new Projects.CarRecommender_Pipelines().ProjectPath)!;
+#if DEBUG
+        const string configuration = "Debug";
+#else
+        const string configuration = "Release";
+#endif
+        var dll = Path.Combine(projectDir, "bin", configuration, "net10.0", "CarRecommender.Pipelines.dll");
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        start.ArgumentList.Add(dll);
+        foreach (var a in args) start.ArgumentList.Add(a);
+        start.Environment.Remove("ConnectionStrings__carrecommender");
+        if (connection is not null) start.Environment["ConnectionStrings__carrecommender"] = connection;
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+        await process.WaitForExitAsync(timeout.Token);
+        return new CliResult(process.ExitCode, await stdout + await stderr);
+    }
+}
+
+/// <summary>Direct reads of the app's database, for assertions.</summary>
+public static class Db
+{
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, NpgsqlDataSource> Sources = new();
+
+    /// <summary>A connection that knows the pgvector types.</summary>
+    public static ValueTask<NpgsqlConnection> OpenAsync(string cs) => Sources.GetOrAdd(cs, Core.Data.DataSources.Create).OpenConnectionAsync();
+
+    public static async Task<T> ScalarAsync<T>(string cs, string sql, params object[] parameters)
+    {
+        await using var conn = await OpenAsync(cs);
+        await using var cmd = new NpgsqlCommand(sql, conn);
+        foreach (var p in parameters) cmd.Parameters.Add(new NpgsqlParameter { Value = p });
+        return (T)Convert.ChangeType((await cmd.ExecuteScalarAsync())!, typeof(T), CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>Polls a condition until it holds or the timeout passes (the pipelines work asynchronously).</summary>
+    public static async Task<bool> EventuallyAsync(Func<Task<bool>> condition, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            if (await condition()) return true;
+            if (DateTime.UtcNow > deadline) return false;
+            await Task.Delay(100);
+        }
+    }
+}
