@@ -2,6 +2,9 @@
 # Benchmarks (not part of the test command). Each verb prints a small table: the figure and its goal.
 #   eng/bench.sh seed [LISTINGS]   bulk-load LISTINGS (default 1,000,000) listings + 10,000 users, build the HNSW
 #                                  indexes, then recall@10 of the content index against exact search per ef_search
+#   eng/bench.sh events            sustained POST /api/events through the whole system (started like the end-to-end
+#                                  tests, in a temp folder): accepted and applied events/s, nothing lost, freshness p50/p99
+#   eng/bench.sh als               ALS training time on 1,000,000 generated interactions, 64 factors, 15 iterations
 #   eng/bench.sh api               GET /api/listings/{id} and a filtered search: p50/p99 latency and req/s, against the
 #                                  API (Release build) on the seeded catalogue (runs `seed` first when it is missing)
 # The benchmarks run on their own throw-away PostgreSQL cluster under $BENCH_DIR (default /tmp/carrecommender-bench),
@@ -79,7 +82,9 @@ api() {
 }
 
 case "$verb" in
+  events) bash eng/install-deps.sh >/dev/null; exec dotnet run --project eng/CarRecommender.Bench -c Release -- events "$@" ;;
+  als)    exec "${PIPELINES[@]}" bench-als "$@" ;;
   seed) start_postgres; seed "${1:-1000000}" ;;
   api)  start_postgres; api ;;
-  *) echo "usage: eng/bench.sh seed [LISTINGS] | api" >&2; exit 2 ;;
+  *) echo "usage: eng/bench.sh seed [LISTINGS] | api | events | als" >&2; exit 2 ;;
 esac

@@ -11,8 +11,10 @@ namespace CarRecommender.Api.Interactions;
 public sealed record RecordResult(IReadOnlyList<Guid> Accepted, IReadOnlyList<Guid> Duplicates);
 
 /// <summary>
-/// Writes user-activity events: the interaction rows, their outbox rows and the listing and user counters in one SQL
+/// Writes user-activity events: the interaction rows, their outbox rows and the user's interaction count in one SQL
 /// statement (so one transaction, one round trip). An event id already in the log is skipped, which makes retries safe.
+/// The listings' popularity counters are left to the content pipeline: updating many listing rows from concurrent
+/// requests deadlocked under load, and the worker updates them in one sorted batch.
 /// </summary>
 public sealed class InteractionRecorder(NpgsqlDataSource dataSource, OutboxSignal outbox, CarRecommenderMetrics metrics)
 {
@@ -28,18 +30,6 @@ public sealed class InteractionRecorder(NpgsqlDataSource dataSource, OutboxSigna
         ), queued AS (
             INSERT INTO outbox (interaction_id, trace_parent, trace_state, created_at)
             SELECT id, $7, $8, now() FROM ins
-        ), counted AS (
-            UPDATE listings l
-            SET view_count = l.view_count + c.views,
-                save_count = greatest(0, l.save_count + c.saves - c.unsaves),
-                contact_count = l.contact_count + c.contacts
-            FROM (SELECT listing_id,
-                         count(*) FILTER (WHERE type = 'View') AS views,
-                         count(*) FILTER (WHERE type = 'Save') AS saves,
-                         count(*) FILTER (WHERE type = 'Unsave') AS unsaves,
-                         count(*) FILTER (WHERE type = 'Contact') AS contacts
-                  FROM ins GROUP BY listing_id) c
-            WHERE l.id = c.listing_id
         ), user_counted AS (
             UPDATE users SET interaction_count = interaction_count + (SELECT count(*) FROM ins) WHERE id = $6
         )

@@ -8,7 +8,7 @@ namespace CarRecommender.Pipelines.Cli;
 /// </summary>
 public static class CliHost
 {
-    private static readonly string[] Verbs = ["seed", "import", "train", "bench-recall", "bench-api", "help", "--help", "-h"];
+    private static readonly string[] Verbs = ["seed", "import", "train", "bench-recall", "bench-api", "bench-als", "help", "--help", "-h"];
 
     public static bool IsCommandLine(string[] args) => args.Length > 0 && Verbs.Contains(args[0], StringComparer.OrdinalIgnoreCase);
 
@@ -39,6 +39,8 @@ public static class CliHost
                 .WithDescription("Recall@k of the listings' HNSW index against exact search, per ef_search");
             c.AddCommand<ApiBenchCommand>("bench-api")
                 .WithDescription("Latency (p50/p99) and throughput of listing reads and filtered searches against a running API");
+            c.AddCommand<AlsBenchCommand>("bench-als")
+                .WithDescription("ALS training time on generated implicit feedback (1M pairs, 64 factors, 15 iterations by default)");
             c.PropagateExceptions();
         });
         try

@@ -37,6 +37,7 @@ public sealed class ContentPipeline(NpgsqlDataSource dataSource) : IPipelineHand
 
         var fresh = await PipelineSql.MarkProcessedAsync(conn, tx, Name, candidates.Select(i => events[i].EventId), ct);
         var changed = new HashSet<long>();
+        var applied = new List<UserActivityEvent>();
         // oldest first, so each profile decays forward in time
         foreach (var i in candidates.OrderBy(i => events[i].OccurredAt))
         {
@@ -53,7 +54,9 @@ public sealed class ContentPipeline(NpgsqlDataSource dataSource) : IPipelineHand
                 changed.Add(e.UserId);
             }
             results[i] = new EventResult(EventOutcome.Applied);
+            applied.Add(e);
         }
+        await UpdateCountersAsync(conn, tx, applied, ct);
 
         if (changed.Count > 0)
         {
@@ -74,6 +77,38 @@ public sealed class ContentPipeline(NpgsqlDataSource dataSource) : IPipelineHand
         }
         await tx.CommitAsync(ct);
         return results;
+    }
+
+    /// <summary>The listings' view / save / contact counters, rows locked in id order so concurrent batches cannot deadlock.</summary>
+    private static async Task UpdateCountersAsync(NpgsqlConnection conn, NpgsqlTransaction tx, List<UserActivityEvent> applied, CancellationToken ct)
+    {
+        var counts = applied.GroupBy(e => e.ListingId).OrderBy(g => g.Key).Select(g => (
+            Id: g.Key,
+            Views: g.Count(e => e.Type == InteractionType.View),
+            Saves: g.Count(e => e.Type == InteractionType.Save),
+            Unsaves: g.Count(e => e.Type == InteractionType.Unsave),
+            Contacts: g.Count(e => e.Type == InteractionType.Contact))).Where(c => c.Views + c.Saves + c.Unsaves + c.Contacts > 0).ToList();
+        if (counts.Count == 0) return;
+        var ids = counts.Select(c => c.Id).ToArray();
+        await using var batch = new NpgsqlBatch(conn, tx);
+        var lockRows = new NpgsqlBatchCommand("SELECT 1 FROM listings WHERE id = ANY($1) ORDER BY id FOR NO KEY UPDATE");
+        lockRows.Parameters.Add(new NpgsqlParameter { Value = ids, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bigint });
+        batch.BatchCommands.Add(lockRows);
+        var update = new NpgsqlBatchCommand("""
+            UPDATE listings l
+            SET view_count = l.view_count + c.views,
+                save_count = greatest(0, l.save_count + c.saves - c.unsaves),
+                contact_count = l.contact_count + c.contacts
+            FROM unnest($1::bigint[], $2::int[], $3::int[], $4::int[], $5::int[]) AS c(id, views, saves, unsaves, contacts)
+            WHERE l.id = c.id
+            """);
+        update.Parameters.Add(new NpgsqlParameter { Value = ids, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bigint });
+        update.Parameters.Add(new NpgsqlParameter { Value = counts.Select(c => c.Views).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Integer });
+        update.Parameters.Add(new NpgsqlParameter { Value = counts.Select(c => c.Saves).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Integer });
+        update.Parameters.Add(new NpgsqlParameter { Value = counts.Select(c => c.Unsaves).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Integer });
+        update.Parameters.Add(new NpgsqlParameter { Value = counts.Select(c => c.Contacts).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Integer });
+        batch.BatchCommands.Add(update);
+        await batch.ExecuteNonQueryAsync(ct);
     }
 
     /// <summary>The users' running profiles, locked for this transaction (the collaborative pipeline updates other columns).</summary>
