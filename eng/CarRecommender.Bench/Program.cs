@@ -78,10 +78,12 @@ var acceptRate = accepted / load.Elapsed.TotalSeconds;
 AnsiConsole.MarkupLine($"{accepted:N0} events accepted; waiting for both pipelines to apply them …");
 var drain = Stopwatch.StartNew();
 long content = 0, collaborative = 0;
-while (drain.Elapsed < TimeSpan.FromMinutes(10))
+for (var poll = 0; drain.Elapsed < TimeSpan.FromMinutes(10); poll++)
 {
     (content, collaborative) = await ProcessedAsync(db, started);
     if (content >= accepted && collaborative >= accepted) break;
+    if (poll % 20 == 0)
+        AnsiConsole.MarkupLine($"  {drain.Elapsed.TotalSeconds,5:0} s: outbox {await ScalarAsync(db, "SELECT count(*) FROM outbox WHERE created_at >= $1", started):N0} waiting, applied {content:N0} content / {collaborative:N0} collaborative");
     await Task.Delay(250);
 }
 var stored = await ScalarAsync(db, "SELECT count(*) FROM interactions WHERE recorded_at >= $1", started);
