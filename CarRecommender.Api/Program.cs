@@ -3,6 +3,8 @@ using CarRecommender.Api.Data;
 using CarRecommender.Api.Endpoints;
 using CarRecommender.Api.Interactions;
 using CarRecommender.Api.Outbox;
+using CarRecommender.Api.Recommendations;
+using CarRecommender.Core.Data;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -15,6 +17,8 @@ builder.Services.AddOpenApi();
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddSingleton<OutboxSignal>();
 builder.Services.AddSingleton<InteractionRecorder>();
+builder.Services.AddScoped<Recommender>();
+builder.Services.AddScoped<RecommendationService>();
 builder.Services.AddHostedService<OutboxDispatcher>();
 builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = 1024 * 1024); // 1 MiB; the CSV import raises its own limit
 
@@ -43,6 +47,7 @@ app.MapUserEndpoints();
 app.MapListingEndpoints();
 app.MapAdminEndpoints();
 app.MapEventEndpoints();
+app.MapRecommendationEndpoints();
 app.MapGet("/", () => TypedResults.Redirect("/api/docs")).ExcludeFromDescription();
 
 app.Run();

@@ -1,5 +1,7 @@
+using CarRecommender.Core.Data;
 using CarRecommender.Pipelines.Cli;
 using CarRecommender.Pipelines.Collaborative;
+using CarRecommender.Pipelines.Recommendations;
 using CarRecommender.Pipelines.Worker;
 
 // `dotnet run --project CarRecommender.Pipelines -- seed|import|train|bench-…`: a command-line verb; otherwise the worker.
@@ -13,6 +15,9 @@ builder.AddCarRecommenderDb();
 builder.AddCarRecommenderMessaging();
 
 builder.Services.AddSingleton(builder.Configuration.GetSection("Als").Get<AlsSettings>() ?? new AlsSettings());
+builder.Services.AddScoped<Recommender>();
+builder.Services.AddSingleton<RecommendationRefresher>();
+builder.Services.AddHostedService(sp => sp.GetRequiredService<RecommendationRefresher>());
 builder.Services.AddSingleton<ContentPipeline>();
 builder.Services.AddSingleton<CollaborativePipeline>();
 builder.Services.AddHostedService<PipelineConsumer<ContentPipeline>>();

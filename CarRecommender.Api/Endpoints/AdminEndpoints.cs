@@ -1,5 +1,7 @@
+using CarRecommender.Core.Search;
 using CarRecommender.Api.Auth;
 using CarRecommender.Core.Data;
+using CarRecommender.Core.Domain;
 using CarRecommender.Core.Import;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
@@ -10,6 +12,9 @@ namespace CarRecommender.Api.Endpoints;
 
 public sealed record UserSummaryDto(long Id, string Email, string DisplayName, string Role, string? City, int InteractionCount, bool HasContentVector);
 public sealed record UserPageDto(IReadOnlyList<UserSummaryDto> Items, int Page, int PageSize, long Total);
+
+/// <summary>The body of <c>PUT /api/admin/listings/{id}/status</c>.</summary>
+public sealed record ListingStatusInput(string? Status);
 
 public static class AdminEndpoints
 {
@@ -24,6 +29,8 @@ public static class AdminEndpoints
         group.MapPost("/listings/import", Import).WithName("ImportListings")
             .WithSummary("Import a catalogue CSV (text/csv body); map columns with ?map=column=field (admin only)")
             .WithMetadata(new RequestSizeLimitAttribute(MaxImportBytes));
+        group.MapPut("/listings/{id}/status", SetStatus).WithName("SetListingStatus")
+            .WithSummary("Mark a listing sold (or active again); a sold listing leaves every precomputed recommendation list (admin only)");
         return app;
     }
 
@@ -39,7 +46,7 @@ public static class AdminEndpoints
         var users = db.Users.AsNoTracking();
         if (!string.IsNullOrWhiteSpace(q))
         {
-            var pattern = "%" + Listings.ListingQueries.EscapeLike(q.Trim()) + "%";
+            var pattern = "%" + ListingFilterQuery.EscapeLike(q.Trim()) + "%";
             users = users.Where(u => EF.Functions.ILike(u.Email, pattern) || EF.Functions.ILike(u.DisplayName, pattern));
         }
         var total = await users.LongCountAsync(ct);
@@ -75,6 +82,27 @@ public static class AdminEndpoints
         {
             File.Delete(spool);
         }
+    }
+
+    private static async Task<Results<NoContent, ValidationProblem, NotFound>> SetStatus(
+        string id, ListingStatusInput? input, NpgsqlDataSource dataSource, CancellationToken ct)
+    {
+        if (!ListingEndpoints.TryParseId(id, out var listingId, out var problem)) return problem;
+        if (input?.Status is not { } raw || !Enum.TryParse<ListingStatus>(raw.Trim(), ignoreCase: true, out var status) || !Enum.IsDefined(status)
+            || raw.Trim().All(char.IsAsciiDigit))
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["status"] = ["status must be \"active\" or \"sold\"."] });
+
+        await using var conn = await dataSource.OpenConnectionAsync(ct);
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        await using (var cmd = new NpgsqlCommand("UPDATE listings SET status = $1 WHERE id = $2", conn, tx))
+        {
+            cmd.Parameters.AddWithValue(status.ToString());
+            cmd.Parameters.AddWithValue(listingId);
+            if (await cmd.ExecuteNonQueryAsync(ct) == 0) return TypedResults.NotFound();
+        }
+        if (status == ListingStatus.Sold) await Recommender.DropFromListsAsync(conn, tx, listingId, ct);
+        await tx.CommitAsync(ct);
+        return TypedResults.NoContent();
     }
 
     private static int PositiveInt(string? raw, string name, int min, int max, int fallback, Dictionary<string, string[]> errors)

@@ -73,6 +73,9 @@ public sealed class InteractionRecorder(NpgsqlDataSource dataSource, OutboxSigna
             outbox.Notify();
         }
         var set = accepted.ToHashSet();
+        foreach (var e in events)
+            if (e.RecommendationId is not null && set.Contains(e.EventId))
+                metrics.RecommendationClicks.Add(1, new KeyValuePair<string, object?>("type", e.Type.ToString().ToLowerInvariant()));
         return new RecordResult(accepted, events.Where(e => !set.Contains(e.EventId)).Select(e => e.EventId).ToList());
     }
 }

@@ -17,6 +17,7 @@ public sealed class CarRecommenderDb(DbContextOptions<CarRecommenderDb> options)
     public DbSet<OutboxMessage> Outbox => Set<OutboxMessage>();
     public DbSet<ProcessedEvent> ProcessedEvents => Set<ProcessedEvent>();
     public DbSet<ModelVersion> ModelVersions => Set<ModelVersion>();
+    public DbSet<RecommendationList> Recommendations => Set<RecommendationList>();
 
     /// <summary>The options every service and tool uses: pgvector types and snake_case names.</summary>
     public static DbContextOptionsBuilder Configure(DbContextOptionsBuilder options, NpgsqlDataSource dataSource) =>
@@ -51,6 +52,13 @@ public sealed class CarRecommenderDb(DbContextOptions<CarRecommenderDb> options)
         models.Property(x => x.Id).UseIdentityByDefaultColumn();
         models.Property(x => x.Trigger).HasMaxLength(32);
         models.HasIndex(x => x.CreatedAt);
+
+        var recommendations = modelBuilder.Entity<RecommendationList>();
+        recommendations.ToTable("recommendations");
+        recommendations.HasKey(x => x.UserId);
+        recommendations.HasOne<User>().WithOne().HasForeignKey<RecommendationList>(x => x.UserId).OnDelete(DeleteBehavior.Cascade);
+        // "which lists hold this listing", so a sold listing is dropped from every list
+        recommendations.HasIndex(x => x.ListingIds).HasMethod("gin");
     }
 
     private static void ConfigureListing(EntityTypeBuilder<Listing> e)
@@ -76,6 +84,8 @@ public sealed class CarRecommenderDb(DbContextOptions<CarRecommenderDb> options)
         e.HasIndex(x => new { x.Status, x.CreatedAt });
         e.HasIndex(x => new { x.Make, x.Model });
         e.HasIndex(x => new { x.Latitude, x.Longitude });
+        // trending candidates: the hottest active listings first (the key needs no decaying, see Ranking/Trending)
+        e.HasIndex(x => new { x.Status, x.TrendKey }).IsDescending(false, true);
         // HNSW, tuned for the 28-d content vectors (eng/bench.sh seed measures recall against exact search).
         e.HasIndex(x => x.ContentVector).HasMethod("hnsw").HasOperators("vector_cosine_ops")
             .HasStorageParameter("m", 16).HasStorageParameter("ef_construction", 64);

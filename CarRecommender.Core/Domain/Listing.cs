@@ -34,4 +34,6 @@ public sealed class Listing
     public int ViewCount { get; set; }
     public int SaveCount { get; set; }
     public int ContactCount { get; set; }
+    /// <summary>Time-decayed interaction weight in log space (<see cref="Ranking.Trending"/>): larger is hotter.</summary>
+    public double TrendKey { get; set; }
 }

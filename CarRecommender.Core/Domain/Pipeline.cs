@@ -43,3 +43,19 @@ public sealed class ModelVersion
     /// <summary>What started it: schedule, cli, dashboard, test.</summary>
     public string Trigger { get; set; } = "";
 }
+
+/// <summary>
+/// A user's precomputed unfiltered recommendations, written by the pipelines right after they update that user's
+/// vectors and served by the API with one keyed read. The arrays run in parallel, best first.
+/// </summary>
+public sealed class RecommendationList
+{
+    public long UserId { get; set; }
+    public DateTimeOffset ComputedAt { get; set; }
+    /// <summary>The user's vectors_updated_at the list was computed from: a list is stale when they differ.</summary>
+    public DateTimeOffset? VectorsAsOf { get; set; }
+    public long[] ListingIds { get; set; } = [];
+    public float[] Scores { get; set; } = [];
+    public string[] Sources { get; set; } = [];
+    public string[] Reasons { get; set; } = [];
+}

@@ -1,6 +1,7 @@
 using CarRecommender.Core.Domain;
 using CarRecommender.Core.Events;
 using CarRecommender.Core.Learning;
+using CarRecommender.Core.Ranking;
 using Npgsql;
 using NpgsqlTypes;
 using Pgvector;
@@ -79,7 +80,10 @@ public sealed class ContentPipeline(NpgsqlDataSource dataSource) : IPipelineHand
         return results;
     }
 
-    /// <summary>The listings' view / save / contact counters, rows locked in id order so concurrent batches cannot deadlock.</summary>
+    /// <summary>
+    /// The listings' view / save / contact counters and trending keys; rows are locked in id order so concurrent batches
+    /// cannot deadlock, and the new trending keys are computed here from the locked values (<see cref="Trending"/>).
+    /// </summary>
     private static async Task UpdateCountersAsync(NpgsqlConnection conn, NpgsqlTransaction tx, List<UserActivityEvent> applied, CancellationToken ct)
     {
         var counts = applied.GroupBy(e => e.ListingId).OrderBy(g => g.Key).Select(g => (
@@ -87,28 +91,35 @@ public sealed class ContentPipeline(NpgsqlDataSource dataSource) : IPipelineHand
             Views: g.Count(e => e.Type == InteractionType.View),
             Saves: g.Count(e => e.Type == InteractionType.Save),
             Unsaves: g.Count(e => e.Type == InteractionType.Unsave),
-            Contacts: g.Count(e => e.Type == InteractionType.Contact))).Where(c => c.Views + c.Saves + c.Unsaves + c.Contacts > 0).ToList();
+            Contacts: g.Count(e => e.Type == InteractionType.Contact),
+            Trend: Trending.KeyOf(g.Select(e => (e.Type, e.OccurredAt))))).Where(c => c.Views + c.Saves + c.Unsaves + c.Contacts > 0).ToList();
         if (counts.Count == 0) return;
         var ids = counts.Select(c => c.Id).ToArray();
-        await using var batch = new NpgsqlBatch(conn, tx);
-        var lockRows = new NpgsqlBatchCommand("SELECT 1 FROM listings WHERE id = ANY($1) ORDER BY id FOR NO KEY UPDATE");
-        lockRows.Parameters.Add(new NpgsqlParameter { Value = ids, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bigint });
-        batch.BatchCommands.Add(lockRows);
-        var update = new NpgsqlBatchCommand("""
+        var current = new Dictionary<long, double>();
+        await using (var lockRows = new NpgsqlCommand("SELECT id, trend_key FROM listings WHERE id = ANY($1) ORDER BY id FOR NO KEY UPDATE", conn, tx))
+        {
+            lockRows.Parameters.Add(new NpgsqlParameter { Value = ids, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bigint });
+            await using var reader = await lockRows.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct)) current[reader.GetInt64(0)] = reader.GetDouble(1);
+        }
+        var trend = counts.Select(c => c.Trend is { } k && current.TryGetValue(c.Id, out var old) ? (old <= Trending.None ? k : Trending.Add(old, k)) : current.GetValueOrDefault(c.Id))
+            .ToArray();
+        await using var update = new NpgsqlCommand("""
             UPDATE listings l
             SET view_count = l.view_count + c.views,
                 save_count = greatest(0, l.save_count + c.saves - c.unsaves),
-                contact_count = l.contact_count + c.contacts
-            FROM unnest($1::bigint[], $2::int[], $3::int[], $4::int[], $5::int[]) AS c(id, views, saves, unsaves, contacts)
+                contact_count = l.contact_count + c.contacts,
+                trend_key = c.trend
+            FROM unnest($1::bigint[], $2::int[], $3::int[], $4::int[], $5::int[], $6::float8[]) AS c(id, views, saves, unsaves, contacts, trend)
             WHERE l.id = c.id
-            """);
+            """, conn, tx);
         update.Parameters.Add(new NpgsqlParameter { Value = ids, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bigint });
         update.Parameters.Add(new NpgsqlParameter { Value = counts.Select(c => c.Views).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Integer });
         update.Parameters.Add(new NpgsqlParameter { Value = counts.Select(c => c.Saves).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Integer });
         update.Parameters.Add(new NpgsqlParameter { Value = counts.Select(c => c.Unsaves).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Integer });
         update.Parameters.Add(new NpgsqlParameter { Value = counts.Select(c => c.Contacts).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Integer });
-        batch.BatchCommands.Add(update);
-        await batch.ExecuteNonQueryAsync(ct);
+        update.Parameters.Add(new NpgsqlParameter { Value = trend, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Double });
+        await update.ExecuteNonQueryAsync(ct);
     }
 
     /// <summary>The users' running profiles, locked for this transaction (the collaborative pipeline updates other columns).</summary>

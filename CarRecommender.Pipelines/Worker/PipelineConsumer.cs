@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text;
 using System.Threading.Channels;
 using CarRecommender.Core.Events;
+using CarRecommender.Pipelines.Recommendations;
 using CarRecommender.Messaging;
 using CarRecommender.Telemetry;
 using Npgsql;
@@ -20,7 +21,7 @@ namespace CarRecommender.Pipelines.Worker;
 /// one that crashes the worker every time.
 /// </summary>
 public sealed partial class PipelineConsumer<THandler>(IServiceProvider services, THandler handler, CarRecommenderMetrics metrics,
-    ILogger<PipelineConsumer<THandler>> logger) : BackgroundService where THandler : IPipelineHandler
+    RecommendationRefresher refresher, ILogger<PipelineConsumer<THandler>> logger) : BackgroundService where THandler : IPipelineHandler
 {
     public const ushort Prefetch = 1000;
     public const int BatchSize = 250;
@@ -125,6 +126,7 @@ public sealed partial class PipelineConsumer<THandler>(IServiceProvider services
                 case EventOutcome.Applied:
                     metrics.EventsProcessed.Add(1, new KeyValuePair<string, object?>("pipeline", handler.Pipeline));
                     metrics.Freshness.Record((now - e.RecordedAt).TotalSeconds, new KeyValuePair<string, object?>("pipeline", handler.Pipeline));
+                    refresher.Enqueue(e.UserId, e.RecordedAt);
                     break;
                 case EventOutcome.Duplicate:
                     metrics.EventsDuplicate.Add(1, new KeyValuePair<string, object?>("pipeline", handler.Pipeline));

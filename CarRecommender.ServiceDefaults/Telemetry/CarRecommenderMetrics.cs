@@ -26,6 +26,16 @@ public sealed class CarRecommenderMetrics
             "Time from the event being recorded to the user's vector reflecting it (tag: pipeline)");
         AlsDuration = meter.CreateHistogram<double>("carrecommender.als.duration", "s", "Wall time of an ALS retrain, load to swap");
         AlsLoss = meter.CreateHistogram<double>("carrecommender.als.loss", "1", "Training loss of the last ALS iteration");
+        RecommendationFreshness = meter.CreateHistogram<double>("carrecommender.recommendations.freshness", "s",
+            "Time from an event being recorded to the user's precomputed list being refreshed");
+        RecommendationLatency = meter.CreateHistogram<double>("carrecommender.recommendations.duration", "ms",
+            "Time to answer a recommendation request (tag: mode = precomputed | live)");
+        RecommendationsServed = meter.CreateCounter<long>("carrecommender.recommendations.served", "{recommendation}",
+            "Recommended listings returned to users (tag: mode): the impressions of click-through");
+        RecommendationClicks = meter.CreateCounter<long>("carrecommender.recommendations.clicks", "{event}",
+            "Events that carried a recommendationId (tag: type): click-through = clicks / served");
+        Candidates = meter.CreateHistogram<long>("carrecommender.recommendations.candidates", "{listing}",
+            "Candidates retrieval proposed for one live ranking");
     }
 
     public Counter<long> EventsAccepted { get; }
@@ -37,6 +47,11 @@ public sealed class CarRecommenderMetrics
     public Histogram<double> Freshness { get; }
     public Histogram<double> AlsDuration { get; }
     public Histogram<double> AlsLoss { get; }
+    public Histogram<double> RecommendationFreshness { get; }
+    public Histogram<double> RecommendationLatency { get; }
+    public Counter<long> RecommendationsServed { get; }
+    public Counter<long> RecommendationClicks { get; }
+    public Histogram<long> Candidates { get; }
 
     public void SetOutboxPending(long pending) => Volatile.Write(ref _outboxPending, pending);
 }

@@ -44,7 +44,7 @@ public sealed class AppFixture : IAsyncLifetime
         // Tokens up front: one test exhausts the token endpoint's rate limit on purpose.
         DemoToken = await TokenAsync(DemoEmail);
         AdminToken = await TokenAsync(AdminEmail);
-        var generated = await GeneratedUsersAsync(6);
+        var generated = await GeneratedUsersAsync(12);
         OtherUserToken = await TokenAsync(generated[0].Email);
         foreach (var (id, email) in generated.Skip(1)) ShopperTokens.Add((id, await TokenAsync(email)));
     }

@@ -189,6 +189,10 @@ namespace CarRecommender.Core.Data.Migrations
                         .HasColumnType("character varying(16)")
                         .HasColumnName("transmission");
 
+                    b.Property<double>("TrendKey")
+                        .HasColumnType("double precision")
+                        .HasColumnName("trend_key");
+
                     b.Property<int>("ViewCount")
                         .HasColumnType("integer")
                         .HasColumnName("view_count");
@@ -230,6 +234,10 @@ namespace CarRecommender.Core.Data.Migrations
 
                     b.HasIndex("Status", "Price")
                         .HasDatabaseName("ix_listings_status_price");
+
+                    b.HasIndex("Status", "TrendKey")
+                        .IsDescending(false, true)
+                        .HasDatabaseName("ix_listings_status_trend_key");
 
                     b.HasIndex("Status", "Year")
                         .HasDatabaseName("ix_listings_status_year");
@@ -376,6 +384,51 @@ namespace CarRecommender.Core.Data.Migrations
                     b.ToTable("processed_events", (string)null);
                 });
 
+            modelBuilder.Entity("CarRecommender.Core.Domain.RecommendationList", b =>
+                {
+                    b.Property<long>("UserId")
+                        .HasColumnType("bigint")
+                        .HasColumnName("user_id");
+
+                    b.Property<DateTimeOffset>("ComputedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("computed_at");
+
+                    b.PrimitiveCollection<long[]>("ListingIds")
+                        .IsRequired()
+                        .HasColumnType("bigint[]")
+                        .HasColumnName("listing_ids");
+
+                    b.PrimitiveCollection<string[]>("Reasons")
+                        .IsRequired()
+                        .HasColumnType("text[]")
+                        .HasColumnName("reasons");
+
+                    b.PrimitiveCollection<float[]>("Scores")
+                        .IsRequired()
+                        .HasColumnType("real[]")
+                        .HasColumnName("scores");
+
+                    b.PrimitiveCollection<string[]>("Sources")
+                        .IsRequired()
+                        .HasColumnType("text[]")
+                        .HasColumnName("sources");
+
+                    b.Property<DateTimeOffset?>("VectorsAsOf")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("vectors_as_of");
+
+                    b.HasKey("UserId")
+                        .HasName("pk_recommendations");
+
+                    b.HasIndex("ListingIds")
+                        .HasDatabaseName("ix_recommendations_listing_ids");
+
+                    NpgsqlIndexBuilderExtensions.HasMethod(b.HasIndex("ListingIds"), "gin");
+
+                    b.ToTable("recommendations", (string)null);
+                });
+
             modelBuilder.Entity("CarRecommender.Core.Domain.User", b =>
                 {
                     b.Property<long>("Id")
@@ -483,6 +536,16 @@ namespace CarRecommender.Core.Data.Migrations
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
                         .HasConstraintName("fk_outbox_interactions_interaction_id");
+                });
+
+            modelBuilder.Entity("CarRecommender.Core.Domain.RecommendationList", b =>
+                {
+                    b.HasOne("CarRecommender.Core.Domain.User", null)
+                        .WithOne()
+                        .HasForeignKey("CarRecommender.Core.Domain.RecommendationList", "UserId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_recommendations_users_user_id");
                 });
 #pragma warning restore 612, 618
         }

@@ -1,0 +1,47 @@
+using System.Globalization;
+using CarRecommender.Api.Auth;
+using CarRecommender.Api.Recommendations;
+using CarRecommender.Core.Data;
+using CarRecommender.Core.Search;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace CarRecommender.Api.Endpoints;
+
+public static class RecommendationEndpoints
+{
+    public static IEndpointRouteBuilder MapRecommendationEndpoints(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/api/users/me/recommendations", Mine).WithTags("Recommendations").RequireAuthorization()
+            .WithName("MyRecommendations")
+            .WithSummary("Personal recommendations: hybrid of content and collaborative vectors, diversified, each with a reason; " +
+                         "takes the listing-search filters");
+        app.MapGet("/api/admin/users/{id}/recommendations", ForUser).WithTags("Admin").RequireAuthorization(AuthSetup.AdminPolicy)
+            .WithName("AdminUserRecommendations")
+            .WithSummary("Any user's recommendations, with the same filters (admin only)");
+        return app;
+    }
+
+    private static async Task<Results<Ok<RecommendationsDto>, ValidationProblem, NotFound>> Mine(
+        [AsParameters] RecommendationQuery query, HttpContext http, RecommendationService service, CancellationToken ct) =>
+        await ServeAsync(http.User.UserId(), query, service, ct);
+
+    private static async Task<Results<Ok<RecommendationsDto>, ValidationProblem, NotFound>> ForUser(
+        string id, [AsParameters] RecommendationQuery query, RecommendationService service, CancellationToken ct)
+    {
+        if (!ListingEndpoints.TryParseId(id, out var userId, out var problem)) return problem;
+        return await ServeAsync(userId, query, service, ct);
+    }
+
+    private static async Task<Results<Ok<RecommendationsDto>, ValidationProblem, NotFound>> ServeAsync(
+        long userId, RecommendationQuery query, RecommendationService service, CancellationToken ct)
+    {
+        ListingQueryParser.TryParse(query.ToListingQuery(), out var filter, out var errors);
+        var limit = RecommendationService.DefaultLimit;
+        if (query.Limit is not null && (!int.TryParse(query.Limit, NumberStyles.None, CultureInfo.InvariantCulture, out limit)
+                                        || limit < 1 || limit > Recommender.ListSize))
+            errors["limit"] = [$"limit must be a whole number from 1 to {Recommender.ListSize}."];
+        if (errors.Count > 0) return TypedResults.ValidationProblem(errors);
+        var result = await service.GetAsync(userId, filter.HasFilters ? filter : null, limit, ct);
+        return result is null ? TypedResults.NotFound() : TypedResults.Ok(result);
+    }
+}

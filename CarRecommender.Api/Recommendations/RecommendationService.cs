@@ -1,0 +1,99 @@
+using System.Diagnostics;
+using CarRecommender.Api.Listings;
+using CarRecommender.Core.Data;
+using CarRecommender.Core.Domain;
+using CarRecommender.Core.Ranking;
+using CarRecommender.Core.Search;
+using CarRecommender.Telemetry;
+using Microsoft.EntityFrameworkCore;
+using Npgsql;
+
+namespace CarRecommender.Api.Recommendations;
+
+/// <summary>
+/// Serves recommendations: an unfiltered request reads the user's precomputed list with one keyed query (joined with
+/// the listings, so a listing sold a moment ago never shows); a filtered one, or a user without a list yet, runs the
+/// live hybrid query (<see cref="Recommender"/>). A cold user's list is only trending, so it is recomputed when older
+/// than <see cref="ColdListMaxAge"/>.
+/// </summary>
+public sealed class RecommendationService(CarRecommenderDb db, Recommender recommender, NpgsqlDataSource dataSource, CarRecommenderMetrics metrics)
+{
+    public const int DefaultLimit = 10;
+    public static readonly TimeSpan ColdListMaxAge = TimeSpan.FromMinutes(15);
+    public static readonly TimeSpan ListMaxAge = TimeSpan.FromHours(6);
+
+    public async Task<RecommendationsDto?> GetAsync(long userId, ListingFilter? filter, int limit, CancellationToken ct)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var id = Guid.CreateVersion7();
+        RecommendationsDto? result;
+        string mode;
+        if (filter is null && await PrecomputedAsync(userId, limit, id, ct) is { } precomputed)
+        {
+            (result, mode) = (precomputed, "precomputed");
+        }
+        else
+        {
+            mode = "live";
+            var ranked = await recommender.RecommendAsync(userId, filter, filter is null ? Recommender.ListSize : limit, ct);
+            if (ranked is null) return null;
+            metrics.Candidates.Record(ranked.Candidates);
+            if (filter is null) await recommender.StoreAsync(userId, ranked, ct);
+            result = new RecommendationsDto(userId, id, mode, DateTimeOffset.UtcNow, await WithListingsAsync(ranked.Items.Take(limit).ToList(), id, ct));
+        }
+        var tag = new KeyValuePair<string, object?>("mode", mode);
+        metrics.RecommendationLatency.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds, tag);
+        metrics.RecommendationsServed.Add(result.Items.Count, tag);
+        return result;
+    }
+
+    /// <summary>The stored list, or null when there is none or it is too old to serve.</summary>
+    private async Task<RecommendationsDto?> PrecomputedAsync(long userId, int limit, Guid id, CancellationToken ct)
+    {
+        await using var cmd = dataSource.CreateCommand("""
+            SELECT r.computed_at, (u.content_vector IS NULL AND u.latent_vector IS NULL) AS cold,
+                   x.score, x.source, x.reason,
+                   l.id, l.make, l.model, l.year, l.price, l.mileage_km, l.fuel, l.transmission, l.body_type, l.power_kw,
+                   l.city, l.status, l.created_at
+            FROM recommendations r
+            JOIN users u ON u.id = r.user_id
+            LEFT JOIN LATERAL (
+                SELECT x.* FROM unnest(r.listing_ids, r.scores, r.sources, r.reasons) WITH ORDINALITY AS x(id, score, source, reason, ord)
+                JOIN listings l ON l.id = x.id AND l.status = 'Active'
+                ORDER BY x.ord LIMIT $2) x ON true
+            LEFT JOIN listings l ON l.id = x.id
+            WHERE r.user_id = $1
+            ORDER BY x.ord
+            """);
+        cmd.Parameters.AddWithValue(userId);
+        cmd.Parameters.AddWithValue((long)limit);
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        var items = new List<RecommendationDto>(limit);
+        DateTimeOffset computedAt = default;
+        var cold = false;
+        while (await reader.ReadAsync(ct))
+        {
+            computedAt = reader.GetFieldValue<DateTimeOffset>(0);
+            cold = reader.GetBoolean(1);
+            if (reader.IsDBNull(5)) continue;
+            var listing = new ListingSummaryDto(reader.GetInt64(5), reader.GetString(6), reader.GetString(7), reader.GetInt32(8), reader.GetInt32(9),
+                reader.GetInt32(10), reader.GetString(11), reader.GetString(12), reader.GetString(13), reader.GetInt32(14), reader.GetString(15),
+                reader.GetString(16), reader.GetFieldValue<DateTimeOffset>(17), null);
+            items.Add(new RecommendationDto(listing, Math.Round(reader.GetFloat(2), 4), reader.GetString(3), reader.GetString(4), id));
+        }
+        if (computedAt == default) return null; // no list yet
+        var age = DateTimeOffset.UtcNow - computedAt;
+        if (age > (cold ? ColdListMaxAge : ListMaxAge)) return null;
+        // sold listings took the list below the limit (or it never was that long): rank afresh rather than serve it short
+        if (items.Count < limit) return null;
+        return new RecommendationsDto(userId, id, "precomputed", computedAt, items);
+    }
+
+    private async Task<List<RecommendationDto>> WithListingsAsync(List<RankedListing> ranked, Guid id, CancellationToken ct)
+    {
+        var ids = ranked.Select(r => r.ListingId).ToArray();
+        var listings = await db.Listings.AsNoTracking().Where(l => ids.Contains(l.Id)).ToDictionaryAsync(l => l.Id, ct);
+        return ranked.Where(r => listings.ContainsKey(r.ListingId))
+            .Select(r => new RecommendationDto(listings[r.ListingId].ToSummary(), r.Score, r.Source.ToString(), r.Reason, id)).ToList();
+    }
+}

@@ -1,0 +1,158 @@
+using CarRecommender.Core.Domain;
+using CarRecommender.Core.Ranking;
+using CarRecommender.Core.Search;
+using Microsoft.EntityFrameworkCore;
+using Npgsql;
+using NpgsqlTypes;
+using Pgvector;
+using Pgvector.EntityFrameworkCore;
+
+namespace CarRecommender.Core.Data;
+
+/// <summary>
+/// The recommendation pipeline's stages over the database: load the user's taste (vectors and history), retrieve
+/// candidates (content ANN, latent ANN and trending, all filtered by business rules in SQL), rank them with
+/// <see cref="HybridRanker"/>, and store or read a user's precomputed list. The API runs it live for filtered requests;
+/// the pipelines run it unfiltered right after they change a user's vectors.
+/// </summary>
+public sealed class Recommender(CarRecommenderDb db)
+{
+    /// <summary>How many recommendations a precomputed list holds (and so the largest unfiltered limit it serves).</summary>
+    public const int ListSize = 50;
+    /// <summary>How much of a user's history ranking looks at (most recent listings first).</summary>
+    public const int HistoryLimit = 300;
+
+    public RankingOptions Options { get; init; } = new();
+
+    /// <summary>The user's vectors and aggregated history, or null when there is no such user.</summary>
+    public async Task<UserContext?> TasteAsync(long userId, CancellationToken ct)
+    {
+        var user = await db.Users.AsNoTracking().Where(u => u.Id == userId)
+            .Select(u => new { u.ContentVector, u.LatentVector, u.InteractionCount, u.Latitude, u.Longitude, u.VectorsUpdatedAt })
+            .SingleOrDefaultAsync(ct);
+        if (user is null) return null;
+        var history = new List<HistoryItem>();
+        var conn = (NpgsqlConnection)db.Database.GetDbConnection();
+        var opened = conn.State != System.Data.ConnectionState.Open;
+        if (opened) await conn.OpenAsync(ct);
+        try
+        {
+            await using var cmd = new NpgsqlCommand("""
+                SELECT h.listing_id, l.make, l.model, l.year, h.strongest, h.dismissed, l.content_vector, l.latent_vector
+                FROM (SELECT listing_id,
+                             CASE WHEN bool_or(type = 'Contact') THEN 'Contact'
+                                  WHEN sum(CASE type WHEN 'Save' THEN 1 WHEN 'Unsave' THEN -1 ELSE 0 END) > 0 THEN 'Save'
+                                  WHEN bool_or(type IN ('View', 'Save')) THEN 'View' END AS strongest,
+                             bool_or(type = 'Dismiss') AS dismissed,
+                             max(occurred_at) AS last_at
+                      FROM interactions WHERE user_id = $1
+                      GROUP BY listing_id ORDER BY last_at DESC LIMIT $2) h
+                JOIN listings l ON l.id = h.listing_id
+                """, conn);
+            cmd.Parameters.AddWithValue(userId);
+            cmd.Parameters.AddWithValue(HistoryLimit);
+            await using var reader = await cmd.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct))
+                history.Add(new HistoryItem(reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetInt32(3),
+                    reader.IsDBNull(4) ? null : Enum.Parse<InteractionType>(reader.GetString(4)), reader.GetBoolean(5),
+                    reader.IsDBNull(6) ? null : reader.GetFieldValue<Vector>(6).ToArray(),
+                    reader.IsDBNull(7) ? null : reader.GetFieldValue<Vector>(7).ToArray()));
+        }
+        finally
+        {
+            if (opened) await conn.CloseAsync();
+        }
+        var taste = new UserTaste(user.ContentVector?.ToArray(), user.LatentVector?.ToArray(), user.InteractionCount, history);
+        return new UserContext(taste, user.Latitude, user.Longitude, user.VectorsUpdatedAt);
+    }
+
+    /// <summary>
+    /// Runs retrieval and ranking. With a filter every candidate source applies it in SQL; the trending source is an
+    /// exact b-tree scan, so a selective filter that matches at least <paramref name="limit"/> listings still fills the list
+    /// even when the ANN scans give up early.
+    /// </summary>
+    public async Task<RecommendationResult?> RecommendAsync(long userId, ListingFilter? filter, int limit, CancellationToken ct)
+    {
+        if (await TasteAsync(userId, ct) is not { } t) return null;
+        var taste = t.Taste;
+        var excluded = taste.History.Where(h => h.Excluded).Select(h => h.ListingId).ToArray();
+        var pool = db.Listings.AsNoTracking().Where(l => l.Status == ListingStatus.Active);
+        if (filter is not null) pool = pool.Matching(filter with { Status = ListingStatus.Active });
+        if (excluded.Length > 0) pool = pool.Where(l => !excluded.Contains(l.Id));
+
+        var perSource = Math.Max(3 * limit, 30);
+        var candidates = new List<CandidateRow>();
+        if (taste.Content is { } content)
+        {
+            var v = new Vector(content);
+            candidates.AddRange(await Project(pool.Where(l => l.ContentVector != null).OrderBy(l => l.ContentVector!.CosineDistance(v)).Take(perSource))
+                .ToListAsync(ct));
+        }
+        if (taste.Latent is { } latent)
+        {
+            var v = new Vector(latent);
+            candidates.AddRange(await Project(pool.Where(l => l.LatentVector != null).OrderBy(l => l.LatentVector!.MaxInnerProduct(v)).Take(perSource))
+                .ToListAsync(ct));
+        }
+        var trending = taste.Content is null && taste.Latent is null ? perSource : limit + 10;
+        candidates.AddRange(await Project(pool.OrderByDescending(l => l.TrendKey).ThenByDescending(l => l.Id).Take(trending)).ToListAsync(ct));
+
+        var mapped = candidates.Select(c => new Candidate(c.Id, c.Make, c.Model, c.Year, c.Price, c.BodyType, c.Content?.ToArray(), c.Latent?.ToArray(),
+            c.TrendKey, t.Latitude is { } lat && t.Longitude is { } lon ? Geo.HaversineKm(lat, lon, c.Latitude, c.Longitude) : null)).ToList();
+        return new RecommendationResult(HybridRanker.Rank(taste, mapped, limit, DateTimeOffset.UtcNow, Options), t.VectorsAsOf, candidates.Count);
+    }
+
+    /// <summary>Computes the user's unfiltered list and stores it (one upsert); false when the user does not exist.</summary>
+    public async Task<bool> RefreshAsync(long userId, CancellationToken ct)
+    {
+        var result = await RecommendAsync(userId, null, ListSize, ct);
+        if (result is null) return false;
+        await StoreAsync(userId, result, ct);
+        return true;
+    }
+
+    /// <summary>Stores a user's list (one upsert), keeping only listings that are still active when it is written.</summary>
+    public Task StoreAsync(long userId, RecommendationResult result, CancellationToken ct)
+    {
+        var ranked = result.Items;
+        return db.Database.ExecuteSqlAsync($"""
+            INSERT INTO recommendations (user_id, computed_at, vectors_as_of, listing_ids, scores, sources, reasons)
+            SELECT {userId}, now(), {result.VectorsAsOf}, coalesce(array_agg(x.id ORDER BY x.ord), ARRAY[]::bigint[]), coalesce(array_agg(x.score ORDER BY x.ord), ARRAY[]::real[]),
+                   coalesce(array_agg(x.source ORDER BY x.ord), ARRAY[]::text[]), coalesce(array_agg(x.reason ORDER BY x.ord), ARRAY[]::text[])
+            FROM unnest({ranked.Select(r => r.ListingId).ToArray()}::bigint[], {ranked.Select(r => (float)r.Score).ToArray()}::real[],
+                        {ranked.Select(r => r.Source.ToString()).ToArray()}::text[], {ranked.Select(r => r.Reason).ToArray()}::text[])
+                 WITH ORDINALITY AS x(id, score, source, reason, ord)
+            WHERE EXISTS (SELECT 1 FROM listings l WHERE l.id = x.id AND l.status = 'Active')
+            ON CONFLICT (user_id) DO UPDATE SET computed_at = excluded.computed_at, vectors_as_of = excluded.vectors_as_of,
+                listing_ids = excluded.listing_ids, scores = excluded.scores, sources = excluded.sources, reasons = excluded.reasons
+            """, ct);
+    }
+
+    /// <summary>Removes a listing from every precomputed list (it sold, or was withdrawn).</summary>
+    public static async Task<int> DropFromListsAsync(NpgsqlConnection conn, NpgsqlTransaction? tx, long listingId, CancellationToken ct)
+    {
+        await using var cmd = new NpgsqlCommand("""
+            UPDATE recommendations r
+            SET listing_ids = r.listing_ids[:x.p - 1] || r.listing_ids[x.p + 1:],
+                scores = r.scores[:x.p - 1] || r.scores[x.p + 1:],
+                sources = r.sources[:x.p - 1] || r.sources[x.p + 1:],
+                reasons = r.reasons[:x.p - 1] || r.reasons[x.p + 1:]
+            FROM (SELECT user_id, array_position(listing_ids, $1) AS p FROM recommendations WHERE listing_ids @> ARRAY[$1]) x
+            WHERE r.user_id = x.user_id
+            """, conn, tx);
+        cmd.Parameters.Add(new NpgsqlParameter { Value = listingId, NpgsqlDbType = NpgsqlDbType.Bigint });
+        return await cmd.ExecuteNonQueryAsync(ct);
+    }
+
+    private static IQueryable<CandidateRow> Project(IQueryable<Listing> q) => q.Select(l => new CandidateRow(
+        l.Id, l.Make, l.Model, l.Year, l.Price, l.BodyType, l.ContentVector, l.LatentVector, l.TrendKey, l.Latitude, l.Longitude));
+
+    private sealed record CandidateRow(long Id, string Make, string Model, int Year, int Price, BodyType BodyType,
+        Vector? Content, Vector? Latent, double TrendKey, double Latitude, double Longitude);
+}
+
+/// <summary>The user as ranking sees them, and the version of their vectors (users.vectors_updated_at) it read.</summary>
+public sealed record UserContext(UserTaste Taste, double? Latitude, double? Longitude, DateTimeOffset? VectorsAsOf);
+
+/// <summary>A ranked list and what it was computed from.</summary>
+public sealed record RecommendationResult(IReadOnlyList<RankedListing> Items, DateTimeOffset? VectorsAsOf, int Candidates);

@@ -1,0 +1,38 @@
+using CarRecommender.Core.Domain;
+
+namespace CarRecommender.Core.Ranking;
+
+/// <summary>Where a recommendation mainly came from; it picks the reason shown to the user.</summary>
+public enum RecommendationSource { Content, Collaborative, Trending }
+
+/// <summary>
+/// A listing proposed by retrieval (content ANN, latent ANN or trending), with what ranking needs: its vectors for
+/// scoring, diversity and reasons, its trending key, and its distance from the user when both have a location.
+/// </summary>
+public sealed record Candidate(
+    long ListingId, string Make, string Model, int Year, int Price, BodyType BodyType,
+    float[]? Content, float[]? Latent, double TrendKey, double? DistanceKm);
+
+/// <summary>A listing in the user's history, aggregated over their events.</summary>
+/// <param name="Strongest">The strongest positive thing they still stand by (contact &gt; save &gt; view), or null.</param>
+/// <param name="Dismissed">They said "not interested".</param>
+public sealed record HistoryItem(
+    long ListingId, string Make, string Model, int Year, InteractionType? Strongest, bool Dismissed,
+    float[]? Content, float[]? Latent)
+{
+    /// <summary>Contacted or dismissed: never recommended again.</summary>
+    public bool Excluded => Dismissed || Strongest == InteractionType.Contact;
+    /// <summary>Viewed (and nothing more) or saved: the user knows it already, so it comes back only with a lower score.</summary>
+    public bool Seen => Strongest is InteractionType.View or InteractionType.Save && !Dismissed;
+    /// <summary>Something a reason may point at ("similar to the … you saved").</summary>
+    public bool IsAnchor => Strongest is not null && !Dismissed;
+}
+
+/// <summary>What the ranker knows about the user.</summary>
+public sealed record UserTaste(float[]? Content, float[]? Latent, int InteractionCount, IReadOnlyList<HistoryItem> History)
+{
+    public static readonly UserTaste Cold = new(null, null, 0, []);
+}
+
+/// <summary>One ranked recommendation.</summary>
+public sealed record RankedListing(long ListingId, double Score, RecommendationSource Source, string Reason);
