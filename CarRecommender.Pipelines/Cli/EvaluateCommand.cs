@@ -5,7 +5,6 @@ using System.Text.Json;
 using CarRecommender.Core.Data;
 using CarRecommender.Core.Evaluation;
 using CarRecommender.Core.Learning;
-using CarRecommender.Core.Seeding;
 using Npgsql;
 using Spectre.Console;
 using Spectre.Console.Cli;
@@ -182,21 +181,10 @@ public sealed class EvaluateCommand : AsyncCommand<EvaluateSettings>
                 throw new CliException($"{path}: {ex.Message}");
             }
         }
-        if (s.Generate is { } users) return (Generated(users, s.Listings, s.Seed), $"generated ({users:N0} shoppers, {s.Listings:N0} listings)");
+        if (s.Generate is { } users) return (SyntheticLog.Create(users, s.Listings, s.Seed), $"generated ({users:N0} shoppers, {s.Listings:N0} listings)");
 
         await using var dataSource = await s.OpenDatabaseAsync(ct);
         return (await FromDatabaseAsync(dataSource, ct), "interactions table");
-    }
-
-    /// <summary>A generated catalogue and shoppers' events, aggregated as the production trainer aggregates the log.</summary>
-    public static InteractionLog Generated(int users, int listings, int seed)
-    {
-        var asOf = new DateTimeOffset(2025, 1, 1, 0, 0, 0, TimeSpan.Zero);
-        var catalogue = new CatalogueGenerator(seed, asOf).Listings(listings).ToList();
-        for (var i = 0; i < catalogue.Count; i++) catalogue[i].Id = i + 1;
-        var generator = new InteractionGenerator(seed, asOf);
-        var shoppers = generator.Shoppers(catalogue, Enumerable.Range(1, users).Select(u => (long)u));
-        return InteractionLog.FromEvents(generator.Events(catalogue, shoppers));
     }
 
     /// <summary>The product's log: strength per (user, listing) by the production rule, latest event time as timestamp.</summary>
