@@ -8,7 +8,7 @@ namespace CarRecommender.Pipelines.Cli;
 /// </summary>
 public static class CliHost
 {
-    private static readonly string[] Verbs = ["seed", "import", "train", "bench-recall", "bench-api", "bench-als", "help", "--help", "-h"];
+    private static readonly string[] Verbs = ["seed", "import", "train", "bench-recall", "bench-api", "bench-als", "evaluate", "help", "--help", "-h"];
 
     public static bool IsCommandLine(string[] args) => args.Length > 0 && Verbs.Contains(args[0], StringComparer.OrdinalIgnoreCase);
 
@@ -41,11 +41,15 @@ public static class CliHost
                 .WithDescription("Latency (p50/p99) and throughput of listing reads and filtered searches against a running API");
             c.AddCommand<AlsBenchCommand>("bench-als")
                 .WithDescription("ALS training time on generated implicit feedback (1M pairs, 64 factors, 15 iterations by default)");
+            c.AddCommand<EvaluateCommand>("evaluate")
+                .WithDescription("Offline evaluation: Precision/Recall/NDCG/MAP@K and coverage of most-popular, item-kNN and ALS on a held-out split")
+                .WithExample("evaluate", "--input", "ratings.csv", "--min-value", "4", "--protocol", "per-user")
+                .WithExample("evaluate", "--generate", "5000", "--tune");
             c.PropagateExceptions();
         });
         try
         {
-            return await app.RunAsync(args, cancel.Token);
+            return await app.RunAsync(EvaluateCommand.NormaliseArguments(args), cancel.Token);
         }
         catch (OperationCanceledException)
         {
