@@ -1,8 +1,8 @@
-using CarRecommender.Core.Search;
 using CarRecommender.Api.Auth;
 using CarRecommender.Core.Data;
 using CarRecommender.Core.Domain;
 using CarRecommender.Core.Import;
+using CarRecommender.Core.Search;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;

@@ -31,9 +31,24 @@ public sealed record RecommendationQuery
 
     public ListingQuery ToListingQuery() => new()
     {
-        Make = Make, Model = Model, Q = Q, MinPrice = MinPrice, MaxPrice = MaxPrice, MinYear = MinYear, MaxYear = MaxYear,
-        MinMileage = MinMileage, MaxMileage = MaxMileage, MinPowerKw = MinPowerKw, MaxPowerKw = MaxPowerKw, Fuel = Fuel,
-        Transmission = Transmission, BodyType = BodyType, SellerType = SellerType, Lat = Lat, Lon = Lon, RadiusKm = RadiusKm,
+        Make = Make,
+        Model = Model,
+        Q = Q,
+        MinPrice = MinPrice,
+        MaxPrice = MaxPrice,
+        MinYear = MinYear,
+        MaxYear = MaxYear,
+        MinMileage = MinMileage,
+        MaxMileage = MaxMileage,
+        MinPowerKw = MinPowerKw,
+        MaxPowerKw = MaxPowerKw,
+        Fuel = Fuel,
+        Transmission = Transmission,
+        BodyType = BodyType,
+        SellerType = SellerType,
+        Lat = Lat,
+        Lon = Lon,
+        RadiusKm = RadiusKm,
     };
 }
 
