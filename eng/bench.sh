@@ -4,6 +4,9 @@
 #                                  indexes, then recall@10 of the content index against exact search per ef_search
 #   eng/bench.sh events            sustained POST /api/events through the whole system (started like the end-to-end
 #                                  tests, in a temp folder): accepted and applied events/s, nothing lost, freshness p50/p99
+#   eng/bench.sh recommend         the whole system on 1,000,000 listings / 100,000 users with a generated history (seeded
+#                                  and trained through the CLI): recommendation p50/p99 and req/s, unfiltered (precomputed)
+#                                  and filtered (live), next to GET /api/listings/{id}; then event → refreshed list p50/p99
 #   eng/bench.sh als               ALS training time on 1,000,000 generated interactions, 64 factors, 15 iterations
 #   eng/bench.sh api               GET /api/listings/{id} and a filtered search: p50/p99 latency and req/s, against the
 #                                  API (Release build) on the seeded catalogue (runs `seed` first when it is missing)
@@ -83,8 +86,10 @@ api() {
 
 case "$verb" in
   events) bash eng/install-deps.sh >/dev/null; exec dotnet run --project eng/CarRecommender.Bench -c Release -- events "$@" ;;
+  recommend) bash eng/install-deps.sh >/dev/null; dotnet build CarRecommender.Pipelines -c Release -v q >/dev/null
+             exec dotnet run --project eng/CarRecommender.Bench -c Release -- recommend "$@" ;;
   als)    exec "${PIPELINES[@]}" bench-als "$@" ;;
   seed) start_postgres; seed "${1:-1000000}" ;;
   api)  start_postgres; api ;;
-  *) echo "usage: eng/bench.sh seed [LISTINGS] | api | events | als" >&2; exit 2 ;;
+  *) echo "usage: eng/bench.sh seed [LISTINGS] | api | events | recommend | als" >&2; exit 2 ;;
 esac

@@ -12,6 +12,8 @@ public sealed class DemoSeedOptions
     public int Listings { get; set; } = 20_000;
     public int Users { get; set; } = 2_000;
     public int Seed { get; set; } = 42;
+    /// <summary>Also load a generated interaction history (so trending, ALS and reasons have something to show).</summary>
+    public bool History { get; set; } = true;
 }
 
 public static partial class DemoData
@@ -27,12 +29,15 @@ public static partial class DemoData
             if ((bool)(await check.ExecuteScalarAsync())!) return;
         }
         var sw = Stopwatch.StartNew();
-        var generator = new CatalogueGenerator(options.Seed, DateTimeOffset.UtcNow.Date);
-        var report = await CatalogueLoader.LoadAsync(dataSource, generator.Listings(options.Listings), options.Listings,
-            generator.Users(options.Users), options.Users, reset: false, progress: null, CancellationToken.None);
-        LogSeeded(app.Logger, report.Listings, report.Users, sw.ElapsedMilliseconds);
+        var now = DateTimeOffset.UtcNow;
+        var generator = new CatalogueGenerator(options.Seed, now.Date);
+        var listings = generator.Listings(options.Listings).ToList();
+        var users = generator.Users(options.Users).ToList();
+        var report = await CatalogueLoader.LoadAsync(dataSource, listings, listings.Count, users, users.Count, reset: false, progress: null,
+            CancellationToken.None, options.History ? DemoHistory.Plan(listings, users, options.Seed, now) : null);
+        LogSeeded(app.Logger, report.Listings, report.Users, report.Interactions, sw.ElapsedMilliseconds);
     }
 
-    [LoggerMessage(EventId = 1001, Level = LogLevel.Information, Message = "Empty database: seeded {Listings} demo listings and {Users} users in {ElapsedMs} ms")]
-    private static partial void LogSeeded(ILogger logger, long listings, long users, long elapsedMs);
+    [LoggerMessage(EventId = 1001, Level = LogLevel.Information, Message = "Empty database: seeded {Listings} demo listings, {Users} users and {Interactions} past interactions in {ElapsedMs} ms")]
+    private static partial void LogSeeded(ILogger logger, long listings, long users, long interactions, long elapsedMs);
 }

@@ -9,7 +9,13 @@ namespace CarRecommender.Core.Data;
 public sealed record LoadProgress(string Stage, long Done, long Total);
 
 /// <summary>What a bulk load did and how long each part took.</summary>
-public sealed record LoadReport(long Listings, long Users, TimeSpan LoadTime, TimeSpan IndexTime);
+public sealed record LoadReport(long Listings, long Users, TimeSpan LoadTime, TimeSpan IndexTime, long Interactions = 0, TimeSpan HistoryTime = default);
+
+/// <summary>
+/// Makes a past interaction log once the catalogue is in: called with the new listings' and users' ids in load order
+/// (the ids the database gave them).
+/// </summary>
+public delegate IEnumerable<Interaction> HistoryPlan(IReadOnlyList<long> listingIds, IReadOnlyList<long> userIds);
 
 /// <summary>
 /// Bulk-loads listings and users with binary COPY in one transaction: the HNSW indexes are dropped first and rebuilt
@@ -21,14 +27,14 @@ public static class CatalogueLoader
     private const int ProgressEvery = 10_000;
 
     public static async Task<LoadReport> LoadAsync(NpgsqlDataSource dataSource, IEnumerable<Listing> listings, long listingCount,
-        IEnumerable<User> users, long userCount, bool reset, IProgress<LoadProgress>? progress, CancellationToken ct)
+        IEnumerable<User> users, long userCount, bool reset, IProgress<LoadProgress>? progress, CancellationToken ct, HistoryPlan? history = null)
     {
         await using var conn = await dataSource.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
         // a million-row load is one long statement; the session default may be tuned for API queries
         await ExecAsync(conn, "SET LOCAL statement_timeout = 0", ct);
         if (reset)
-            await ExecAsync(conn, "TRUNCATE interactions, listings, users RESTART IDENTITY CASCADE", ct);
+            await ExecAsync(conn, "TRUNCATE interactions, listings, users, model_versions, processed_events RESTART IDENTITY CASCADE", ct);
 
         var hnsw = await HnswIndexesAsync(conn, ct);
         foreach (var (name, _) in hnsw)
@@ -38,6 +44,17 @@ public static class CatalogueLoader
         var loadedListings = await CopyListingsAsync(conn, listings, listingCount, progress, ct);
         var loadedUsers = await CopyUsersAsync(conn, users, userCount, progress, ct);
         load.Stop();
+
+        var historyTime = Stopwatch.StartNew();
+        long interactions = 0;
+        if (history is not null)
+        {
+            // the rows just copied are the newest ids: identity values follow the COPY order
+            var listingIds = await NewestIdsAsync(conn, "listings", loadedListings, ct);
+            var userIds = await NewestIdsAsync(conn, "users", loadedUsers, ct);
+            interactions = await HistoryLoader.LoadAsync(conn, history(listingIds, userIds), progress, ct);
+        }
+        historyTime.Stop();
 
         var index = Stopwatch.StartNew();
         foreach (var (name, definition) in hnsw)
@@ -58,11 +75,21 @@ public static class CatalogueLoader
             progress?.Report(new LoadProgress(stage, listingCount, listingCount));
         }
         progress?.Report(new LoadProgress("analyzing", hnsw.Count, hnsw.Count));
-        await ExecAsync(conn, "ANALYZE listings; ANALYZE users", ct);
+        await ExecAsync(conn, "ANALYZE listings; ANALYZE users; ANALYZE interactions", ct);
         index.Stop();
 
         await tx.CommitAsync(ct);
-        return new LoadReport(loadedListings, loadedUsers, load.Elapsed, index.Elapsed);
+        return new LoadReport(loadedListings, loadedUsers, load.Elapsed, index.Elapsed, interactions, historyTime.Elapsed);
+    }
+
+    private static async Task<List<long>> NewestIdsAsync(NpgsqlConnection conn, string table, long count, CancellationToken ct)
+    {
+        var ids = new List<long>((int)count);
+        await using var cmd = new NpgsqlCommand($"SELECT id FROM (SELECT id FROM {table} ORDER BY id DESC LIMIT $1) t ORDER BY id", conn);
+        cmd.Parameters.AddWithValue(count);
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct)) ids.Add(reader.GetInt64(0));
+        return ids;
     }
 
     /// <summary>Follows a CREATE INDEX on another connection through <c>pg_stat_progress_create_index</c> (tuples loaded).</summary>
@@ -90,7 +117,7 @@ public static class CatalogueLoader
     }
 
     /// <summary>The HNSW indexes on listings as the migrations created them, so they are rebuilt exactly.</summary>
-    private static async Task<List<(string Name, string Definition)>> HnswIndexesAsync(NpgsqlConnection conn, CancellationToken ct)
+    public static async Task<List<(string Name, string Definition)>> HnswIndexesAsync(NpgsqlConnection conn, CancellationToken ct)
     {
         var result = new List<(string, string)>();
         await using var cmd = new NpgsqlCommand(

@@ -32,7 +32,7 @@ public sealed record Shopper(long UserId, ShopperTaste Taste, int ListingsViewed
 /// random browsing; a listing that fits is more likely to be viewed again, saved and contacted, one that does not is
 /// sometimes dismissed. Event types come out mostly views, some saves, few contacts, some unsaves and dismisses.
 /// Deterministic for a seed, the listings (in order, with their ids) and the shoppers' user ids.
-/// Cost: O(users × listings of the shopper's two body types).
+/// Cost: a few random draws per event (rejection sampling), so a million listings and 100,000 shoppers take seconds.
 /// </summary>
 public sealed class InteractionGenerator(int seed, DateTimeOffset asOf)
 {
@@ -79,21 +79,24 @@ public sealed class InteractionGenerator(int seed, DateTimeOffset asOf)
     {
         var appeal = Appeal(listings);
         var globalCumulative = Cumulative(appeal);
-        var byBody = Enumerable.Range(0, listings.Count).GroupBy(i => listings[i].BodyType).ToDictionary(g => g.Key, g => g.ToArray());
+        // per body type: its listings and their cumulative appeal, the proposal for rejection sampling below
+        var byBody = Enumerable.Range(0, listings.Count).GroupBy(i => listings[i].BodyType).ToDictionary(g => g.Key, g =>
+        {
+            var members = g.ToArray();
+            return (Members: members, Cumulative: Cumulative(members.Select(i => appeal[i]).ToArray()));
+        });
         var rng = new Random(unchecked(seed * 17 + 3));
         var start = asOf.AddDays(-HistoryDays);
         foreach (var shopper in shoppers)
         {
             var taste = shopper.Taste;
-            var pool = byBody.GetValueOrDefault(taste.Body, []).Concat(taste.SecondBody == taste.Body ? [] : byBody.GetValueOrDefault(taste.SecondBody, []))
-                .ToArray();
-            var weights = pool.Select(i => appeal[i] * Math.Pow(taste.Affinity(listings[i]), 2)).ToArray();
-            var poolCumulative = Cumulative(weights);
+            var bodies = new[] { taste.Body, taste.SecondBody }.Distinct().Where(byBody.ContainsKey).Select(b => byBody[b]).ToArray();
+            var bodyWeights = Cumulative(bodies.Select(b => b.Cumulative[^1]).ToArray());
             var time = start.AddMinutes(rng.NextDouble() * HistoryDays * 24 * 60 * 0.7);
             var visited = new HashSet<int>();
             for (var attempt = 0; visited.Count < shopper.ListingsViewed && attempt < shopper.ListingsViewed * 4; attempt++)
             {
-                var index = pool.Length == 0 || rng.NextDouble() < shopper.Noise ? Sample(rng, globalCumulative) : pool[Sample(rng, poolCumulative)];
+                var index = bodies.Length == 0 || rng.NextDouble() < shopper.Noise ? Sample(rng, globalCumulative) : SampleByTaste(rng, bodies, bodyWeights, listings, taste);
                 if (!visited.Add(index)) continue;
                 // sessions: mostly minutes apart, sometimes a day or more
                 time = time.AddMinutes(rng.NextDouble() < 0.85 ? 1 + rng.NextDouble() * 15 : 600 + rng.NextDouble() * 3000);
@@ -102,6 +105,27 @@ public sealed class InteractionGenerator(int seed, DateTimeOffset asOf)
                     yield return e;
             }
         }
+    }
+
+    /// <summary>
+    /// A listing of the shopper's body types drawn with probability ∝ appeal × affinity²: rejection sampling from the
+    /// appeal distribution (accept with probability affinity² ≤ 1), so the cost is a few draws per view, not a pass over
+    /// the catalogue per shopper. After many rejections (a taste almost nothing fits) the best draw so far is taken.
+    /// </summary>
+    private static int SampleByTaste(Random rng, (int[] Members, double[] Cumulative)[] bodies, double[] bodyWeights, IReadOnlyList<Listing> listings,
+        ShopperTaste taste)
+    {
+        var best = -1;
+        var bestFit = -1.0;
+        for (var draw = 0; draw < 5_000; draw++)
+        {
+            var body = bodies[Sample(rng, bodyWeights)];
+            var index = body.Members[Sample(rng, body.Cumulative)];
+            var fit = Math.Pow(taste.Affinity(listings[index]), 2);
+            if (rng.NextDouble() < fit) return index;
+            if (fit > bestFit) (best, bestFit) = (index, fit);
+        }
+        return best;
     }
 
     /// <summary>What one shopper does with one listing: views, maybe a save, a contact, an unsave or a dismiss.</summary>

@@ -20,6 +20,10 @@ public sealed class SeedSettings : DatabaseSettings
     [Description("Random seed: the same seed and day give the same catalogue (default 42)")]
     public int Seed { get; init; } = 42;
 
+    [CommandOption("--no-history")]
+    [Description("Skip the generated interaction history (by default three in four users get ~90 days of browsing)")]
+    public bool NoHistory { get; init; }
+
     [CommandOption("--reset")]
     [Description("Replace the catalogue: deletes every listing, user and interaction first (in the same transaction)")]
     public bool Reset { get; init; }
@@ -46,14 +50,18 @@ public sealed class SeedCommand : AsyncCommand<SeedSettings>
                                        "(deletes every listing, user and interaction)");
         }
 
-        var generator = new CatalogueGenerator(settings.Seed, DateTimeOffset.UtcNow.Date);
+        var now = DateTimeOffset.UtcNow;
+        var generator = new CatalogueGenerator(settings.Seed, now.Date);
+        var listings = generator.Listings(settings.Listings).ToList();
+        var users = generator.Users(settings.Users).ToList();
+        var history = settings.NoHistory || listings.Count == 0 ? null : DemoHistory.Plan(listings, users, settings.Seed, now);
         var report = await ProgressReporter.RunAsync(progress => CatalogueLoader.LoadAsync(dataSource,
-            generator.Listings(settings.Listings), settings.Listings, generator.Users(settings.Users), settings.Users,
-            settings.Reset, progress, cancellationToken));
+            listings, listings.Count, users, users.Count, settings.Reset, progress, cancellationToken, history));
 
         var table = new Table().AddColumns("figure", "value");
         table.AddRow("listings loaded", $"{report.Listings:N0}");
         table.AddRow("users loaded", $"{report.Users:N0}");
+        table.AddRow("past interactions loaded", $"{report.Interactions:N0} ({report.HistoryTime.TotalSeconds:0.0} s, profiles and trending included)");
         table.AddRow("load time (COPY)", $"{report.LoadTime.TotalSeconds:0.0} s");
         table.AddRow("listings/s", $"{report.Listings / Math.Max(0.001, report.LoadTime.TotalSeconds):N0}");
         table.AddRow("index build time (HNSW + ANALYZE)", $"{report.IndexTime.TotalSeconds:0.0} s");

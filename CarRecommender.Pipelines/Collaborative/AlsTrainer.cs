@@ -186,7 +186,24 @@ public sealed class AlsTrainer(NpgsqlDataSource dataSource, CarRecommenderMetric
             }
             await writer.CompleteAsync(ct);
         }
+        // Rewriting most of a large catalogue row by row through its HNSW indexes takes far longer than rebuilding them
+        // (measured at 1M listings), so above RebuildIndexesAbove rows the listings' HNSW indexes are dropped and rebuilt
+        // from their own definitions, inside this transaction like the catalogue loader does.
+        var rebuild = table == "listings" && await CountAsync(conn, tx, ct) > RebuildIndexesAbove
+            ? await CatalogueLoader.HnswIndexesAsync(conn, ct)
+            : [];
+        foreach (var (name, _) in rebuild) await Exec(conn, tx, $"DROP INDEX \"{name}\"", ct);
         await Exec(conn, tx, $"UPDATE {table} t SET latent_vector = f.factors FROM als_factors f WHERE t.id = f.id", ct);
+        foreach (var (_, definition) in rebuild) await Exec(conn, tx, definition, ct);
+    }
+
+    /// <summary>Factor rows above which the listings' HNSW indexes are rebuilt rather than updated row by row.</summary>
+    public const int RebuildIndexesAbove = 100_000;
+
+    private static async Task<long> CountAsync(NpgsqlConnection conn, NpgsqlTransaction tx, CancellationToken ct)
+    {
+        await using var cmd = new NpgsqlCommand("SELECT count(*) FROM als_factors", conn, tx);
+        return (long)(await cmd.ExecuteScalarAsync(ct))!;
     }
 
     private static async Task Exec(NpgsqlConnection conn, NpgsqlTransaction tx, string sql, CancellationToken ct)

@@ -14,7 +14,8 @@ namespace CarRecommender.Pipelines.Recommendations;
 /// an ALS retrain that replaced every factor).
 /// </summary>
 public sealed partial class RecommendationRefresher(
-    IServiceScopeFactory scopes, NpgsqlDataSource dataSource, CarRecommenderMetrics metrics, ILogger<RecommendationRefresher> logger)
+    IServiceScopeFactory scopes, NpgsqlDataSource dataSource, CarRecommenderMetrics metrics, IConfiguration configuration,
+    ILogger<RecommendationRefresher> logger)
     : BackgroundService
 {
     /// <summary>Refresh loops; each holds one database connection while it works.</summary>
@@ -32,9 +33,15 @@ public sealed partial class RecommendationRefresher(
         if (_pending.TryAdd(userId, eventRecordedAt)) _queue.Writer.TryWrite(userId);
     }
 
+    /// <summary>
+    /// <c>Recommendations:Sweep</c> (default true). A benchmark turns it off so that a freshly seeded catalogue's
+    /// users are not all refreshed while it measures; lists are then made on first request.
+    /// </summary>
+    private bool Sweep => configuration.GetValue("Recommendations:Sweep", true);
+
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
         Task.WhenAll(Enumerable.Range(0, Loops).Select(_ => Task.Run(() => RefreshLoopAsync(stoppingToken), stoppingToken))
-            .Append(SweepLoopAsync(stoppingToken)));
+            .Append(Sweep ? SweepLoopAsync(stoppingToken) : Task.CompletedTask));
 
     private async Task RefreshLoopAsync(CancellationToken ct)
     {

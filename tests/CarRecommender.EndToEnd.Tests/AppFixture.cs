@@ -49,7 +49,7 @@ public sealed class AppFixture : IAsyncLifetime
         foreach (var (id, email) in generated.Skip(1)) ShopperTokens.Add((id, await TokenAsync(email)));
     }
 
-    /// <summary>Tokens of generated shoppers no other test uses (the event tests take one each).</summary>
+    /// <summary>Tokens of generated shoppers without a seeded history, which no other test uses (the event and recommendation tests take one each).</summary>
     public List<(long UserId, string Token)> ShopperTokens { get; } = [];
 
     public const string DemoEmail = "demo@example.com";
@@ -79,7 +79,7 @@ public sealed class AppFixture : IAsyncLifetime
     {
         await using var conn = new Npgsql.NpgsqlConnection(await ConnectionStringAsync("carrecommender"));
         await conn.OpenAsync();
-        await using var cmd = new Npgsql.NpgsqlCommand("SELECT id, email FROM users WHERE role = 'User' AND email <> @demo ORDER BY id LIMIT @n", conn);
+        await using var cmd = new Npgsql.NpgsqlCommand("SELECT id, email FROM users WHERE role = 'User' AND email <> @demo AND interaction_count = 0 ORDER BY id LIMIT @n", conn);
         cmd.Parameters.AddWithValue("demo", DemoEmail);
         cmd.Parameters.AddWithValue("n", count);
         var result = new List<(long, string)>();

@@ -1,0 +1,232 @@
+using System.Diagnostics;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Aspire.Hosting;
+using Aspire.Hosting.ApplicationModel;
+using Aspire.Hosting.Testing;
+using CarRecommender.Core.Data;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+using Spectre.Console;
+
+/// <summary>
+/// eng/bench.sh recommend: the whole system on a seeded catalogue (default 1,000,000 listings, 100,000 users with a
+/// generated history, ALS trained), then recommendation latency and throughput (precomputed and filtered) next to
+/// GET /api/listings/{id} in the same run, and the time from an event to the user's refreshed list.
+/// </summary>
+public static class RecommendBench
+{
+    private const double GoalUnfilteredP99 = 10, GoalRate = 2000, GoalRatio = 3, GoalFilteredP99 = 30, GoalFreshP99 = 1.0;
+
+    private static readonly string[] Filters =
+    [
+        "bodyType=suv", "maxPrice=15000", "fuel=electric", "bodyType=estate&maxPrice=20000", "make=BMW",
+        "minYear=2020&transmission=automatic", "bodyType=convertible&make=Porsche", "fuel=diesel&maxMileage=60000",
+    ];
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var listings = Option(args, "--listings", 1_000_000);
+        var userCount = Option(args, "--users", 100_000);
+        var seconds = Option(args, "--seconds", 20);
+        var concurrency = Option(args, "--concurrency", 4);
+        var sample = Option(args, "--sample", 2_000);
+
+        var dataRoot = Path.Combine(Path.GetTempPath(), "carrec-bench-" + Guid.NewGuid().ToString("N")[..8]);
+        AnsiConsole.MarkupLine($"starting the system (local Postgres and RabbitMQ under {dataRoot}) …");
+        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.CarRecommender_AppHost>(
+            [$"--LocalInfra:DataRoot={dataRoot}", "--LocalInfra:Mode=Executables"]);
+        builder.Services.AddLogging(l => l.ClearProviders());
+        // no scheduled retrain and no sweep while measuring: lists are made on first request and by the event pipeline
+        builder.CreateResourceBuilder<ProjectResource>("pipelines")
+            .WithEnvironment("Als__RetrainMinutes", "0").WithEnvironment("Recommendations__Sweep", "false");
+        await using var app = await builder.BuildAsync();
+        await app.StartAsync();
+        foreach (var name in new[] { "api", "pipelines" }) await app.ResourceNotifications.WaitForResourceHealthyAsync(name);
+        var cs = await app.GetConnectionStringAsync("carrecommender") ?? throw new InvalidOperationException("no database");
+        await using var db = DataSources.Create(cs);
+
+        var seedTime = await CliAsync(cs, "seed", "--listings", $"{listings}", "--users", $"{userCount}", "--reset");
+        var trainTime = await CliAsync(cs, "train", "--trigger", "bench");
+
+        using var anon = app.CreateHttpClient("api");
+        var admin = await TokenAsync(anon, "admin@example.com");
+        var users = await ColumnAsync(db, $"SELECT id FROM users WHERE role = 'User' AND interaction_count > 0 ORDER BY random() LIMIT {sample}");
+        var listingIds = await ColumnAsync(db, "SELECT id FROM listings WHERE status = 'Active' ORDER BY random() LIMIT 20000");
+        using var http = app.CreateHttpClient("api");
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", admin);
+
+        AnsiConsole.MarkupLine($"first request for {users.Count:N0} users (ranked live, then stored) …");
+        var first = await MeasureAsync(http, users.Select(u => $"/api/admin/users/{u}/recommendations").ToList(), concurrency);
+        AnsiConsole.MarkupLine($"measuring for {seconds} s each, {concurrency} requests in flight …");
+        var byId = await LoadAsync(http, rng => $"/api/listings/{listingIds[rng.Next(listingIds.Count)]}", concurrency, seconds);
+        var unfiltered = await LoadAsync(http, rng => $"/api/admin/users/{users[rng.Next(users.Count)]}/recommendations", concurrency, seconds);
+        var filtered = await LoadAsync(http, rng => $"/api/admin/users/{users[rng.Next(users.Count)]}/recommendations?{Filters[rng.Next(Filters.Length)]}",
+            concurrency, seconds);
+        var mode = await ColumnTextAsync(http, $"/api/admin/users/{users[0]}/recommendations");
+
+        AnsiConsole.MarkupLine("event → refreshed list, one event at a time …");
+        var fresh = await FreshnessAsync(app, anon, db, listingIds);
+
+        var table = new Table().AddColumns("figure", "value", "goal");
+        table.AddRow("catalogue", $"{listings:N0} listings, {userCount:N0} users; seed {seedTime.TotalSeconds:0} s, ALS train {trainTime.TotalSeconds:0} s", "");
+        table.AddRow("GET /api/listings/{id}", Describe(byId), "");
+        table.AddRow($"recommendations, unfiltered ({mode})", Describe(unfiltered),
+            Goal(unfiltered.P99 <= GoalUnfilteredP99 && unfiltered.Rate >= GoalRate && unfiltered.P50 <= GoalRatio * byId.P50,
+                $"p99 ≤ {GoalUnfilteredP99} ms, ≥ {GoalRate:N0} req/s, ≤ {GoalRatio}× by-id ({unfiltered.P50 / byId.P50:0.0}×)"));
+        table.AddRow("recommendations, filtered (live hybrid)", Describe(filtered), Goal(filtered.P99 <= GoalFilteredP99, $"p99 ≤ {GoalFilteredP99} ms"));
+        table.AddRow("first request per user (live, then stored)", $"p50 {first.P50:0.0} ms, p99 {first.P99:0.0} ms", "");
+        table.AddRow("event → refreshed list", $"p50 {fresh.P50:0.000} s, p99 {fresh.P99:0.000} s ({fresh.Count} events)",
+            Goal(fresh.P99 <= GoalFreshP99, $"p99 ≤ {GoalFreshP99} s"));
+        AnsiConsole.Write(table);
+        await app.StopAsync();
+        try { Directory.Delete(dataRoot, true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+        return 0;
+    }
+
+    private sealed record Figures(double P50, double P99, double Rate, long Failed, int Count = 0);
+
+    private static string Describe(Figures f) => $"p50 {f.P50:0.00} ms, p99 {f.P99:0.00} ms, {f.Rate:N0} req/s, {f.Failed} failed";
+
+    private static string Goal(bool met, string goal) => $"{goal} {(met ? "[green]met[/]" : "[red]MISSED[/]")}";
+
+    /// <summary>Runs a CLI verb of the Pipelines project (Release build) against the system's database, output shown.</summary>
+    private static async Task<TimeSpan> CliAsync(string cs, params string[] args)
+    {
+        AnsiConsole.MarkupLineInterpolated($"[grey]$ pipelines {string.Join(' ', args)}[/]");
+        var dll = Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "..", "CarRecommender.Pipelines", "bin", "Release", "net10.0",
+            "CarRecommender.Pipelines.dll");
+        var start = new ProcessStartInfo("dotnet") { ArgumentList = { Path.GetFullPath(dll) } };
+        foreach (var a in args) start.ArgumentList.Add(a);
+        start.Environment["ConnectionStrings__carrecommender"] = cs;
+        var sw = Stopwatch.StartNew();
+        using var process = Process.Start(start)!;
+        await process.WaitForExitAsync();
+        if (process.ExitCode != 0) throw new InvalidOperationException($"pipelines {args[0]} exited with {process.ExitCode}");
+        return sw.Elapsed;
+    }
+
+    private static async Task<string> TokenAsync(HttpClient anon, string email)
+    {
+        using var response = await anon.PostAsJsonAsync("/api/auth/token", new { email });
+        response.EnsureSuccessStatusCode();
+        return (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("accessToken").GetString()!;
+    }
+
+    private static async Task<string> ColumnTextAsync(HttpClient http, string url) =>
+        (await http.GetFromJsonAsync<JsonElement>(url)).GetProperty("mode").GetString()!;
+
+    private static async Task<List<long>> ColumnAsync(NpgsqlDataSource db, string sql)
+    {
+        var result = new List<long>();
+        await using var cmd = db.CreateCommand(sql);
+        await using var reader = await cmd.ExecuteReaderAsync();
+        while (await reader.ReadAsync()) result.Add(reader.GetInt64(0));
+        return result;
+    }
+
+    /// <summary>Each URL once, <paramref name="concurrency"/> at a time.</summary>
+    private static async Task<Figures> MeasureAsync(HttpClient http, List<string> urls, int concurrency)
+    {
+        var latencies = new System.Collections.Concurrent.ConcurrentBag<double>();
+        long failed = 0;
+        var sw = Stopwatch.StartNew();
+        await Parallel.ForEachAsync(urls, new ParallelOptions { MaxDegreeOfParallelism = concurrency }, async (url, ct) =>
+        {
+            var t = Stopwatch.GetTimestamp();
+            using var response = await http.GetAsync(url, ct);
+            await response.Content.ReadAsByteArrayAsync(ct);
+            if (response.IsSuccessStatusCode) latencies.Add(Stopwatch.GetElapsedTime(t).TotalMilliseconds);
+            else Interlocked.Increment(ref failed);
+        });
+        return Summarise([.. latencies], failed, sw.Elapsed);
+    }
+
+    /// <summary>A short warm-up, then <paramref name="seconds"/> of back-to-back requests from each of the clients.</summary>
+    private static async Task<Figures> LoadAsync(HttpClient http, Func<Random, string> url, int concurrency, int seconds)
+    {
+        async Task<(List<double>, long)> Run(int clientSeconds)
+        {
+            var deadline = Stopwatch.GetTimestamp() + clientSeconds * Stopwatch.Frequency;
+            var all = new List<double>();
+            long failed = 0;
+            var parts = await Task.WhenAll(Enumerable.Range(0, concurrency).Select(async c =>
+            {
+                var rng = new Random(c);
+                var mine = new List<double>();
+                long bad = 0;
+                while (Stopwatch.GetTimestamp() < deadline)
+                {
+                    var t = Stopwatch.GetTimestamp();
+                    using var response = await http.GetAsync(url(rng));
+                    await response.Content.ReadAsByteArrayAsync();
+                    if (response.IsSuccessStatusCode) mine.Add(Stopwatch.GetElapsedTime(t).TotalMilliseconds);
+                    else bad++;
+                }
+                return (mine, bad);
+            }));
+            foreach (var (mine, bad) in parts) { all.AddRange(mine); failed += bad; }
+            return (all, failed);
+        }
+        await Run(3);
+        var sw = Stopwatch.StartNew();
+        var (latencies, failedRequests) = await Run(seconds);
+        return Summarise(latencies, failedRequests, sw.Elapsed);
+    }
+
+    private static Figures Summarise(List<double> latencies, long failed, TimeSpan elapsed)
+    {
+        latencies.Sort();
+        double P(double q) => latencies.Count == 0 ? double.NaN : latencies[Math.Min(latencies.Count - 1, (int)(q * latencies.Count))];
+        return new Figures(P(0.5), P(0.99), latencies.Count / elapsed.TotalSeconds, failed, latencies.Count);
+    }
+
+    /// <summary>
+    /// One save at a time from 20 users (5 each): the time from POST /api/events until that user's stored list was
+    /// computed from the vectors the event produced (content pipeline applied it, and the list's vectors_as_of matches).
+    /// </summary>
+    private static async Task<Figures> FreshnessAsync(DistributedApplication app, HttpClient anon, NpgsqlDataSource db, List<long> listingIds)
+    {
+        var emails = new List<(long Id, string Email)>();
+        await using (var cmd = db.CreateCommand("SELECT id, email FROM users WHERE role = 'User' AND interaction_count > 0 ORDER BY random() LIMIT 20"))
+        await using (var reader = await cmd.ExecuteReaderAsync())
+            while (await reader.ReadAsync()) emails.Add((reader.GetInt64(0), reader.GetString(1)));
+        var times = new List<double>();
+        var rng = new Random(5);
+        foreach (var (userId, email) in emails)
+        {
+            using var http = app.CreateHttpClient("api");
+            http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", await TokenAsync(anon, email));
+            for (var i = 0; i < 5; i++)
+            {
+                var eventId = Guid.NewGuid();
+                var sw = Stopwatch.StartNew();
+                using (var response = await http.PostAsJsonAsync("/api/events", new { eventId, listingId = listingIds[rng.Next(listingIds.Count)], type = "save" }))
+                    response.EnsureSuccessStatusCode();
+                await using var check = db.CreateCommand("""
+                    SELECT EXISTS (SELECT 1 FROM recommendations r JOIN users u ON u.id = r.user_id
+                                   JOIN processed_events p ON p.pipeline = 'content' AND p.event_id = $2
+                                   WHERE r.user_id = $1 AND r.vectors_as_of = u.vectors_updated_at AND r.computed_at >= p.processed_at)
+                    """);
+                check.Parameters.AddWithValue(userId);
+                check.Parameters.AddWithValue(eventId);
+                while (!(bool)(await check.ExecuteScalarAsync())!)
+                {
+                    if (sw.Elapsed > TimeSpan.FromSeconds(60)) throw new TimeoutException($"user {userId}'s list was not refreshed within 60 s");
+                    await Task.Delay(5);
+                }
+                times.Add(sw.Elapsed.TotalSeconds);
+            }
+        }
+        times.Sort();
+        return new Figures(times[times.Count / 2], times[Math.Min(times.Count - 1, (int)(0.99 * times.Count))], 0, 0, times.Count);
+    }
+
+    private static int Option(string[] args, string name, int fallback)
+    {
+        var i = Array.IndexOf(args, name);
+        return i >= 0 && i + 1 < args.Length && int.TryParse(args[i + 1], out var v) ? v : fallback;
+    }
+}
