@@ -1,6 +1,7 @@
 using CarRecommender.Api.Auth;
 using CarRecommender.Api.Data;
 using CarRecommender.Api.Endpoints;
+using CarRecommender.Api.Errors;
 using CarRecommender.Api.Interactions;
 using CarRecommender.Api.Outbox;
 using CarRecommender.Api.Recommendations;
@@ -13,6 +14,8 @@ builder.AddCarRecommenderDb();
 builder.AddCarRecommenderMessaging();
 builder.AddCarRecommenderAuth();
 builder.Services.AddProblemDetails();
+builder.Services.AddExceptionHandler<BadRequestHandler>();
+builder.Services.AddExceptionHandler<BackendUnavailableHandler>();
 builder.Services.AddOpenApi();
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddSingleton<OutboxSignal>();
@@ -48,6 +51,7 @@ app.MapListingEndpoints();
 app.MapAdminEndpoints();
 app.MapEventEndpoints();
 app.MapRecommendationEndpoints();
+app.MapDeadLetterEndpoints();
 app.MapGet("/", () => TypedResults.Redirect("/api/docs")).ExcludeFromDescription();
 
 app.Run();

@@ -15,6 +15,7 @@ dotnet format CarRecommender.sln --verify-no-changes --no-restore
 
 results=$(mktemp -d)
 trap 'rm -rf "$results"' EXIT
+export CARRECOMMENDER_TEST_REPORT="$results/report.txt"
 set +e
 dotnet test CarRecommender.sln --no-build -nologo --logger "trx" --results-directory "$results" "$@"
 rc=$?
@@ -30,6 +31,11 @@ for f in "$results"/*.trx; do
   n=$(sed -n 's/.* notExecuted="\([0-9]*\)".*/\1/p' <<<"$counters")
   passed=$((passed + ${p:-0})); failed=$((failed + ${x:-0})); skipped=$((skipped + ${n:-0}))
 done
+[ -f "$CARRECOMMENDER_TEST_REPORT" ] && { echo "[test] measured by the reliability tests:"; sed 's/^/  /' "$CARRECOMMENDER_TEST_REPORT"; }
+if [ $rc -ne 0 ] && [ -f "$results/service-logs.txt" ]; then
+  echo "[test] the services' last log lines (warnings and errors):"
+  grep -iE "warn|fail|error|exception|crit" "$results/service-logs.txt" | tail -60 | cut -c1-300
+fi
 echo "[test] took $(( $(date +%s) - start )) s"
 echo "tests: $passed passed, $failed failed, $skipped skipped"
 if [ $rc -eq 0 ] && [ $passed -eq 0 ]; then echo "[test] no test ran" >&2; exit 1; fi

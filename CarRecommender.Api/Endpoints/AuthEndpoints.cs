@@ -21,24 +21,20 @@ public static class AuthEndpoints
         return app;
     }
 
-    private static async Task<Results<Ok<TokenResponse>, ValidationProblem, NotFound<Microsoft.AspNetCore.Mvc.ProblemDetails>, ProblemHttpResult>> CreateToken(
+    private static async Task<Results<Ok<TokenResponse>, ValidationProblem, ProblemHttpResult>> CreateToken(
         TokenRequest? request, AuthOptions options, TokenIssuer issuer, CarRecommenderDb db, CancellationToken ct)
     {
         if (options.DemoTokens != true)
             return TypedResults.Problem(statusCode: StatusCodes.Status403Forbidden, title: "Demo tokens are disabled",
                 detail: "This endpoint only works in Development or with Auth:DemoTokens=true.");
         var email = request?.Email?.Trim();
-        if (string.IsNullOrEmpty(email) || email.Length > 254 || !email.Contains('@', StringComparison.Ordinal))
+        if (string.IsNullOrEmpty(email) || email.Length > 254 || !email.Contains('@', StringComparison.Ordinal) || email.Any(char.IsControl))
             return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["email"] = ["A valid e-mail address is required."] });
 
         var user = await db.Users.AsNoTracking().SingleOrDefaultAsync(u => u.Email == email.ToLowerInvariant(), ct);
         if (user is null)
-            return TypedResults.NotFound(new Microsoft.AspNetCore.Mvc.ProblemDetails
-            {
-                Status = StatusCodes.Status404NotFound,
-                Title = "Unknown user",
-                Detail = $"No user has the e-mail '{email}'.",
-            });
+            return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Unknown user",
+                detail: $"No user has the e-mail '{email}'.");
         var (token, expires) = issuer.Issue(user);
         return TypedResults.Ok(new TokenResponse(token, "Bearer", expires, user.Id, user.Role.ToString()));
     }

@@ -59,6 +59,11 @@ public static class EventParser
             return null;
         }
         var before = errors.Count;
+        // {"listingId": 1, "listingId": "x"} is ambiguous (parsers disagree on which one wins): refuse it
+        var names = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var property in e.EnumerateObject())
+            if (!names.Add(property.Name))
+                errors[prefix + property.Name] = [$"{property.Name} appears more than once."];
         long listingId = 0;
         if (!Get(e, "listingId", out var lid)) errors[prefix + "listingId"] = ["listingId is required."];
         else if (lid.ValueKind != JsonValueKind.Number || !lid.TryGetInt64(out listingId) || listingId <= 0)

@@ -133,7 +133,7 @@ public static class CatalogueLoader
         IProgress<LoadProgress>? progress, CancellationToken ct)
     {
         long n = 0;
-        await using var writer = await conn.BeginBinaryImportAsync(
+        await using var writer = await conn.BeginBulkCopyAsync(
             "COPY listings (make, model, year, price, mileage_km, fuel, transmission, body_type, power_kw, colour, seller_type, " +
             "city, latitude, longitude, status, created_at, content_vector, encoder_version, view_count, save_count, contact_count) " +
             "FROM STDIN (FORMAT BINARY)", ct);
@@ -173,7 +173,7 @@ public static class CatalogueLoader
         IProgress<LoadProgress>? progress, CancellationToken ct)
     {
         long n = 0;
-        await using var writer = await conn.BeginBinaryImportAsync(
+        await using var writer = await conn.BeginBulkCopyAsync(
             "COPY users (email, display_name, role, city, latitude, longitude, created_at, content_weight, interaction_count) " +
             "FROM STDIN (FORMAT BINARY)", ct);
         foreach (var u in users)

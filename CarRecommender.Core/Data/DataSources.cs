@@ -12,4 +12,15 @@ public static class DataSources
         builder.UseVector();
         return builder.Build();
     }
+
+    /// <summary>
+    /// Starts a binary COPY with no client-side timeout: finishing a COPY of millions of rows (index and foreign-key
+    /// work at the end) outlasts the connection's command timeout, and the caller's transaction bounds it anyway.
+    /// </summary>
+    public static async Task<NpgsqlBinaryImporter> BeginBulkCopyAsync(this NpgsqlConnection conn, string copyCommand, CancellationToken ct)
+    {
+        var writer = await conn.BeginBinaryImportAsync(copyCommand, ct);
+        writer.Timeout = TimeSpan.Zero;
+        return writer;
+    }
 }

@@ -22,7 +22,7 @@ public static class HistoryLoader
     {
         var perUser = new Dictionary<long, List<Interaction>>();
         long n = 0;
-        await using (var writer = await conn.BeginBinaryImportAsync(
+        await using (var writer = await conn.BeginBulkCopyAsync(
             "COPY interactions (event_id, user_id, listing_id, type, occurred_at, recorded_at) FROM STDIN (FORMAT BINARY)", ct))
         {
             foreach (var e in events)
@@ -66,7 +66,7 @@ public static class HistoryLoader
             CREATE TEMP TABLE seed_profiles (id bigint, content_sum vector({VectorSizes.Content}), content_weight float8,
                 content_as_of timestamptz, content_vector vector({VectorSizes.Content}), interaction_count int) ON COMMIT DROP
             """, ct);
-        await using (var writer = await conn.BeginBinaryImportAsync(
+        await using (var writer = await conn.BeginBulkCopyAsync(
             "COPY seed_profiles (id, content_sum, content_weight, content_as_of, content_vector, interaction_count) FROM STDIN (FORMAT BINARY)", ct))
         {
             foreach (var (userId, events) in perUser)
@@ -95,7 +95,7 @@ public static class HistoryLoader
     private static async Task WriteListingsAsync(NpgsqlConnection conn, IEnumerable<Interaction> events, CancellationToken ct)
     {
         await Exec(conn, "CREATE TEMP TABLE seed_counters (id bigint, views int, saves int, contacts int, trend_key float8) ON COMMIT DROP", ct);
-        await using (var writer = await conn.BeginBinaryImportAsync("COPY seed_counters (id, views, saves, contacts, trend_key) FROM STDIN (FORMAT BINARY)", ct))
+        await using (var writer = await conn.BeginBulkCopyAsync("COPY seed_counters (id, views, saves, contacts, trend_key) FROM STDIN (FORMAT BINARY)", ct))
         {
             foreach (var g in events.GroupBy(e => e.ListingId))
             {

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using CarRecommender.Core.Data;
+using CarRecommender.Core.Domain;
 using CarRecommender.Core.Evaluation;
 using CarRecommender.Core.Learning;
 using Npgsql;
@@ -116,7 +117,7 @@ public sealed class EvaluateCommand : AsyncCommand<EvaluateSettings>
     {
         Validate(settings);
         var load = Stopwatch.StartNew();
-        var (log, source) = await LoadAsync(settings, cancellationToken);
+        var (log, source, features) = await LoadAsync(settings, cancellationToken);
         load.Stop();
         if (log.Entries.Length == 0) throw new CliException($"{source}: no interactions with a positive value");
 
@@ -140,7 +141,9 @@ public sealed class EvaluateCommand : AsyncCommand<EvaluateSettings>
                 tuning = AlsTuner.Tune(split, als, settings.K, settings.Trials, progress, cancellationToken);
                 als = tuning.Best.Options;
             }
-            IRecommender[] recommenders = [new PopularityRecommender(), new ItemKnnRecommender(settings.Neighbours), new AlsRecommender(als)];
+            IRecommender[] recommenders = features is null
+                ? [new PopularityRecommender(), new ItemKnnRecommender(settings.Neighbours), new AlsRecommender(als)]
+                : [new PopularityRecommender(), new ItemKnnRecommender(settings.Neighbours), new AlsRecommender(als), new HybridRecommender(als, features)];
             return Evaluator.Run(split, recommenders, settings.K, progress, cancellationToken);
         });
 
@@ -167,24 +170,47 @@ public sealed class EvaluateCommand : AsyncCommand<EvaluateSettings>
         _ = s.ParsedProtocol;
     }
 
-    private static async Task<(InteractionLog Log, string Source)> LoadAsync(EvaluateSettings s, CancellationToken ct)
+    /// <summary>The log, where it came from, and the listings' features when they are known (generated or the product's own).</summary>
+    private static async Task<(InteractionLog Log, string Source, IReadOnlyDictionary<string, ListingFeatures>? Features)> LoadAsync(
+        EvaluateSettings s, CancellationToken ct)
     {
         if (s.Input is { } path)
         {
             try
             {
                 using var reader = new StreamReader(path);
-                return (InteractionLogReader.Read(reader, s.MinValue), Path.GetFileName(path));
+                return (InteractionLogReader.Read(reader, s.MinValue), Path.GetFileName(path), null);
             }
             catch (FormatException ex)
             {
                 throw new CliException($"{path}: {ex.Message}");
             }
         }
-        if (s.Generate is { } users) return (SyntheticLog.Create(users, s.Listings, s.Seed), $"generated ({users:N0} shoppers, {s.Listings:N0} listings)");
+        if (s.Generate is { } users)
+        {
+            var (generated, catalogue) = SyntheticLog.CreateWithCatalogue(users, s.Listings, s.Seed);
+            var features = catalogue.ToDictionary(l => l.Id.ToString(CultureInfo.InvariantCulture),
+                l => new ListingFeatures(l.Make, l.Model, l.Year, l.Price, l.BodyType, l.ContentVector?.ToArray()));
+            return (generated, $"generated ({users:N0} shoppers, {s.Listings:N0} listings)", features);
+        }
 
         await using var dataSource = await s.OpenDatabaseAsync(ct);
-        return (await FromDatabaseAsync(dataSource, ct), "interactions table");
+        var log = await FromDatabaseAsync(dataSource, ct);
+        return (log, "interactions table", await FeaturesAsync(dataSource, log, ct));
+    }
+
+    private static async Task<Dictionary<string, ListingFeatures>> FeaturesAsync(NpgsqlDataSource dataSource, InteractionLog log, CancellationToken ct)
+    {
+        var result = new Dictionary<string, ListingFeatures>();
+        await using var cmd = dataSource.CreateCommand("SELECT id, make, model, year, price, body_type, content_vector FROM listings WHERE id = ANY($1)");
+        cmd.Parameters.AddWithValue(log.ItemIds.Select(id => long.Parse(id, CultureInfo.InvariantCulture)).ToArray());
+        cmd.CommandTimeout = 0;
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+            result[reader.GetInt64(0).ToString(CultureInfo.InvariantCulture)] = new ListingFeatures(reader.GetString(1), reader.GetString(2),
+                reader.GetInt32(3), reader.GetInt32(4), Enum.Parse<BodyType>(reader.GetString(5)),
+                reader.IsDBNull(6) ? null : reader.GetFieldValue<Pgvector.Vector>(6).ToArray());
+        return result;
     }
 
     /// <summary>The product's log: strength per (user, listing) by the production rule, latest event time as timestamp.</summary>

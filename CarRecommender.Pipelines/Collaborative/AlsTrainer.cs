@@ -176,7 +176,7 @@ public sealed class AlsTrainer(NpgsqlDataSource dataSource, CarRecommenderMetric
         CancellationToken ct)
     {
         await Exec(conn, tx, "CREATE TEMP TABLE IF NOT EXISTS als_factors (id bigint PRIMARY KEY, factors vector) ON COMMIT DROP; TRUNCATE als_factors", ct);
-        await using (var writer = await conn.BeginBinaryImportAsync("COPY als_factors (id, factors) FROM STDIN (FORMAT BINARY)", ct))
+        await using (var writer = await conn.BeginBulkCopyAsync("COPY als_factors (id, factors) FROM STDIN (FORMAT BINARY)", ct))
         {
             foreach (var (id, factors) in rows)
             {

@@ -30,6 +30,20 @@ public class OfflineEvaluationTests
     }
 
     [Fact]
+    public void The_production_hybrid_is_evaluated_with_the_same_ranking_code_and_beats_popularity()
+    {
+        var (log, catalogue) = SyntheticLog.CreateWithCatalogue(users: 1500, listings: 3000, seed: 13);
+        var features = catalogue.ToDictionary(l => l.Id.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            l => new ListingFeatures(l.Make, l.Model, l.Year, l.Price, l.BodyType, l.ContentVector?.ToArray()));
+        var split = DataSplit.Create(log, new SplitOptions(SplitProtocol.PerUser, 0.2, Seed: 13));
+        var results = Evaluator.Run(split, [new PopularityRecommender(), new HybridRecommender(new AlsOptions(), features)], k: 10)
+            .ToDictionary(r => r.Name, r => r.Metrics);
+        Assert.True(results["hybrid"].Ndcg > 2 * results["most-popular"].Ndcg,
+            $"NDCG@10: hybrid {results["hybrid"].Ndcg:F4}, most-popular {results["most-popular"].Ndcg:F4}");
+        Assert.True(results["hybrid"].Coverage > results["most-popular"].Coverage, "the hybrid covers more of the catalogue");
+    }
+
+    [Fact]
     public void Generated_events_are_deterministic_for_a_seed()
     {
         var listings = Catalogue(300);

@@ -265,8 +265,19 @@ public sealed class ApiTests(AppFixture fixture)
     public async Task Token_endpoint_validates_the_email_and_is_rate_limited_with_retry_after()
     {
         using var client = fixture.Api();
-        var unknown = await client.PostAsJsonAsync("/api/auth/token", new { email = "nobody@example.com" });
-        Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
+        // other tests share the per-address window (the hostile-input suite spends it): use up what is left of the
+        // current window, then wait until a fresh one answers, so the checks below have permits to spend
+        for (var i = 0; i < 100; i++)
+        {
+            using var r = await client.PostAsJsonAsync("/api/auth/token", new { email = "nobody@example.com" });
+            if (r.StatusCode == HttpStatusCode.TooManyRequests) break;
+        }
+        Assert.True(await Db.EventuallyAsync(async () =>
+        {
+            using var unknown = await client.PostAsJsonAsync("/api/auth/token", new { email = "nobody@example.com" });
+            Assert.True(unknown.StatusCode is HttpStatusCode.NotFound or HttpStatusCode.TooManyRequests, $"{unknown.StatusCode}");
+            return unknown.StatusCode == HttpStatusCode.NotFound;
+        }, TimeSpan.FromSeconds(90)), "the token endpoint stayed rate-limited");
         await AssertProblemAsync(await client.PostAsJsonAsync("/api/auth/token", new { email = "not-an-email" }), "email");
 
         // A body over the 1 MiB limit is refused before it is read. Expect: 100-continue lets the 413 arrive before the

@@ -33,7 +33,8 @@ public sealed class AppFixture : IAsyncLifetime
         builder.Services.AddLogging(l => l
             .SetMinimumLevel(LogLevel.Information)
             .AddFilter("Aspire.", LogLevel.Warning)
-            .AddFilter("Microsoft.", LogLevel.Warning));
+            .AddFilter("Microsoft.", LogLevel.Warning)
+            .AddProvider(new CapturingLoggerProvider(ServiceLogs)));
         App = await builder.BuildAsync(cts.Token);
         await App.StartAsync(cts.Token);
         foreach (var name in ServiceNames)
@@ -44,12 +45,16 @@ public sealed class AppFixture : IAsyncLifetime
         // Tokens up front: one test exhausts the token endpoint's rate limit on purpose.
         DemoToken = await TokenAsync(DemoEmail);
         AdminToken = await TokenAsync(AdminEmail);
-        var generated = await GeneratedUsersAsync(12);
+        var generated = await GeneratedUsersAsync(20);
         OtherUserToken = await TokenAsync(generated[0].Email);
         foreach (var (id, email) in generated.Skip(1)) ShopperTokens.Add((id, await TokenAsync(email)));
     }
 
-    /// <summary>Tokens of generated shoppers without a seeded history, which no other test uses (the event and recommendation tests take one each).</summary>
+    /// <summary>
+    /// Tokens of 19 generated shoppers without a seeded history. Each test class keeps to its own: events 0–4,
+    /// recommendations 5–10, outages 11–15, hostile input 16–18 (a shopper with thousands of events would no longer
+    /// show one event's effect).
+    /// </summary>
     public List<(long UserId, string Token)> ShopperTokens { get; } = [];
 
     public const string DemoEmail = "demo@example.com";
@@ -57,6 +62,12 @@ public sealed class AppFixture : IAsyncLifetime
     public string DemoToken { get; private set; } = "";
     public string AdminToken { get; private set; } = "";
     public string OtherUserToken { get; private set; } = "";
+
+    /// <summary>
+    /// Every log line the host saw, the services' console output included (the testing host forwards each resource's
+    /// logs under the category "….Resources.{name}"), for tests that check what must never be logged.
+    /// </summary>
+    public System.Collections.Concurrent.ConcurrentQueue<(string Category, string Message)> ServiceLogs { get; } = new();
 
     /// <summary>An API client, authenticated when a token is given.</summary>
     public HttpClient Api(string? token = null)
@@ -96,6 +107,10 @@ public sealed class AppFixture : IAsyncLifetime
     public async Task DisposeAsync()
     {
         if (App is not null) await App.DisposeAsync();
+        // the services' logs next to the report, so a failed run (in CI too) can be read afterwards
+        if (Environment.GetEnvironmentVariable("CARRECOMMENDER_TEST_REPORT") is { } report)
+            await File.WriteAllLinesAsync(Path.Combine(Path.GetDirectoryName(report)!, "service-logs.txt"),
+                ServiceLogs.Where(l => l.Category.Contains(".Resources.", StringComparison.Ordinal)).Select(l => $"{l.Category[(l.Category.LastIndexOf('.') + 1)..]}: {l.Message}"));
         try
         {
             Directory.Delete(_dataRoot, recursive: true);
@@ -114,4 +129,23 @@ public sealed class AppFixture : IAsyncLifetime
 public sealed class AppCollection : ICollectionFixture<AppFixture>
 {
     public const string Name = "app";
+}
+
+/// <summary>Keeps every log message (category and text) in a queue.</summary>
+public sealed class CapturingLoggerProvider(System.Collections.Concurrent.ConcurrentQueue<(string Category, string Message)> sink) : ILoggerProvider
+{
+    public ILogger CreateLogger(string categoryName) => new Capturing(categoryName, sink);
+
+    public void Dispose()
+    {
+    }
+
+    private sealed class Capturing(string category, System.Collections.Concurrent.ConcurrentQueue<(string, string)> sink) : ILogger
+    {
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+        public bool IsEnabled(LogLevel logLevel) => true;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+            sink.Enqueue((category, formatter(state, exception) + (exception is null ? "" : " " + exception)));
+    }
 }

@@ -40,6 +40,12 @@ public static class Db
     /// <summary>A connection that knows the pgvector types.</summary>
     public static ValueTask<NpgsqlConnection> OpenAsync(string cs) => Sources.GetOrAdd(cs, Core.Data.DataSources.Create).OpenConnectionAsync();
 
+    /// <summary>Drops pooled connections (after the test restarted PostgreSQL they are dead).</summary>
+    public static void ClearPools()
+    {
+        foreach (var source in Sources.Values) source.Clear();
+    }
+
     public static async Task<T> ScalarAsync<T>(string cs, string sql, params object[] parameters)
     {
         await using var conn = await OpenAsync(cs);
@@ -58,5 +64,23 @@ public static class Db
             if (DateTime.UtcNow > deadline) return false;
             await Task.Delay(100);
         }
+    }
+}
+
+/// <summary>
+/// The figures the reliability tests measured (events sent/applied, hostile requests and their answers), one line per
+/// scenario, in a file eng/test.sh prints after the run (xUnit does not show console output of passing tests).
+/// </summary>
+public static class Report
+{
+    public static readonly string FilePath = Environment.GetEnvironmentVariable("CARRECOMMENDER_TEST_REPORT")
+                                             ?? Path.Combine(Path.GetTempPath(), "carrecommender-test-report.txt");
+
+    private static readonly Lock Gate = new();
+
+    public static void Line(string text)
+    {
+        Console.WriteLine(text);
+        lock (Gate) File.AppendAllText(FilePath, text + Environment.NewLine);
     }
 }

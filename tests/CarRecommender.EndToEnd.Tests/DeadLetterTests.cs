@@ -1,0 +1,71 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using RabbitMQ.Client;
+
+namespace CarRecommender.EndToEnd.Tests;
+
+/// <summary>Dead-lettered messages through the admin API: listed with their reason, requeued to their pipeline, discarded.</summary>
+[Collection(AppCollection.Name)]
+public sealed class DeadLetterTests(AppFixture fixture)
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
+
+    private sealed record DeadLetter(string? MessageId, string? Reason, string? SourceQueue, int Requeued, string Body);
+    private sealed record DeadLetterQueue(string Pipeline, string Queue, long Messages, List<DeadLetter> First);
+    private sealed record Outcome(string Pipeline, string Action, int Messages);
+
+    private async Task PublishRawAsync(byte[] body, string messageId)
+    {
+        await using var connection = await new ConnectionFactory { Uri = new Uri(await fixture.ConnectionStringAsync("messaging")) }.CreateConnectionAsync();
+        await using var channel = await connection.CreateChannelAsync(new CreateChannelOptions(true, true));
+        await channel.BasicPublishAsync("carrecommender.activity", "activity.view", mandatory: true,
+            new BasicProperties { Persistent = true, MessageId = messageId }, body);
+    }
+
+    private static async Task<DeadLetter?> FindAsync(HttpClient admin, string pipeline, string messageId)
+    {
+        var queues = await admin.GetFromJsonAsync<List<DeadLetterQueue>>("/api/admin/dead-letters?peek=200", Json);
+        return queues!.Single(q => q.Pipeline == pipeline).First.FirstOrDefault(m => m.MessageId == messageId);
+    }
+
+    [Fact]
+    public async Task Dead_letters_are_listed_with_their_reason_requeued_through_their_pipeline_and_discarded()
+    {
+        using var admin = fixture.Api(fixture.AdminToken);
+        var poison = "poison-" + Guid.NewGuid().ToString("N");
+        await PublishRawAsync(Encoding.UTF8.GetBytes("{\"eventId\": 42, not json"), poison);
+
+        DeadLetter? found = null;
+        Assert.True(await Db.EventuallyAsync(async () => (found = await FindAsync(admin, "content", poison)) is not null, Patience),
+            "the malformed message should reach the content dead-letter queue");
+        Assert.Contains("malformed JSON", found!.Reason, StringComparison.Ordinal);
+        Assert.Equal("pipeline.content", found.SourceQueue);
+        Assert.Equal(0, found.Requeued);
+        Assert.StartsWith("{\"eventId\": 42", found.Body, StringComparison.Ordinal);
+
+        // requeue: back through the content pipeline only, which dead-letters it again (the cause is still there)
+        var requeued = await (await admin.PostAsync($"/api/admin/dead-letters/content/requeue?messageId={poison}", null)).Content.ReadFromJsonAsync<Outcome>(Json);
+        Assert.Equal(1, requeued!.Messages);
+        Assert.True(await Db.EventuallyAsync(async () => (await FindAsync(admin, "content", poison))?.Requeued == 1, Patience),
+            "the requeued message should have gone through the pipeline and come back with its requeue count");
+
+        // discard: gone from both pipelines' queues
+        foreach (var pipeline in new[] { "content", "collaborative" })
+        {
+            Assert.True(await Db.EventuallyAsync(async () => await FindAsync(admin, pipeline, poison) is not null, Patience));
+            var discarded = await (await admin.PostAsync($"/api/admin/dead-letters/{pipeline}/discard?messageId={poison}", null))
+                .Content.ReadFromJsonAsync<Outcome>(Json);
+            Assert.Equal(1, discarded!.Messages);
+            Assert.Null(await FindAsync(admin, pipeline, poison));
+        }
+
+        Assert.Equal(HttpStatusCode.NotFound, (await admin.PostAsync("/api/admin/dead-letters/nope/requeue", null)).StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await admin.PostAsync("/api/admin/dead-letters/content/discard?max=0", null)).StatusCode);
+        using var user = fixture.Api(fixture.OtherUserToken);
+        Assert.Equal(HttpStatusCode.Forbidden, (await user.GetAsync("/api/admin/dead-letters")).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await user.PostAsync("/api/admin/dead-letters/content/discard", null)).StatusCode);
+    }
+}
