@@ -3,7 +3,7 @@ using CarRecommender.Core.Domain;
 
 namespace CarRecommender.Core.Ranking;
 
-/// <summary>The blend and diversity knobs (defaults tuned with <c>evaluate</c>, see docs/ARCHITECTURE.md).</summary>
+/// <summary>The blend and diversity knobs (defaults tuned with the offline evaluation, see docs/ARCHITECTURE.md).</summary>
 /// <param name="CollaborativeMax">Weight of the collaborative score for a user with a long history.</param>
 /// <param name="CollaborativeHalfHistory">Interactions at which the collaborative weight reaches half its maximum.</param>
 /// <param name="TrendingCold">Weight of trending for a user with no history; it fades as the history grows.</param>
@@ -13,8 +13,8 @@ namespace CarRecommender.Core.Ranking;
 /// <param name="MaxPerModel">At most this many listings of one make and model in a list (while others are left).</param>
 /// <param name="NearKm">"Trending near you" radius.</param>
 public sealed record RankingOptions(
-    double CollaborativeMax = 0.6, double CollaborativeHalfHistory = 20, double TrendingCold = 0.5, double TrendingHalfHistory = 3,
-    double SeenPenalty = 0.5, double Lambda = 0.85, int MaxPerModel = 2, double NearKm = 100);
+    double CollaborativeMax = 0.8, double CollaborativeHalfHistory = 5, double TrendingCold = 0.5, double TrendingHalfHistory = 3,
+    double SeenPenalty = 0.5, double Lambda = 0.95, int MaxPerModel = 3, double NearKm = 100);
 
 /// <summary>
 /// Hybrid ranking: every candidate gets a content score (cosine to the user's content vector), a collaborative score

@@ -115,8 +115,9 @@ public class HybridRankerTests
             Car(10, "Skoda", "Octavia", [1, 0.08f]), Car(11, "Seat", "Leon", [1, 0.09f]), Car(12, "Ford", "Focus", [1, 0.1f]),
             Car(20, "Fiat", "Panda", [0, 1]), Car(21, "Kia", "Rio", [-1, 0.2f]),
         };
-        var ranked = HybridRanker.Rank(user, [.. golfs, .. others], 4, Now);
+        var ranked = HybridRanker.Rank(user, [.. golfs, .. others], 5, Now, new RankingOptions(Lambda: 0.7, MaxPerModel: 2));
         Assert.True(ranked.Count(r => r.ListingId < 10) <= 2, string.Join(",", ranked.Select(r => r.ListingId)));
+        Assert.True(HybridRanker.Rank(user, [.. golfs, .. others], 5, Now).Count(r => r.ListingId < 10) <= new RankingOptions().MaxPerModel);
 
         var relevanceOnly = HybridRanker.Rank(user, [.. Enumerable.Range(1, 5).Select(i => Car(i, "Volkswagen", "Golf", [1, 0.01f * i])), .. others], 4, Now,
             new RankingOptions(Lambda: 1, MaxPerModel: int.MaxValue));
