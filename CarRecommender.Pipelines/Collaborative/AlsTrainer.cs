@@ -195,6 +195,9 @@ public sealed class AlsTrainer(NpgsqlDataSource dataSource, CarRecommenderMetric
         foreach (var (name, _) in rebuild) await Exec(conn, tx, $"DROP INDEX \"{name}\"", ct);
         await Exec(conn, tx, $"UPDATE {table} t SET latent_vector = f.factors FROM als_factors f WHERE t.id = f.id", ct);
         foreach (var (_, definition) in rebuild) await Exec(conn, tx, definition, ct);
+        // the planner's statistics still say latent_vector is mostly NULL after the first retrain: without this it
+        // chose a parallel sequential scan over every listing for the latent ANN query (found by eng/bench.sh recommend)
+        await Exec(conn, tx, $"ANALYZE {table}", ct);
     }
 
     /// <summary>Factor rows above which the listings' HNSW indexes are rebuilt rather than updated row by row.</summary>

@@ -168,7 +168,13 @@ public sealed class EventTests(AppFixture fixture)
         }
         await WaitProcessedAsync(cs, "collaborative", last);
 
-        var train = await Cli.RunAsync(cs, "train", "--iterations", "8", "--trigger", "test");
+        // the worker retrains at start-up on the seeded history; the CLI waits its turn behind that training's lock
+        CliResult train = null!;
+        Assert.True(await Db.EventuallyAsync(async () =>
+        {
+            train = await Cli.RunAsync(cs, "train", "--iterations", "8", "--trigger", "test");
+            return !train.Output.Contains("another ALS training is running", StringComparison.Ordinal);
+        }, TimeSpan.FromMinutes(3)), train.Output);
         Assert.True(train.ExitCode == 0, train.Output);
         Assert.Equal("test", await Db.ScalarAsync<string>(cs, "SELECT trigger FROM model_versions ORDER BY id DESC LIMIT 1"));
         Assert.True(await Db.ScalarAsync<long>(cs, "SELECT users FROM model_versions ORDER BY id DESC LIMIT 1") >= fixture.ShopperTokens.Count);
