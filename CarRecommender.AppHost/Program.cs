@@ -22,7 +22,15 @@ builder.AddProject<Projects.CarRecommender_Pipelines>("pipelines")
     .WithHttpHealthCheck("/health")
     .WithCatalogueCommands(database);
 
+// The admin console's sign-in password. Run mode: "carrecommender-admin" unless set in the AppHost's user secrets
+// (Parameters:admin-password); publish mode (azd) asks for it.
+var adminPassword = builder.ExecutionContext.IsRunMode
+    ? builder.AddParameter("admin-password", "carrecommender-admin", publishValueAsDefault: false, secret: true)
+    : builder.AddParameter("admin-password", secret: true);
+
 builder.AddProject<Projects.CarRecommender_Admin>("admin")
+    .WithEnvironment("Auth__SigningKey", jwtKey)
+    .WithEnvironment("Admin__Password", adminPassword)
     .WithReference(database).WaitFor(database)
     .WithReference(messaging).WaitFor(messaging)
     .WithReference(api).WaitFor(api)

@@ -1,4 +1,5 @@
 using CarRecommender.Core.Data;
+using CarRecommender.Core.Learning;
 using CarRecommender.Pipelines.Cli;
 using CarRecommender.Pipelines.Collaborative;
 using CarRecommender.Pipelines.Recommendations;

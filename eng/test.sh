@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 ASPIRE_VERSION_CHECK_DISABLED=true
 
-bash eng/install-deps.sh
+bash eng/install-deps.sh --browser
 start=$(date +%s)
 
 dotnet tool restore >/dev/null

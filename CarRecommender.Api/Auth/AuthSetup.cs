@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using System.Text;
 using System.Threading.RateLimiting;
+using CarRecommender.Auth;
 using CarRecommender.Core.Domain;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.Mvc;
@@ -9,17 +10,6 @@ using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 
 namespace CarRecommender.Api.Auth;
-
-/// <summary>Settings under <c>Auth</c>: the signing key (from the AppHost), token lifetime, and the demo token switch.</summary>
-public sealed class AuthOptions
-{
-    public const string Issuer = "carrecommender";
-    public const string Audience = "carrecommender-api";
-    public string SigningKey { get; set; } = "";
-    public TimeSpan TokenLifetime { get; set; } = TimeSpan.FromHours(8);
-    /// <summary>Demo tokens by e-mail alone. Null: on in Development, off elsewhere.</summary>
-    public bool? DemoTokens { get; set; }
-}
 
 public static class AuthSetup
 {
@@ -93,34 +83,4 @@ public static class AuthSetup
         long.TryParse(user.FindFirstValue(JwtRegisteredClaimNames.Sub), out var id)
             ? id
             : throw new InvalidOperationException("The token has no numeric sub claim.");
-}
-
-/// <summary>Signs access tokens (HS256) for users.</summary>
-public sealed class TokenIssuer(AuthOptions options, TimeProvider time)
-{
-    private readonly SigningCredentials _credentials = new(Key(options.SigningKey), SecurityAlgorithms.HmacSha256);
-
-    public static SymmetricSecurityKey Key(string secret) => new(Encoding.UTF8.GetBytes(secret));
-
-    public (string Token, DateTimeOffset ExpiresAt) Issue(User user)
-    {
-        var now = time.GetUtcNow();
-        var expires = now + options.TokenLifetime;
-        var token = new JsonWebTokenHandler().CreateToken(new SecurityTokenDescriptor
-        {
-            Issuer = AuthOptions.Issuer,
-            Audience = AuthOptions.Audience,
-            IssuedAt = now.UtcDateTime,
-            NotBefore = now.UtcDateTime,
-            Expires = expires.UtcDateTime,
-            SigningCredentials = _credentials,
-            Claims = new Dictionary<string, object>
-            {
-                [JwtRegisteredClaimNames.Sub] = user.Id.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                [JwtRegisteredClaimNames.Email] = user.Email,
-                ["role"] = user.Role.ToString(),
-            },
-        });
-        return (token, expires);
-    }
 }

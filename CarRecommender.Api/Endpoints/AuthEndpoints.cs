@@ -1,4 +1,5 @@
 using CarRecommender.Api.Auth;
+using CarRecommender.Auth;
 using CarRecommender.Core.Data;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;

@@ -77,6 +77,20 @@ public static class DeadLetterEndpoints
         if (messageId is { Length: > 200 })
             return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["messageId"] = ["messageId is longer than 200 characters."] });
 
+        // A message another call has just peeked (on a channel it closed) goes back to a quorum queue asynchronously:
+        // when one message is asked for by id and not seen yet, look again for a few seconds.
+        var moved = 0;
+        for (var attempt = 0; ; attempt++)
+        {
+            moved = await MoveOnceAsync(connection, queue, limit, messageId, requeue, ct);
+            if (moved > 0 || messageId is null || attempt == 10) break;
+            await Task.Delay(300, ct);
+        }
+        return TypedResults.Ok(new DeadLetterActionDto(PipelineOf(queue), requeue ? "requeued" : "discarded", moved));
+    }
+
+    private static async Task<int> MoveOnceAsync(IConnection connection, string queue, int limit, string? messageId, bool requeue, CancellationToken ct)
+    {
         var dead = EventTopology.DeadLetterQueue(queue);
         await using var channel = await connection.CreateChannelAsync(
             new CreateChannelOptions(publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: true), ct);
@@ -104,7 +118,7 @@ public static class DeadLetterEndpoints
             await channel.BasicAckAsync(message.DeliveryTag, multiple: false, ct);
             moved++;
         }
-        return TypedResults.Ok(new DeadLetterActionDto(PipelineOf(queue), requeue ? "requeued" : "discarded", moved));
+        return moved;
     }
 
     private static string PipelineOf(string queue) => queue.StartsWith("pipeline.", StringComparison.Ordinal) ? queue["pipeline.".Length..] : queue;

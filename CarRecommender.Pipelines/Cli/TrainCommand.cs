@@ -1,7 +1,6 @@
 using System.ComponentModel;
 using CarRecommender.Core.Domain;
 using CarRecommender.Core.Learning;
-using CarRecommender.Pipelines.Collaborative;
 using Spectre.Console;
 using Spectre.Console.Cli;
 

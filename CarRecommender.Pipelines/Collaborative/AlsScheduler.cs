@@ -4,19 +4,6 @@ using Npgsql;
 
 namespace CarRecommender.Pipelines.Collaborative;
 
-/// <summary>Settings under <c>Als</c>.</summary>
-public sealed class AlsSettings
-{
-    public int Iterations { get; set; } = 15;
-    public double Regularization { get; set; } = 0.1;
-    public double Alpha { get; set; } = 10;
-    /// <summary>Minutes between scheduled retrains (0 turns the schedule off); a retrain runs only when events arrived since the last model.</summary>
-    public double RetrainMinutes { get; set; } = 30;
-
-    /// <summary>The rank is fixed by the latent_vector columns.</summary>
-    public AlsOptions ToOptions() => new(CarRecommender.Core.Domain.VectorSizes.Latent, Iterations, Regularization, Alpha);
-}
-
 /// <summary>Retrains ALS on a schedule when new interactions arrived since the current model.</summary>
 public sealed partial class AlsScheduler(NpgsqlDataSource dataSource, AlsSettings settings, CarRecommenderMetrics metrics, ILogger<AlsScheduler> logger)
     : BackgroundService
@@ -31,7 +18,8 @@ public sealed partial class AlsScheduler(NpgsqlDataSource dataSource, AlsSetting
             {
                 if (await NewInteractionsSinceLastModelAsync(stoppingToken))
                 {
-                    var version = await new AlsTrainer(dataSource, metrics).TrainAsync(settings.ToOptions(), "schedule", null, stoppingToken);
+                    var version = await new AlsTrainer(dataSource).TrainAsync(settings.ToOptions(), "schedule", null, stoppingToken);
+                    if (version is not null) metrics.RecordModel(version);
                     if (version is not null) LogTrained(logger, version.Id, version.Users, version.Items, version.DurationMs, version.Loss);
                 }
             }

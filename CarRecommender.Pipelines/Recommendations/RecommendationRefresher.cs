@@ -9,7 +9,7 @@ namespace CarRecommender.Pipelines.Recommendations;
 /// <summary>
 /// Keeps each user's precomputed recommendation list fresh: the pipelines enqueue a user right after committing a batch
 /// that changed their vectors, and a few loops recompute the list (<see cref="Recommender.RefreshAsync"/>). A user
-/// queued twice before their refresh starts is refreshed once. Since the queue lives in memory, a sweep at start-up and
+/// queued twice before their refresh starts is refreshed once; event-driven refreshes go before the sweep's. Since the queue lives in memory, a sweep at start-up and
 /// every minute re-queues users whose vectors changed after their list was computed (a crash, a failed refresh,
 /// an ALS retrain that replaced every factor).
 /// </summary>
@@ -22,15 +22,29 @@ public sealed partial class RecommendationRefresher(
     public const int Loops = 2;
     private static readonly TimeSpan SweepInterval = TimeSpan.FromMinutes(1);
 
-    private readonly Channel<long> _queue = Channel.CreateUnbounded<long>();
+    // Two queues: refreshes after an event come first; the sweep's (after a crash or a retrain: possibly every user)
+    // only use the loops when no event is waiting, so a retrain never delays the list of someone browsing now.
+    private readonly Channel<long> _urgent = Channel.CreateUnbounded<long>();
+    private readonly Channel<long> _background = Channel.CreateUnbounded<long>();
     // user → when the oldest event waiting for their refresh was recorded (for the freshness metric)
     private readonly ConcurrentDictionary<long, DateTimeOffset> _pending = new();
+    private readonly ConcurrentDictionary<long, byte> _pendingBackground = new();
+    // user → failed refreshes in a row (retried after 1, 2, 3 s)
+    private readonly ConcurrentDictionary<long, int> _attempts = new();
+    private const int MaxRetries = 3;
 
-    public int Pending => _pending.Count;
+    public int Pending => _pending.Count + _pendingBackground.Count;
 
+    /// <summary>Queues a refresh after an event changed the user's vectors (served before any sweep refresh).</summary>
     public void Enqueue(long userId, DateTimeOffset eventRecordedAt)
     {
-        if (_pending.TryAdd(userId, eventRecordedAt)) _queue.Writer.TryWrite(userId);
+        if (_pending.TryAdd(userId, eventRecordedAt)) _urgent.Writer.TryWrite(userId);
+    }
+
+    /// <summary>Queues a refresh found by the sweep (a stale list), behind every event-driven one.</summary>
+    public void EnqueueStale(long userId)
+    {
+        if (_pendingBackground.TryAdd(userId, 0)) _background.Writer.TryWrite(userId);
     }
 
     /// <summary>
@@ -45,16 +59,39 @@ public sealed partial class RecommendationRefresher(
 
     private async Task RefreshLoopAsync(CancellationToken ct)
     {
-        await foreach (var userId in _queue.Reader.ReadAllAsync(ct))
+        while (!ct.IsCancellationRequested)
         {
-            // removed before the work, so an event arriving meanwhile queues another refresh
-            _pending.TryRemove(userId, out var since);
+            DateTimeOffset? since = null;
+            if (_urgent.Reader.TryRead(out var userId))
+            {
+                // removed before the work, so an event arriving meanwhile queues another refresh
+                _pending.TryRemove(userId, out var recorded);
+                since = recorded;
+            }
+            else if (_background.Reader.TryRead(out userId))
+            {
+                _pendingBackground.TryRemove(userId, out _);
+            }
+            else
+            {
+                try
+                {
+                    await Task.WhenAny(_urgent.Reader.WaitToReadAsync(ct).AsTask(), _background.Reader.WaitToReadAsync(ct).AsTask());
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+                continue;
+            }
+
             try
             {
                 await using var scope = scopes.CreateAsyncScope();
                 var recommender = scope.ServiceProvider.GetRequiredService<Recommender>();
                 await recommender.RefreshAsync(userId, ct);
-                metrics.RecommendationFreshness.Record((DateTimeOffset.UtcNow - since).TotalSeconds);
+                if (since is { } t) metrics.RecommendationFreshness.Record((DateTimeOffset.UtcNow - t).TotalSeconds);
+                _attempts.TryRemove(userId, out _);
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
             {
@@ -62,8 +99,14 @@ public sealed partial class RecommendationRefresher(
             }
             catch (Exception ex)
             {
-                // the next sweep finds the user again (their vectors are newer than their list)
                 LogRefreshFailed(logger, userId, ex.Message);
+                // try again shortly (the database may be restarting); the sweep is the backstop after that
+                var attempt = _attempts.AddOrUpdate(userId, 1, (_, n) => n + 1);
+                if (attempt <= MaxRetries)
+                    _ = Task.Delay(TimeSpan.FromSeconds(attempt), ct).ContinueWith(
+                        _ => { if (since is { } t) Enqueue(userId, t); else EnqueueStale(userId); },
+                        ct, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
+                else _attempts.TryRemove(userId, out _);
             }
         }
     }
@@ -87,7 +130,7 @@ public sealed partial class RecommendationRefresher(
                 await using var reader = await cmd.ExecuteReaderAsync(ct);
                 while (await reader.ReadAsync(ct))
                 {
-                    Enqueue(reader.GetInt64(0), reader.GetFieldValue<DateTimeOffset>(1));
+                    EnqueueStale(reader.GetInt64(0));
                     stale++;
                 }
                 if (stale > 0) LogSwept(logger, stale);

@@ -53,5 +53,12 @@ public sealed class CarRecommenderMetrics
     public Counter<long> RecommendationClicks { get; }
     public Histogram<long> Candidates { get; }
 
+    /// <summary>Records a finished ALS retrain (whoever ran it: the schedule or the admin console).</summary>
+    public void RecordModel(CarRecommender.Core.Domain.ModelVersion version)
+    {
+        AlsDuration.Record(version.DurationMs / 1000.0);
+        AlsLoss.Record(version.Loss);
+    }
+
     public void SetOutboxPending(long pending) => Volatile.Write(ref _outboxPending, pending);
 }

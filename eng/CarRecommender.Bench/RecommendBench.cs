@@ -38,7 +38,10 @@ public static class RecommendBench
         AnsiConsole.MarkupLine($"starting the system (local Postgres and RabbitMQ under {dataRoot}) …");
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.CarRecommender_AppHost>(
             [$"--LocalInfra:DataRoot={dataRoot}", "--LocalInfra:Mode=Executables"]);
-        builder.Services.AddLogging(l => l.ClearProviders());
+        // the services' own output is kept (last lines only) so a failed phase can show what the worker said
+        var serviceLog = new ServiceLogRing(400);
+        builder.Services.AddLogging(l => l.ClearProviders().SetMinimumLevel(LogLevel.Information)
+            .AddFilter("Aspire.", LogLevel.None).AddFilter("Microsoft.", LogLevel.None).AddProvider(serviceLog));
         // no scheduled retrain and no sweep while measuring: lists are made on first request and by the event pipeline
         builder.CreateResourceBuilder<ProjectResource>("pipelines")
             .WithEnvironment("Als__RetrainMinutes", "0").WithEnvironment("Recommendations__Sweep", "false");
@@ -61,7 +64,8 @@ public static class RecommendBench
         AnsiConsole.MarkupLine($"first request for {users.Count:N0} users (ranked live, then stored) …");
         var first = await MeasureAsync(http, users.Select(u => $"/api/admin/users/{u}/recommendations").ToList(), concurrency);
         AnsiConsole.MarkupLine($"measuring for {seconds} s each, {concurrency} requests in flight …");
-        var byId = await LoadAsync(http, rng => $"/api/listings/{listingIds[rng.Next(listingIds.Count)]}", concurrency, seconds);
+        // anonymous, like a shopper browsing: an authenticated read also records a view (an event through the whole system)
+        var byId = await LoadAsync(anon, rng => $"/api/listings/{listingIds[rng.Next(listingIds.Count)]}", concurrency, seconds);
         var unfiltered = await LoadAsync(http, rng => $"/api/admin/users/{users[rng.Next(users.Count)]}/recommendations", concurrency, seconds);
         var filtered = await LoadAsync(http, rng => $"/api/admin/users/{users[rng.Next(users.Count)]}/recommendations?{Filters[rng.Next(Filters.Length)]}",
             concurrency, seconds);
@@ -77,6 +81,9 @@ public static class RecommendBench
         catch (TimeoutException ex)
         {
             freshError = ex.Message; // still print the figures measured so far
+            AnsiConsole.MarkupLine("[yellow]the services' last warnings:[/]");
+            foreach (var line in serviceLog.Lines().TakeLast(40))
+                AnsiConsole.WriteLine(line);
         }
 
         var table = new Table().AddColumns("figure", "value", "goal");
@@ -223,7 +230,18 @@ public static class RecommendBench
                 check.Parameters.AddWithValue(eventId);
                 while (!(bool)(await check.ExecuteScalarAsync())!)
                 {
-                    if (sw.Elapsed > TimeSpan.FromSeconds(60)) throw new TimeoutException($"user {userId}'s list was not refreshed within 60 s");
+                    if (sw.Elapsed > TimeSpan.FromSeconds(60))
+                    {
+                        // say where it stuck: not applied by the pipeline, or applied but the list not recomputed
+                        await using var state = db.CreateCommand("""
+                            SELECT coalesce((SELECT processed_at FROM processed_events WHERE pipeline = 'content' AND event_id = $2)::text, 'not applied') || ' / '
+                                   || coalesce((SELECT vectors_updated_at FROM users WHERE id = $1)::text, '-') || ' / '
+                                   || coalesce((SELECT computed_at::text || ' as of ' || coalesce(vectors_as_of::text, '-') FROM recommendations WHERE user_id = $1), 'no list')
+                            """);
+                        state.Parameters.AddWithValue(userId);
+                        state.Parameters.AddWithValue(eventId);
+                        throw new TimeoutException($"user {userId}'s list was not refreshed within 60 s (event applied at / vectors updated at / list: {await state.ExecuteScalarAsync()})");
+                    }
                     await Task.Delay(5);
                 }
                 times.Add(sw.Elapsed.TotalSeconds);
@@ -237,5 +255,36 @@ public static class RecommendBench
     {
         var i = Array.IndexOf(args, name);
         return i >= 0 && i + 1 < args.Length && int.TryParse(args[i + 1], out var v) ? v : fallback;
+    }
+}
+
+/// <summary>Keeps the last warnings and errors the system's services logged (through the AppHost's resource loggers).</summary>
+internal sealed class ServiceLogRing(int capacity) : ILoggerProvider
+{
+    private readonly int _capacity = capacity;
+    private readonly System.Collections.Concurrent.ConcurrentQueue<string> _lines = new();
+
+    public IEnumerable<string> Lines() => _lines.ToArray();
+
+    public ILogger CreateLogger(string categoryName) => new Ring(this, categoryName[(categoryName.LastIndexOf('.') + 1)..]);
+
+    public void Dispose()
+    {
+    }
+
+    private sealed class Ring(ServiceLogRing owner, string name) : ILogger
+    {
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+        public bool IsEnabled(LogLevel logLevel) => true;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            // only what could explain a failure, so a busy worker's routine lines cannot push it out
+            var text = formatter(state, exception);
+            if (!text.Contains("warn", StringComparison.OrdinalIgnoreCase) && !text.Contains("fail", StringComparison.OrdinalIgnoreCase)
+                && !text.Contains("exception", StringComparison.OrdinalIgnoreCase) && !text.Contains("error", StringComparison.OrdinalIgnoreCase)) return;
+            owner._lines.Enqueue($"{name}: {text}");
+            while (owner._lines.Count > owner._capacity) owner._lines.TryDequeue(out _);
+        }
     }
 }

@@ -45,9 +45,10 @@ public sealed class AppFixture : IAsyncLifetime
         // Tokens up front: one test exhausts the token endpoint's rate limit on purpose.
         DemoToken = await TokenAsync(DemoEmail);
         AdminToken = await TokenAsync(AdminEmail);
-        var generated = await GeneratedUsersAsync(20);
+        var generated = await GeneratedUsersAsync(21);
         OtherUserToken = await TokenAsync(generated[0].Email);
-        foreach (var (id, email) in generated.Skip(1)) ShopperTokens.Add((id, await TokenAsync(email)));
+        foreach (var (id, email) in generated.Skip(1).Take(19)) ShopperTokens.Add((id, await TokenAsync(email)));
+        AdminConsoleUserId = generated[20].Id;
     }
 
     /// <summary>
@@ -56,6 +57,9 @@ public sealed class AppFixture : IAsyncLifetime
     /// show one event's effect).
     /// </summary>
     public List<(long UserId, string Token)> ShopperTokens { get; } = [];
+
+    /// <summary>One more shopper without history, kept for the admin console's browser test (no other test touches it).</summary>
+    public long AdminConsoleUserId { get; private set; }
 
     public const string DemoEmail = "demo@example.com";
     public const string AdminEmail = "admin@example.com";

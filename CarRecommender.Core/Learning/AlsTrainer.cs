@@ -1,23 +1,21 @@
 using System.Diagnostics;
 using CarRecommender.Core.Data;
 using CarRecommender.Core.Domain;
-using CarRecommender.Core.Learning;
-using CarRecommender.Telemetry;
 using MathNet.Numerics.LinearAlgebra;
 using Npgsql;
 using NpgsqlTypes;
 using Pgvector;
 
-namespace CarRecommender.Pipelines.Collaborative;
+namespace CarRecommender.Core.Learning;
 
 /// <summary>
 /// Retrains implicit ALS on the whole interaction log and swaps the factors in one transaction: item factors onto
 /// listings, user factors onto users, and a <c>model_versions</c> row. Listings nobody interacted with get factors
 /// from their content: a ridge regression from content vectors to the trained item factors (the attribute-to-feature
 /// mapping of Gantner et al., 2010), so a new car can be recommended collaboratively before anyone has clicked it.
-/// An advisory lock keeps two trainers (schedule, CLI, dashboard) from overlapping.
+/// An advisory lock keeps two trainers (schedule, CLI, dashboard, admin console) from overlapping.
 /// </summary>
-public sealed class AlsTrainer(NpgsqlDataSource dataSource, CarRecommenderMetrics? metrics = null)
+public sealed class AlsTrainer(NpgsqlDataSource dataSource)
 {
     private const long LockKey = 0x_A15_7A1;
     /// <summary>Ridge penalty of the content → factor mapping.</summary>
@@ -96,8 +94,6 @@ public sealed class AlsTrainer(NpgsqlDataSource dataSource, CarRecommenderMetric
             version.Id = (long)(await insert.ExecuteScalarAsync(ct))!;
         }
         await tx.CommitAsync(ct);
-        metrics?.AlsDuration.Record(total.Elapsed.TotalSeconds);
-        metrics?.AlsLoss.Record(version.Loss);
         return version;
     }
 

@@ -1,0 +1,101 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using CarRecommender.Admin.Auth;
+using CarRecommender.Auth;
+using CarRecommender.Core.Domain;
+using Microsoft.AspNetCore.Mvc;
+
+namespace CarRecommender.Admin.Api;
+
+public sealed record ListingSummary(long Id, string Make, string Model, int Year, int Price, int MileageKm, string Fuel, string Transmission,
+    string BodyType, int PowerKw, string City, string Status);
+
+public sealed record RecommendedItem(ListingSummary Listing, double Score, string Source, string Reason, Guid RecommendationId);
+
+public sealed record ServedRecommendations(long UserId, Guid RecommendationId, string Mode, DateTimeOffset ComputedAt, IReadOnlyList<RecommendedItem> Items);
+
+public sealed record SimilarListing(ListingSummary Listing, double Similarity);
+
+public sealed record DeadLetter(string? MessageId, string? Reason, string? SourceQueue, int Requeued, string Body);
+
+public sealed record DeadLetterQueue(string Pipeline, string Queue, long Messages, IReadOnlyList<DeadLetter> First);
+
+public sealed record DeadLetterAction(string Pipeline, string Action, int Messages);
+
+/// <summary>An API call that did not succeed: the API's ProblemDetails title/detail, or why it could not be reached.</summary>
+public sealed class ApiException(string message, HttpStatusCode? status = null) : Exception(message)
+{
+    public HttpStatusCode? Status { get; } = status;
+}
+
+/// <summary>
+/// The admin console's calls to the API ("http://api" through Aspire service discovery). Each call carries a
+/// short-lived token signed with the API's key: as the signed-in admin, or, to post a test event, as the user being
+/// inspected. So recommendations, events and dead-letter actions go through exactly the code the product runs.
+/// </summary>
+public sealed class ApiClient(HttpClient http, TokenIssuer issuer)
+{
+    private static readonly TimeSpan TokenLifetime = TimeSpan.FromMinutes(5);
+
+    public Task<ServedRecommendations> RecommendationsAsync(AdminIdentity admin, long userId, CancellationToken ct) =>
+        SendAsync<ServedRecommendations>(HttpMethod.Get, $"/api/admin/users/{userId}/recommendations?limit=10", Token(admin), null, ct);
+
+    public Task<List<SimilarListing>> SimilarAsync(long listingId, CancellationToken ct) =>
+        SendAsync<List<SimilarListing>>(HttpMethod.Get, $"/api/listings/{listingId}/similar?limit=8", null, null, ct);
+
+    /// <summary>Posts one activity event as <paramref name="user"/> (their own token), the way the marketplace front end does.</summary>
+    public async Task<Guid> PostEventAsUserAsync(long userId, string email, long listingId, InteractionType type, CancellationToken ct)
+    {
+        var eventId = Guid.NewGuid();
+        var (token, _) = issuer.Issue(userId, email, UserRole.User, TokenLifetime);
+        await SendAsync<object>(HttpMethod.Post, "/api/events", token,
+            new { eventId, listingId, type = type.ToString().ToLowerInvariant() }, ct);
+        return eventId;
+    }
+
+    public Task<List<DeadLetterQueue>> DeadLettersAsync(AdminIdentity admin, CancellationToken ct) =>
+        SendAsync<List<DeadLetterQueue>>(HttpMethod.Get, "/api/admin/dead-letters?peek=20", Token(admin), null, ct);
+
+    public Task<DeadLetterAction> MoveDeadLettersAsync(AdminIdentity admin, string pipeline, bool requeue, string? messageId, CancellationToken ct) =>
+        SendAsync<DeadLetterAction>(HttpMethod.Post,
+            $"/api/admin/dead-letters/{Uri.EscapeDataString(pipeline)}/{(requeue ? "requeue" : "discard")}"
+            + (messageId is null ? "" : "?messageId=" + Uri.EscapeDataString(messageId)), Token(admin), null, ct);
+
+    private string Token(AdminIdentity admin) => issuer.Issue(admin.UserId, admin.Email, UserRole.Admin, TokenLifetime).Token;
+
+    private async Task<T> SendAsync<T>(HttpMethod method, string path, string? token, object? body, CancellationToken ct)
+    {
+        using var request = new HttpRequestMessage(method, new Uri(path, UriKind.Relative));
+        if (token is not null) request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        if (body is not null) request.Content = JsonContent.Create(body);
+        HttpResponseMessage response;
+        try
+        {
+            response = await http.SendAsync(request, ct);
+        }
+        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException && !ct.IsCancellationRequested)
+        {
+            throw new ApiException("The API cannot be reached: " + ex.Message);
+        }
+        using (response)
+        {
+            if (!response.IsSuccessStatusCode)
+            {
+                ProblemDetails? problem = null;
+                try
+                {
+                    problem = await response.Content.ReadFromJsonAsync<ProblemDetails>(ct);
+                }
+                catch (Exception ex) when (ex is System.Text.Json.JsonException or NotSupportedException)
+                {
+                    // not ProblemDetails: the status code says enough
+                }
+                var what = problem?.Detail ?? problem?.Title ?? response.ReasonPhrase ?? "error";
+                throw new ApiException($"The API answered {(int)response.StatusCode}: {what}", response.StatusCode);
+            }
+            if (typeof(T) == typeof(object)) return default!;
+            return await response.Content.ReadFromJsonAsync<T>(ct) ?? throw new ApiException("The API answered with an empty body.");
+        }
+    }
+}

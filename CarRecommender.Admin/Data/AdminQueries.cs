@@ -1,0 +1,298 @@
+using CarRecommender.Core.Domain;
+using CarRecommender.Core.Features;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace CarRecommender.Admin.Data;
+
+public sealed record OverviewCounts(long ActiveListings, long SoldListings, long Users, long InteractionsToday, long OutboxPending,
+    double? OutboxOldestSeconds, long RecommendationClicks24h, long RecommendedViews24h, long Views24h);
+
+public sealed record MinuteCount(DateTimeOffset Minute, long Events);
+
+public sealed record ModelRun(long Id, DateTimeOffset CreatedAt, int Factors, int Iterations, double Regularization, double Alpha, int Users,
+    int Items, long Interactions, long DurationMs, long TrainMs, double Loss, double[] LossHistory, int ColdItems, string Trigger);
+
+public sealed record UserRow(long Id, string Email, string DisplayName, string Role, string? City, int InteractionCount,
+    DateTimeOffset? VectorsUpdatedAt);
+
+public sealed record UserDetail(UserRow User, DateTimeOffset CreatedAt, float[]? ContentVector, float[]? LatentVector,
+    IReadOnlyDictionary<string, long> CountsByType);
+
+public sealed record TimelineDay(DateOnly Day, string Type, long Events);
+
+public sealed record InteractionRow(DateTimeOffset OccurredAt, string Type, long ListingId, string Listing, Guid? RecommendationId);
+
+public sealed record ListingRow(long Id, string Make, string Model, int Year, int Price, int MileageKm, string Fuel, string BodyType,
+    string City, string Status, int ViewCount, int SaveCount, int ContactCount);
+
+public sealed record ListingDetail(ListingRow Listing, string Transmission, int PowerKw, string Colour, string SellerType,
+    DateTimeOffset CreatedAt, float[]? ContentVector, bool HasLatentVector, long Interactions);
+
+/// <summary>Listing grid filters (all optional).</summary>
+public sealed record ListingGridFilter(string? Text = null, BodyType? Body = null, FuelType? Fuel = null, ListingStatus? Status = null,
+    int? MaxPrice = null, int? MinYear = null);
+
+public sealed record Page<T>(IReadOnlyList<T> Items, long Total, bool TotalIsCapped);
+
+public sealed record VectorPoint(long Id, string Label, string BodyType, int Price, float[] Vector);
+
+/// <summary>
+/// The admin console's reads, straight from PostgreSQL: every one is keyed, paged or sampled, so pages stay fast at
+/// 1,000,000 listings (no full-table loads; grid totals are counted up to <see cref="CountCap"/>).
+/// </summary>
+public sealed class AdminQueries(NpgsqlDataSource dataSource)
+{
+    /// <summary>Filtered grid totals are counted up to this many rows ("10,000+").</summary>
+    public const int CountCap = 10_000;
+
+    public async Task<OverviewCounts> OverviewAsync(CancellationToken ct)
+    {
+        await using var cmd = dataSource.CreateCommand("""
+            SELECT (SELECT count(*) FROM listings WHERE status = 'Active'),
+                   (SELECT count(*) FROM listings WHERE status = 'Sold'),
+                   (SELECT count(*) FROM users),
+                   (SELECT count(*) FROM interactions WHERE occurred_at >= date_trunc('day', now())),
+                   (SELECT count(*) FROM outbox),
+                   (SELECT extract(epoch FROM now() - min(created_at))::float8 FROM outbox),
+                   (SELECT count(*) FROM interactions WHERE occurred_at >= now() - interval '24 hours' AND recommendation_id IS NOT NULL),
+                   (SELECT count(*) FROM interactions WHERE occurred_at >= now() - interval '24 hours' AND recommendation_id IS NOT NULL AND type = 'View'),
+                   (SELECT count(*) FROM interactions WHERE occurred_at >= now() - interval '24 hours' AND type = 'View')
+            """);
+        await using var r = await cmd.ExecuteReaderAsync(ct);
+        await r.ReadAsync(ct);
+        return new OverviewCounts(r.GetInt64(0), r.GetInt64(1), r.GetInt64(2), r.GetInt64(3), r.GetInt64(4),
+            r.IsDBNull(5) ? null : r.GetDouble(5), r.GetInt64(6), r.GetInt64(7), r.GetInt64(8));
+    }
+
+    /// <summary>Events per minute over the last <paramref name="minutes"/> minutes (minutes without events included as 0).</summary>
+    public async Task<List<MinuteCount>> EventsPerMinuteAsync(int minutes, CancellationToken ct)
+    {
+        await using var cmd = dataSource.CreateCommand("""
+            SELECT m, count(i.id)
+            FROM generate_series(date_trunc('minute', now()) - make_interval(mins => $1 - 1), date_trunc('minute', now()), interval '1 minute') m
+            LEFT JOIN interactions i ON i.occurred_at >= m AND i.occurred_at < m + interval '1 minute'
+            GROUP BY m ORDER BY m
+            """);
+        cmd.Parameters.AddWithValue(minutes);
+        var result = new List<MinuteCount>();
+        await using var r = await cmd.ExecuteReaderAsync(ct);
+        while (await r.ReadAsync(ct)) result.Add(new MinuteCount(r.GetFieldValue<DateTimeOffset>(0), r.GetInt64(1)));
+        return result;
+    }
+
+    public async Task<List<ModelRun>> ModelRunsAsync(int limit, CancellationToken ct)
+    {
+        await using var cmd = dataSource.CreateCommand("""
+            SELECT id, created_at, factors, iterations, regularization, alpha, users, items, interactions, duration_ms, train_ms, loss,
+                   loss_history, cold_items, trigger
+            FROM model_versions ORDER BY created_at DESC LIMIT $1
+            """);
+        cmd.Parameters.AddWithValue(limit);
+        var result = new List<ModelRun>();
+        await using var r = await cmd.ExecuteReaderAsync(ct);
+        while (await r.ReadAsync(ct))
+            result.Add(new ModelRun(r.GetInt64(0), r.GetFieldValue<DateTimeOffset>(1), r.GetInt32(2), r.GetInt32(3), r.GetDouble(4), r.GetDouble(5),
+                r.GetInt32(6), r.GetInt32(7), r.GetInt64(8), r.GetInt64(9), r.GetInt64(10), r.GetDouble(11), r.GetFieldValue<double[]>(12),
+                r.GetInt32(13), r.GetString(14)));
+        return result;
+    }
+
+    /// <summary>Users whose e-mail or name contains <paramref name="search"/>, newest first.</summary>
+    public async Task<Page<UserRow>> UsersAsync(string? search, int page, int pageSize, CancellationToken ct)
+    {
+        var pattern = string.IsNullOrWhiteSpace(search) ? null : "%" + EscapeLike(search.Trim()) + "%";
+        await using var batch = dataSource.CreateBatch();
+        batch.BatchCommands.Add(Command("""
+            SELECT id, email, display_name, role, city, interaction_count, vectors_updated_at FROM users
+            WHERE $1::text IS NULL OR email ILIKE $1 OR display_name ILIKE $1
+            ORDER BY id DESC LIMIT $2 OFFSET $3
+            """, (object?)pattern ?? DBNull.Value, pageSize, page * pageSize));
+        batch.BatchCommands.Add(Command($"""
+            SELECT count(*) FROM (SELECT 1 FROM users WHERE $1::text IS NULL OR email ILIKE $1 OR display_name ILIKE $1 LIMIT {CountCap + 1}) c
+            """, (object?)pattern ?? DBNull.Value));
+        batch.BatchCommands[0].Parameters[0].NpgsqlDbType = NpgsqlDbType.Text;
+        batch.BatchCommands[1].Parameters[0].NpgsqlDbType = NpgsqlDbType.Text;
+        await using var r = await batch.ExecuteReaderAsync(ct);
+        var items = new List<UserRow>();
+        while (await r.ReadAsync(ct)) items.Add(ReadUser(r, 0));
+        await r.NextResultAsync(ct);
+        await r.ReadAsync(ct);
+        var total = r.GetInt64(0);
+        return new Page<UserRow>(items, Math.Min(total, CountCap), total > CountCap);
+    }
+
+    public async Task<UserDetail?> UserAsync(long id, CancellationToken ct)
+    {
+        await using var batch = dataSource.CreateBatch();
+        batch.BatchCommands.Add(Command("""
+            SELECT id, email, display_name, role, city, interaction_count, vectors_updated_at, created_at, content_vector, latent_vector
+            FROM users WHERE id = $1
+            """, id));
+        batch.BatchCommands.Add(Command("SELECT type, count(*) FROM interactions WHERE user_id = $1 GROUP BY type", id));
+        await using var r = await batch.ExecuteReaderAsync(ct);
+        if (!await r.ReadAsync(ct)) return null;
+        var user = ReadUser(r, 0);
+        var created = r.GetFieldValue<DateTimeOffset>(7);
+        var content = r.IsDBNull(8) ? null : r.GetFieldValue<Pgvector.Vector>(8).ToArray();
+        var latent = r.IsDBNull(9) ? null : r.GetFieldValue<Pgvector.Vector>(9).ToArray();
+        await r.NextResultAsync(ct);
+        var counts = new Dictionary<string, long>();
+        while (await r.ReadAsync(ct)) counts[r.GetString(0)] = r.GetInt64(1);
+        return new UserDetail(user, created, content, latent, counts);
+    }
+
+    /// <summary>The user's events per day and type over the last <paramref name="days"/> days.</summary>
+    public async Task<List<TimelineDay>> TimelineAsync(long userId, int days, CancellationToken ct)
+    {
+        await using var cmd = dataSource.CreateCommand("""
+            SELECT (occurred_at AT TIME ZONE 'UTC')::date, type, count(*) FROM interactions
+            WHERE user_id = $1 AND occurred_at >= now() - make_interval(days => $2)
+            GROUP BY 1, 2 ORDER BY 1
+            """);
+        cmd.Parameters.AddWithValue(userId);
+        cmd.Parameters.AddWithValue(days);
+        var result = new List<TimelineDay>();
+        await using var r = await cmd.ExecuteReaderAsync(ct);
+        while (await r.ReadAsync(ct)) result.Add(new TimelineDay(DateOnly.FromDateTime(r.GetDateTime(0)), r.GetString(1), r.GetInt64(2)));
+        return result;
+    }
+
+    public async Task<List<InteractionRow>> RecentInteractionsAsync(long userId, int limit, CancellationToken ct)
+    {
+        await using var cmd = dataSource.CreateCommand("""
+            SELECT i.occurred_at, i.type, i.listing_id, l.year || ' ' || l.make || ' ' || l.model, i.recommendation_id
+            FROM interactions i JOIN listings l ON l.id = i.listing_id
+            WHERE i.user_id = $1 ORDER BY i.occurred_at DESC LIMIT $2
+            """);
+        cmd.Parameters.AddWithValue(userId);
+        cmd.Parameters.AddWithValue(limit);
+        var result = new List<InteractionRow>();
+        await using var r = await cmd.ExecuteReaderAsync(ct);
+        while (await r.ReadAsync(ct))
+            result.Add(new InteractionRow(r.GetFieldValue<DateTimeOffset>(0), r.GetString(1), r.GetInt64(2), r.GetString(3),
+                r.IsDBNull(4) ? null : r.GetGuid(4)));
+        return result;
+    }
+
+    public async Task<Page<ListingRow>> ListingsAsync(ListingGridFilter filter, int page, int pageSize, CancellationToken ct)
+    {
+        var (where, parameters) = ListingWhere(filter);
+        await using var batch = dataSource.CreateBatch();
+        batch.BatchCommands.Add(Command($"""
+            SELECT {ListingColumns} FROM listings WHERE {where} ORDER BY id DESC LIMIT {pageSize} OFFSET {page * pageSize}
+            """, parameters));
+        batch.BatchCommands.Add(Command($"SELECT count(*) FROM (SELECT 1 FROM listings WHERE {where} LIMIT {CountCap + 1}) c", parameters));
+        await using var r = await batch.ExecuteReaderAsync(ct);
+        var items = new List<ListingRow>();
+        while (await r.ReadAsync(ct)) items.Add(ReadListing(r));
+        await r.NextResultAsync(ct);
+        await r.ReadAsync(ct);
+        var total = r.GetInt64(0);
+        return new Page<ListingRow>(items, Math.Min(total, CountCap), total > CountCap);
+    }
+
+    public async Task<ListingDetail?> ListingAsync(long id, CancellationToken ct)
+    {
+        await using var cmd = dataSource.CreateCommand($"""
+            SELECT {ListingColumns}, transmission, power_kw, colour, seller_type, created_at, content_vector, latent_vector IS NOT NULL,
+                   (SELECT count(*) FROM interactions WHERE listing_id = $1)
+            FROM listings WHERE id = $1
+            """);
+        cmd.Parameters.AddWithValue(id);
+        await using var r = await cmd.ExecuteReaderAsync(ct);
+        if (!await r.ReadAsync(ct)) return null;
+        return new ListingDetail(ReadListing(r), r.GetString(13), r.GetInt32(14), r.GetString(15), r.GetString(16),
+            r.GetFieldValue<DateTimeOffset>(17), r.IsDBNull(18) ? null : r.GetFieldValue<Pgvector.Vector>(18).ToArray(), r.GetBoolean(19),
+            r.GetInt64(20));
+    }
+
+    /// <summary>
+    /// A random sample of active listings' content vectors for the vector-space plot: a block sample of the table
+    /// (TABLESAMPLE SYSTEM), so its cost does not grow with the catalogue.
+    /// </summary>
+    public async Task<List<VectorPoint>> SampleListingVectorsAsync(int size, CancellationToken ct)
+    {
+        await using var estimate = dataSource.CreateCommand("SELECT greatest(reltuples, 0)::float8 FROM pg_class WHERE oid = 'listings'::regclass");
+        var rows = (double)(await estimate.ExecuteScalarAsync(ct) ?? 0d);
+        // percent of blocks to read: about twice the sample, at least the whole of a small table
+        var percent = rows <= 0 ? 100 : Math.Clamp(200.0 * size / rows, 0.01, 100);
+        await using var cmd = dataSource.CreateCommand($"""
+            SELECT id, year || ' ' || make || ' ' || model, body_type, price, content_vector
+            FROM listings TABLESAMPLE SYSTEM ({percent.ToString(System.Globalization.CultureInfo.InvariantCulture)})
+            WHERE status = 'Active' AND content_vector IS NOT NULL
+            LIMIT $1
+            """);
+        cmd.Parameters.AddWithValue(size);
+        return await ReadPointsAsync(cmd, ct);
+    }
+
+    public async Task<List<VectorPoint>> ListingVectorsAsync(IReadOnlyCollection<long> ids, CancellationToken ct)
+    {
+        await using var cmd = dataSource.CreateCommand("""
+            SELECT id, year || ' ' || make || ' ' || model, body_type, price, content_vector FROM listings
+            WHERE id = ANY($1) AND content_vector IS NOT NULL
+            """);
+        cmd.Parameters.AddWithValue(ids.ToArray());
+        return await ReadPointsAsync(cmd, ct);
+    }
+
+    /// <summary>Labels for the content vector's dimensions, in order.</summary>
+    public static IReadOnlyList<FeatureDimension> ContentLayout => ContentEncoder.Layout;
+
+    private const string ListingColumns =
+        "id, make, model, year, price, mileage_km, fuel, body_type, city, status, view_count, save_count, contact_count";
+
+    private static ListingRow ReadListing(NpgsqlDataReader r) => new(r.GetInt64(0), r.GetString(1), r.GetString(2), r.GetInt32(3),
+        r.GetInt32(4), r.GetInt32(5), r.GetString(6), r.GetString(7), r.GetString(8), r.GetString(9), r.GetInt32(10), r.GetInt32(11), r.GetInt32(12));
+
+    private static UserRow ReadUser(NpgsqlDataReader r, int o) => new(r.GetInt64(o), r.GetString(o + 1), r.GetString(o + 2), r.GetString(o + 3),
+        r.IsDBNull(o + 4) ? null : r.GetString(o + 4), r.GetInt32(o + 5), r.IsDBNull(o + 6) ? null : r.GetFieldValue<DateTimeOffset>(o + 6));
+
+    private static async Task<List<VectorPoint>> ReadPointsAsync(NpgsqlCommand cmd, CancellationToken ct)
+    {
+        var result = new List<VectorPoint>();
+        await using var r = await cmd.ExecuteReaderAsync(ct);
+        while (await r.ReadAsync(ct))
+            result.Add(new VectorPoint(r.GetInt64(0), r.GetString(1), r.GetString(2), r.GetInt32(3), r.GetFieldValue<Pgvector.Vector>(4).ToArray()));
+        return result;
+    }
+
+    /// <summary>The WHERE clause of the listing grid; values always travel as parameters.</summary>
+    private static (string Where, object[] Parameters) ListingWhere(ListingGridFilter f)
+    {
+        var clauses = new List<string>();
+        var parameters = new List<object>();
+        string Next(object value)
+        {
+            parameters.Add(value);
+            return "$" + parameters.Count;
+        }
+        if (!string.IsNullOrWhiteSpace(f.Text))
+        {
+            var text = f.Text.Trim();
+            if (long.TryParse(text, out var id)) clauses.Add($"id = {Next(id)}");
+            else
+            {
+                var p = Next(EscapeLike(text) + "%");
+                clauses.Add($"(make ILIKE {p} OR model ILIKE {p} OR (make || ' ' || model) ILIKE {p})");
+            }
+        }
+        if (f.Body is { } body) clauses.Add($"body_type = {Next(body.ToString())}");
+        if (f.Fuel is { } fuel) clauses.Add($"fuel = {Next(fuel.ToString())}");
+        if (f.Status is { } status) clauses.Add($"status = {Next(status.ToString())}");
+        if (f.MaxPrice is { } maxPrice) clauses.Add($"price <= {Next(maxPrice)}");
+        if (f.MinYear is { } minYear) clauses.Add($"year >= {Next(minYear)}");
+        return (clauses.Count == 0 ? "true" : string.Join(" AND ", clauses), parameters.ToArray());
+    }
+
+    private static NpgsqlBatchCommand Command(string sql, params object[] parameters)
+    {
+        var cmd = new NpgsqlBatchCommand(sql);
+        foreach (var p in parameters) cmd.Parameters.Add(new NpgsqlParameter { Value = p });
+        return cmd;
+    }
+
+    private static string EscapeLike(string s) => s.Replace(@"\", @"\\", StringComparison.Ordinal)
+        .Replace("%", @"\%", StringComparison.Ordinal).Replace("_", @"\_", StringComparison.Ordinal);
+}

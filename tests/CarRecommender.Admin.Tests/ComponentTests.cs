@@ -1,0 +1,87 @@
+using System.Globalization;
+using Bunit;
+using CarRecommender.Admin.Components.Shared;
+using CarRecommender.Admin.Data;
+using CarRecommender.Admin.Operations;
+using CarRecommender.Core.Features;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace CarRecommender.Admin.Tests;
+
+/// <summary>bUnit tests of the console's components: what an operator reads must follow from the data.</summary>
+public sealed class ComponentTests : MudContext
+{
+    [Fact]
+    public void Vector_bars_label_every_content_dimension_and_scale_to_the_largest_value()
+    {
+        var labels = ContentEncoder.Layout.Select(d => (d.Group, d.Label)).ToList();
+        var values = new float[ContentEncoder.Dimensions];
+        values[0] = -1.5f; // price: cheap
+        values[ContentEncoder.Layout.Single(d => d.Label == "Suv").Index] = 0.75f;
+
+        var cut = Render<VectorBars>(p => p.Add(c => c.Values, values).Add(c => c.Labels, labels));
+
+        var bars = cut.FindAll("[data-testid=bar]");
+        Assert.Equal(ContentEncoder.Dimensions, bars.Count);
+        Assert.Equal(ContentEncoder.Layout.Select(d => d.Label), bars.Select(b => b.GetAttribute("data-label")));
+        var price = bars.Single(b => b.GetAttribute("data-label") == "price");
+        var suv = bars.Single(b => b.GetAttribute("data-label") == "Suv");
+        Assert.Equal(-1.5, double.Parse(price.GetAttribute("data-value")!, CultureInfo.InvariantCulture), 4);
+        // the largest magnitude fills half the track (the other half is for the other sign), left of the centre line
+        Assert.Contains("width: 50%", price.GetAttribute("style"), StringComparison.Ordinal);
+        Assert.Contains("right: 50%", price.GetAttribute("style"), StringComparison.Ordinal);
+        Assert.Contains("width: 25%", suv.GetAttribute("style"), StringComparison.Ordinal);
+        Assert.Contains("left: 50%", suv.GetAttribute("style"), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Vector_bars_without_labels_number_the_dimensions_and_a_missing_vector_says_so()
+    {
+        var cut = Render<VectorBars>(p => p.Add(c => c.Values, new[] { 0.1f, 0f, -0.2f }));
+        Assert.Equal(["dim 0", "dim 1", "dim 2"], cut.FindAll("[data-testid=bar]").Select(b => b.GetAttribute("data-label")));
+
+        var empty = Render<VectorBars>(p => p.Add(c => c.Values, null).Add(c => c.EmptyText, "No content vector yet."));
+        Assert.Empty(empty.FindAll("[data-testid=bar]"));
+        Assert.Contains("No content vector yet.", empty.Markup, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void An_all_zero_vector_draws_empty_bars_rather_than_dividing_by_zero()
+    {
+        var cut = Render<VectorBars>(p => p.Add(c => c.Values, new float[4]));
+        Assert.All(cut.FindAll("[data-testid=bar]"), b => Assert.Contains("width: 0%", b.GetAttribute("style"), StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void A_job_shows_progress_while_running_then_its_result_or_its_error()
+    {
+        var started = DateTimeOffset.UtcNow;
+        var running = Render<Job>(p => p.Add(c => c.Title, "Retrain").Add(c => c.TestId, "job")
+            .Add(c => c.State, new JobState(true, "training", 40, null, null, started, null)));
+        Assert.Equal("true", running.Find("[data-testid=job]").GetAttribute("data-running"));
+        Assert.Contains("training", running.Markup, StringComparison.Ordinal);
+        Assert.Contains("(40 %)", running.Markup, StringComparison.Ordinal);
+        Assert.NotEmpty(running.FindAll(".mud-progress-linear"));
+
+        var failed = Render<Job>(p => p.Add(c => c.Title, "Retrain").Add(c => c.TestId, "job")
+            .Add(c => c.State, new JobState(false, "failed", 0, null, "another ALS training is running", started, started.AddSeconds(1))));
+        Assert.Equal("false", failed.Find("[data-testid=job]").GetAttribute("data-running"));
+        Assert.Contains("another ALS training is running", failed.Find(".mud-alert").TextContent, StringComparison.Ordinal);
+        Assert.Empty(failed.FindAll(".mud-progress-linear"));
+
+        var idle = Render<Job>(p => p.Add(c => c.Title, "Retrain").Add(c => c.State, JobState.Idle));
+        Assert.Equal("", idle.Markup.Trim());
+    }
+
+    [Fact]
+    public void Backend_errors_name_the_backend_and_offer_a_retry()
+    {
+        var retried = 0;
+        var cut = Render<BackendError>(p => p
+            .Add(c => c.Message, BackendError.Describe(new Npgsql.NpgsqlException("Failed to connect to 127.0.0.1:1")))
+            .Add(c => c.OnRetry, () => retried++));
+        Assert.Contains("PostgreSQL cannot be reached", cut.Markup, StringComparison.Ordinal);
+        cut.Find("button").Click();
+        Assert.Equal(1, retried);
+    }
+}

@@ -1,0 +1,155 @@
+using System.Diagnostics;
+using Aspire.Hosting.Testing;
+using Microsoft.Playwright;
+
+namespace CarRecommender.EndToEnd.Tests;
+
+/// <summary>
+/// The admin console driven in a real browser (Debian's Chromium through Playwright) against the running system:
+/// sign-in, a user with vector bars and recommendations, a test event that changes the recommendations, and every
+/// page rendered without an error. Screenshots (1440×900) go to the test output's screenshots/ folder, and to
+/// $CARRECOMMENDER_SCREENSHOTS when set (eng/screenshots.sh uses that for docs/screenshots).
+/// </summary>
+[Collection(AppCollection.Name)]
+public sealed class AdminConsoleTests(AppFixture fixture) : IAsyncLifetime
+{
+    /// <summary>The AppHost's run-mode default of the admin-password parameter.</summary>
+    private const string Password = "carrecommender-admin";
+    private static readonly string ChromiumPath = Environment.GetEnvironmentVariable("CHROMIUM_PATH") ?? "/usr/bin/chromium";
+
+    private IPlaywright _playwright = null!;
+    private IBrowser _browser = null!;
+    private IPage _page = null!;
+    private Uri _admin = null!;
+    private readonly List<string> _shotDirs = [];
+
+    public async Task InitializeAsync()
+    {
+        Assert.True(File.Exists(ChromiumPath), $"Chromium is missing at {ChromiumPath}: run eng/install-deps.sh --browser");
+        _playwright = await Playwright.CreateAsync();
+        _browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = ChromiumPath,
+            Headless = true,
+            // no sandbox as root; no background connections (this machine's network is closed)
+            Args = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync"],
+        });
+        var context = await _browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = 1440, Height = 900 } });
+        _page = await context.NewPageAsync();
+        _page.SetDefaultTimeout(30_000);
+        _admin = fixture.App.GetEndpoint("admin", "http");
+        _shotDirs.Add(Path.Combine(AppContext.BaseDirectory, "screenshots"));
+        if (Environment.GetEnvironmentVariable("CARRECOMMENDER_SCREENSHOTS") is { Length: > 0 } docs) _shotDirs.Add(docs);
+        foreach (var dir in _shotDirs) Directory.CreateDirectory(dir);
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_browser is not null) await _browser.DisposeAsync();
+        _playwright?.Dispose();
+    }
+
+    [Fact]
+    public async Task An_admin_signs_in_opens_a_user_posts_an_event_and_sees_the_recommendations_change()
+    {
+        var userId = fixture.AdminConsoleUserId;
+
+        // not signed in: the user page sends the browser to the sign-in form, and a wrong password is refused
+        await _page.GotoAsync(new Uri(_admin, $"/users/{userId}").ToString());
+        Assert.Contains("/login", _page.Url, StringComparison.Ordinal);
+        await _page.FillAsync("#email", AppFixture.AdminEmail);
+        await _page.FillAsync("#password", "not-the-password");
+        await _page.ClickAsync("#sign-in");
+        await Assertions.Expect(_page.GetByTestId("login-error")).ToContainTextAsync("do not match");
+        // a shopper with the right password is refused too: only Admin-role users get in
+        await _page.FillAsync("#email", AppFixture.DemoEmail);
+        await _page.FillAsync("#password", Password);
+        await _page.ClickAsync("#sign-in");
+        await Assertions.Expect(_page.GetByTestId("login-error")).ToBeVisibleAsync();
+        await ShotAsync("login");
+
+        await _page.FillAsync("#email", AppFixture.AdminEmail);
+        await _page.FillAsync("#password", Password);
+        await _page.ClickAsync("#sign-in");
+        await _page.WaitForURLAsync($"**/users/{userId}");
+        await InteractiveAsync();
+
+        // a shopper with no history yet: no taste vector, but a full list of (trending) recommendations
+        await Assertions.Expect(_page.GetByTestId("recommendation")).ToHaveCountAsync(10);
+        await Assertions.Expect(_page.Locator("[data-testid=content-vector]")).ToHaveCountAsync(0);
+        var before = await RecommendedIdsAsync();
+        var meta = await _page.GetByTestId("recommendations-meta").InnerTextAsync();
+
+        // save the first recommendation through the form (POST /api/events as this user)
+        await _page.ClickAsync("#post-event");
+        await Assertions.Expect(_page.GetByTestId("event-result")).ToContainTextAsync("Recommendations updated", new() { Timeout = 30_000 });
+        var after = await RecommendedIdsAsync();
+        Assert.NotEqual(before, after);
+        Assert.NotEqual(meta, await _page.GetByTestId("recommendations-meta").InnerTextAsync());
+        Assert.Equal(10, after.Count);
+
+        // once the content pipeline has applied the save (the list may have been refreshed by the collaborative one
+        // first), the taste shows as 28 labelled bars and the event is in the timeline
+        var bars = _page.Locator("[data-testid=content-vector] [data-testid=bar]");
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        do
+        {
+            await _page.ReloadAsync();
+            await InteractiveAsync();
+        }
+        while (await bars.CountAsync() == 0 && DateTime.UtcNow < deadline);
+        await Assertions.Expect(bars).ToHaveCountAsync(28);
+        await Assertions.Expect(_page.Locator("[data-testid=content-vector] [data-label=price]")).ToHaveCountAsync(1);
+        await Assertions.Expect(_page.GetByTestId("timeline")).ToContainTextAsync("Save");
+        await Assertions.Expect(_page.GetByTestId("recommendation")).ToHaveCountAsync(10);
+        await ShotAsync("user");
+
+        // every page renders its data without an error message; time to the page's main element is reported
+        var listingId = after[0];
+        var timings = new List<string>();
+        foreach (var (name, path, ready) in new (string, string, string)[]
+                 {
+                     ("overview", "/", "[data-testid=stat-active]"),
+                     ("users", "/users", "[data-testid=users-grid] tbody tr"),
+                     ("listings", "/listings", "[data-testid=listings-grid] tbody tr"),
+                     ("listing", $"/listings/{listingId}", "[data-testid=similar]"),
+                     ("vectors", "/vectors", "[data-testid=vector-plot] svg"),
+                     ("pipelines", "/pipelines", "[data-testid=queues] tbody tr"),
+                 })
+        {
+            var sw = Stopwatch.StartNew();
+            await _page.GotoAsync(new Uri(_admin, path).ToString());
+            await _page.Locator(ready).First.WaitForAsync();
+            timings.Add($"{name} {sw.ElapsedMilliseconds} ms");
+            Assert.Equal(0, await _page.GetByTestId("backend-error").CountAsync());
+            await ShotAsync(name);
+        }
+        Report.Line("admin console in Chromium: signed in, event → recommendations changed; page ready: " + string.Join(", ", timings));
+
+        // the vector page places the user's taste and recommendations in the plot
+        await _page.GotoAsync(new Uri(_admin, "/vectors").ToString());
+        await InteractiveAsync();
+        await _page.Locator("[data-testid=vector-plot] svg").First.WaitForAsync();
+        await _page.FillAsync("#vector-user", userId.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        await _page.PressAsync("#vector-user", "Tab");
+        await _page.GetByText("Show user").ClickAsync();
+        await Assertions.Expect(_page.Locator("[data-testid=vector-plot]")).ToContainTextAsync("user's taste");
+        await Assertions.Expect(_page.Locator("[data-testid=vector-plot]")).ToContainTextAsync("recommended");
+        await ShotAsync("vectors");
+    }
+
+    /// <summary>Waits until the page's Blazor circuit is connected: before that, the prerendered buttons do nothing.</summary>
+    private Task InteractiveAsync() => _page.GetByTestId("interactive").WaitForAsync(new() { State = WaitForSelectorState.Attached });
+
+    private async Task<List<long>> RecommendedIdsAsync() =>
+        (await _page.GetByTestId("recommendation").EvaluateAllAsync<string[]>("rows => rows.map(r => r.dataset.listingId)"))
+        .Select(long.Parse).ToList();
+
+    private async Task ShotAsync(string name)
+    {
+        await _page.EvaluateAsync("window.scrollTo(0, 0)");
+        var bytes = await _page.ScreenshotAsync(new PageScreenshotOptions { FullPage = false });
+        foreach (var dir in _shotDirs) await File.WriteAllBytesAsync(Path.Combine(dir, name + ".png"), bytes);
+    }
+}
