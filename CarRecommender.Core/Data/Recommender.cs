@@ -111,7 +111,11 @@ public sealed class Recommender(CarRecommenderDb db)
         return true;
     }
 
-    /// <summary>Stores a user's list (one upsert), keeping only listings that are still active when it is written.</summary>
+    /// <summary>
+    /// Stores a user's list (one upsert), keeping only listings that are still active when it is written. A list
+    /// computed from older vectors never replaces one computed from newer vectors: two refreshes of one user can
+    /// overlap (one per pipeline), and the one that read first may finish last.
+    /// </summary>
     public Task StoreAsync(long userId, RecommendationResult result, CancellationToken ct)
     {
         var ranked = result.Items;
@@ -125,6 +129,8 @@ public sealed class Recommender(CarRecommenderDb db)
             WHERE EXISTS (SELECT 1 FROM listings l WHERE l.id = x.id AND l.status = 'Active')
             ON CONFLICT (user_id) DO UPDATE SET computed_at = excluded.computed_at, vectors_as_of = excluded.vectors_as_of,
                 listing_ids = excluded.listing_ids, scores = excluded.scores, sources = excluded.sources, reasons = excluded.reasons
+            WHERE recommendations.vectors_as_of IS NULL
+               OR (excluded.vectors_as_of IS NOT NULL AND excluded.vectors_as_of >= recommendations.vectors_as_of)
             """, ct);
     }
 
