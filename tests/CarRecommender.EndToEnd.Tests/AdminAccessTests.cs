@@ -45,16 +45,11 @@ public sealed class AdminAccessTests(AppFixture fixture)
     {
         // a second API process on the same database and broker, started as Production would be
         var port = FreePort();
-        var projectDir = Path.GetDirectoryName(new Projects.CarRecommender_Api().ProjectPath)!;
-#if DEBUG
-        const string configuration = "Debug";
-#else
-        const string configuration = "Release";
-#endif
+        var dll = Cli.BuiltDll(new Projects.CarRecommender_Api().ProjectPath, "CarRecommender.Api.dll");
         var start = new ProcessStartInfo("dotnet")
         {
-            ArgumentList = { Path.Combine(projectDir, "bin", configuration, "net10.0", "CarRecommender.Api.dll") },
-            WorkingDirectory = Path.Combine(projectDir, "bin", configuration, "net10.0"),
+            ArgumentList = { dll },
+            WorkingDirectory = Path.GetDirectoryName(dll)!,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,

@@ -9,15 +9,20 @@ public sealed record CliResult(int ExitCode, string Output);
 /// <summary>Runs the built worker with a verb, as <c>dotnet run --project CarRecommender.Pipelines -- …</c> would.</summary>
 public static class Cli
 {
-    public static async Task<CliResult> RunAsync(string? connection, params string[] args)
+    /// <summary>A project's built assembly, in the configuration these tests were built in.</summary>
+    public static string BuiltDll(string projectPath, string assembly)
     {
-        var projectDir = Path.GetDirectoryName(new Projects.CarRecommender_Pipelines().ProjectPath)!;
 #if DEBUG
         const string configuration = "Debug";
 #else
         const string configuration = "Release";
 #endif
-        var dll = Path.Combine(projectDir, "bin", configuration, "net10.0", "CarRecommender.Pipelines.dll");
+        return Path.Combine(Path.GetDirectoryName(projectPath)!, "bin", configuration, "net10.0", assembly);
+    }
+
+    public static async Task<CliResult> RunAsync(string? connection, params string[] args)
+    {
+        var dll = BuiltDll(new Projects.CarRecommender_Pipelines().ProjectPath, "CarRecommender.Pipelines.dll");
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         start.ArgumentList.Add(dll);
         foreach (var a in args) start.ArgumentList.Add(a);
