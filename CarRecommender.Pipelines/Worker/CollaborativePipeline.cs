@@ -49,7 +49,7 @@ public sealed class CollaborativePipeline(NpgsqlDataSource dataSource) : IPipeli
             await using var batch = new NpgsqlBatch(conn, tx);
             foreach (var userId in foldIn)
             {
-                var cmd = new NpgsqlBatchCommand("UPDATE users SET latent_vector = $1, vectors_updated_at = now() WHERE id = $2");
+                var cmd = new NpgsqlBatchCommand($"UPDATE users SET latent_vector = $1, vectors_updated_at = {CarRecommender.Core.Data.VectorClock.Next} WHERE id = $2");
                 if (histories.TryGetValue(userId, out var h) && h.Items.Count > 0)
                 {
                     var options = model.Options;

@@ -66,7 +66,7 @@ public sealed class ContentPipeline(NpgsqlDataSource dataSource) : IPipelineHand
             {
                 var p = users[id];
                 var cmd = new NpgsqlBatchCommand(
-                    "UPDATE users SET content_sum = $1, content_weight = $2, content_as_of = $3, content_vector = $4, vectors_updated_at = now() WHERE id = $5");
+                    $"UPDATE users SET content_sum = $1, content_weight = $2, content_as_of = $3, content_vector = $4, vectors_updated_at = {CarRecommender.Core.Data.VectorClock.Next} WHERE id = $5");
                 cmd.Parameters.AddWithValue(new Vector(p.Sum));
                 cmd.Parameters.AddWithValue(p.Weight);
                 cmd.Parameters.AddWithValue(p.AsOf);

@@ -32,6 +32,71 @@ public sealed class AdminAccessTests(AppFixture fixture)
         Assert.DoesNotContain("data-testid", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
     }
 
+    /// <summary>Every page of the admin console.</summary>
+    private static readonly string[] AdminPages = ["/", "/users", "/users/1", "/listings", "/listings/1", "/vectors", "/pipelines"];
+
+    /// <summary>The AppHost's run-mode default of the admin-password parameter.</summary>
+    private const string ConsolePassword = "carrecommender-admin";
+
+    [Fact]
+    public async Task Admin_console_pages_open_for_the_admin_and_stay_shut_to_users_A_and_B_even_with_their_api_tokens()
+    {
+        // users A and B: the right console password is refused at sign-in, no cookie is given, and their API tokens
+        // are no key to the console's pages either
+        foreach (var (email, token) in new[] { (AppFixture.DemoEmail, fixture.DemoToken), (fixture.OtherUserEmail, fixture.OtherUserToken) })
+        {
+            var (http, cookies, status) = await SignInAsync(email, ConsolePassword);
+            using (http)
+            {
+                Assert.Equal(HttpStatusCode.Unauthorized, status);
+                Assert.DoesNotContain(cookies.GetAllCookies(), c => c.Name == "carrecommender-admin");
+                http.DefaultRequestHeaders.Authorization = new("Bearer", token);
+                foreach (var page in AdminPages)
+                {
+                    using var response = await http.GetAsync(page);
+                    Assert.True(response.StatusCode == HttpStatusCode.Redirect, $"{email} {page}: {(int)response.StatusCode}");
+                    Assert.StartsWith("/login", response.Headers.Location!.IsAbsoluteUri ? response.Headers.Location.PathAndQuery : response.Headers.Location.OriginalString,
+                        StringComparison.Ordinal);
+                }
+            }
+        }
+
+        // the admin: signed in with a cookie, every page answers with the console around it
+        var (admin, adminCookies, adminStatus) = await SignInAsync(AppFixture.AdminEmail, ConsolePassword);
+        using (admin)
+        {
+            Assert.True((int)adminStatus is >= 300 and < 400, $"admin sign-in answered {(int)adminStatus}");
+            Assert.Contains(adminCookies.GetAllCookies(), c => c.Name == "carrecommender-admin");
+            foreach (var page in AdminPages)
+            {
+                using var response = await admin.GetAsync(page);
+                Assert.True(response.StatusCode == HttpStatusCode.OK, $"admin {page}: {(int)response.StatusCode}");
+                Assert.Contains("Sign out", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+            }
+        }
+        Report.Line($"access: admin console pages × anonymous, user A, user B (with API tokens), admin: {AdminPages.Length} pages, only the admin got in");
+    }
+
+    /// <summary>Posts the sign-in form as a browser would (antiforgery token from the form), without following redirects.</summary>
+    private async Task<(HttpClient Http, CookieContainer Cookies, HttpStatusCode Status)> SignInAsync(string email, string password)
+    {
+        var cookies = new CookieContainer();
+        var http = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false, CookieContainer = cookies })
+        {
+            BaseAddress = fixture.App.GetEndpoint("admin", "http"),
+        };
+        var form = await http.GetStringAsync("/login");
+        string Hidden(string name) => System.Text.RegularExpressions.Regex.Match(form, $"name=\"{name}\" value=\"([^\"]*)\"").Groups[1].Value;
+        using var response = await http.PostAsync("/login", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["_handler"] = Hidden("_handler"),
+            ["__RequestVerificationToken"] = System.Net.WebUtility.HtmlDecode(Hidden("__RequestVerificationToken")),
+            ["Input.Email"] = email,
+            ["Input.Password"] = password,
+        }));
+        return (http, cookies, response.StatusCode);
+    }
+
     [Fact]
     public async Task The_sign_in_page_itself_is_public()
     {
@@ -45,55 +110,38 @@ public sealed class AdminAccessTests(AppFixture fixture)
     {
         // a second API process on the same database and broker, started as Production would be
         var port = FreePort();
-        var dll = Cli.BuiltDll(new Projects.CarRecommender_Api().ProjectPath, "CarRecommender.Api.dll");
-        var start = new ProcessStartInfo("dotnet")
+        using var api = ServiceProcess.Start(new Projects.CarRecommender_Api().ProjectPath, "CarRecommender.Api.dll", new Dictionary<string, string?>
         {
-            ArgumentList = { dll },
-            WorkingDirectory = Path.GetDirectoryName(dll)!,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
-        start.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}";
-        start.Environment["ConnectionStrings__carrecommender"] = await fixture.ConnectionStringAsync("carrecommender");
-        start.Environment["ConnectionStrings__messaging"] = await fixture.ConnectionStringAsync("messaging");
-        start.Environment["Auth__SigningKey"] = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(48));
-        start.Environment.Remove("Auth__DemoTokens");
-        using var process = Process.Start(start)!;
-        var output = new System.Text.StringBuilder();
-        process.OutputDataReceived += (_, e) => { lock (output) output.AppendLine(e.Data); };
-        process.ErrorDataReceived += (_, e) => { lock (output) output.AppendLine(e.Data); };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
+            ["ASPNETCORE_ENVIRONMENT"] = "Production",
+            ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}",
+            ["ConnectionStrings__carrecommender"] = await fixture.ConnectionStringAsync("carrecommender"),
+            ["ConnectionStrings__messaging"] = await fixture.ConnectionStringAsync("messaging"),
+            ["Auth__SigningKey"] = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(48)),
+            ["Auth__DemoTokens"] = null,
+        });
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+        await api.WaitUntilAsync(_ => IsAliveAsync(http), TimeSpan.FromSeconds(90), "the Production API answering /alive");
+
+        using var response = await http.PostAsJsonAsync("/api/auth/token", new { email = AppFixture.AdminEmail });
+
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal("Demo tokens are disabled", problem.GetProperty("title").GetString());
+        Assert.DoesNotContain("accessToken", problem.ToString(), StringComparison.Ordinal);
+    }
+
+    /// <summary>True when the service answers its liveness endpoint.</summary>
+    public static async Task<bool> IsAliveAsync(HttpClient http)
+    {
         try
         {
-            using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
-            await WaitUntilAsync(async () =>
-            {
-                try
-                {
-                    using var r = await http.GetAsync("/alive");
-                    return r.IsSuccessStatusCode;
-                }
-                catch (HttpRequestException)
-                {
-                    return false;
-                }
-            }, TimeSpan.FromSeconds(90), () => $"the Production API did not start:\n{output}");
-
-            using var response = await http.PostAsJsonAsync("/api/auth/token", new { email = AppFixture.AdminEmail });
-
-            Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
-            Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
-            var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
-            Assert.Equal("Demo tokens are disabled", problem.GetProperty("title").GetString());
-            Assert.DoesNotContain("accessToken", problem.ToString(), StringComparison.Ordinal);
+            using var r = await http.GetAsync("/alive");
+            return r.IsSuccessStatusCode;
         }
-        finally
+        catch (HttpRequestException)
         {
-            process.Kill(entireProcessTree: true);
-            await process.WaitForExitAsync();
+            return false;
         }
     }
 
@@ -120,21 +168,11 @@ public sealed class AdminAccessTests(AppFixture fixture)
         Report.Line("CSV import: 1 GiB upload → 413 ProblemDetails, listings unchanged");
     }
 
-    private static int FreePort()
+    public static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    private static async Task WaitUntilAsync(Func<Task<bool>> condition, TimeSpan timeout, Func<string> describe)
-    {
-        var sw = Stopwatch.StartNew();
-        while (!await condition())
-        {
-            if (sw.Elapsed > timeout) Assert.Fail(describe());
-            await Task.Delay(200);
-        }
     }
 
     /// <summary>Random bytes, produced as read (nothing held in memory).</summary>

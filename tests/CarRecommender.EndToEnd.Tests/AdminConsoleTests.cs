@@ -92,13 +92,21 @@ public sealed class AdminConsoleTests(AppFixture fixture) : IAsyncLifetime
         // once the content pipeline has applied the save (the list may have been refreshed by the collaborative one
         // first), the taste shows as 28 labelled bars and the event is in the timeline
         var bars = _page.Locator("[data-testid=content-vector] [data-testid=bar]");
+        // (the interactive render loads the user again after the marker appears: wait for the bars, not just count them)
         var deadline = DateTime.UtcNow.AddSeconds(30);
-        do
+        while (true)
         {
             await _page.ReloadAsync();
             await InteractiveAsync();
+            try
+            {
+                await bars.First.WaitForAsync(new() { Timeout = 3_000 });
+                break;
+            }
+            catch (TimeoutException) when (DateTime.UtcNow < deadline)
+            {
+            }
         }
-        while (await bars.CountAsync() == 0 && DateTime.UtcNow < deadline);
         await Assertions.Expect(bars).ToHaveCountAsync(28);
         await Assertions.Expect(_page.Locator("[data-testid=content-vector] [data-label=price]")).ToHaveCountAsync(1);
         await Assertions.Expect(_page.GetByTestId("timeline")).ToContainTextAsync("Save");

@@ -45,10 +45,12 @@ public sealed class AppFixture : IAsyncLifetime
         // Tokens up front: one test exhausts the token endpoint's rate limit on purpose.
         DemoToken = await TokenAsync(DemoEmail);
         AdminToken = await TokenAsync(AdminEmail);
-        var generated = await GeneratedUsersAsync(21);
-        OtherUserToken = await TokenAsync(generated[0].Email);
+        var generated = await GeneratedUsersAsync(22);
+        OtherUserEmail = generated[0].Email;
+        OtherUserToken = await TokenAsync(OtherUserEmail);
         foreach (var (id, email) in generated.Skip(1).Take(19)) ShopperTokens.Add((id, await TokenAsync(email)));
         AdminConsoleUserId = generated[20].Id;
+        ShutdownUserEmail = generated[21].Email;
     }
 
     /// <summary>
@@ -61,11 +63,15 @@ public sealed class AppFixture : IAsyncLifetime
     /// <summary>One more shopper without history, kept for the admin console's browser test (no other test touches it).</summary>
     public long AdminConsoleUserId { get; private set; }
 
+    /// <summary>One more shopper without history, for the graceful-shutdown test's own API process.</summary>
+    public string ShutdownUserEmail { get; private set; } = "";
+
     public const string DemoEmail = "demo@example.com";
     public const string AdminEmail = "admin@example.com";
     public string DemoToken { get; private set; } = "";
     public string AdminToken { get; private set; } = "";
     public string OtherUserToken { get; private set; } = "";
+    public string OtherUserEmail { get; private set; } = "";
 
     /// <summary>
     /// Every log line the host saw, the services' console output included (the testing host forwards each resource's

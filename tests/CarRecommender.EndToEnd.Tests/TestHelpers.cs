@@ -89,3 +89,89 @@ public static class Report
         lock (Gate) File.AppendAllText(FilePath, text + Environment.NewLine);
     }
 }
+
+/// <summary>
+/// One more instance of a built service (the API or the worker) as its own process, next to the AppHost's, on the same
+/// database and broker: for tests that need a process of their own to stop, signal or start with other settings.
+/// </summary>
+public sealed class ServiceProcess : IDisposable
+{
+    private readonly Process _process;
+    private readonly System.Text.StringBuilder _output = new();
+
+    private ServiceProcess(Process process)
+    {
+        _process = process;
+        _process.OutputDataReceived += (_, e) => { lock (_output) _output.AppendLine(e.Data); };
+        _process.ErrorDataReceived += (_, e) => { lock (_output) _output.AppendLine(e.Data); };
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+    }
+
+    /// <summary>Everything the process wrote so far.</summary>
+    public string Output
+    {
+        get
+        {
+            lock (_output) return _output.ToString();
+        }
+    }
+
+    public int Id => _process.Id;
+    public bool HasExited => _process.HasExited;
+    public int ExitCode => _process.ExitCode;
+
+    /// <summary>Starts <paramref name="assembly"/> of the project with the given environment (null removes a variable).</summary>
+    public static ServiceProcess Start(string projectPath, string assembly, IReadOnlyDictionary<string, string?> environment)
+    {
+        var dll = Cli.BuiltDll(projectPath, assembly);
+        var start = new ProcessStartInfo("dotnet")
+        {
+            ArgumentList = { dll },
+            WorkingDirectory = Path.GetDirectoryName(dll)!,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var (name, value) in environment)
+        {
+            if (value is null) start.Environment.Remove(name);
+            else start.Environment[name] = value;
+        }
+        return new ServiceProcess(Process.Start(start)!);
+    }
+
+    /// <summary>Waits until <paramref name="ready"/> holds, failing with the process's output if it exits or takes too long.</summary>
+    public async Task WaitUntilAsync(Func<string, Task<bool>> ready, TimeSpan timeout, string what)
+    {
+        var sw = Stopwatch.StartNew();
+        while (!await ready(Output))
+        {
+            if (_process.HasExited) throw new InvalidOperationException($"the process exited ({_process.ExitCode}) before {what}:\n{Output}");
+            if (sw.Elapsed > timeout) throw new TimeoutException($"{what} did not happen within {timeout.TotalSeconds} s:\n{Output}");
+            await Task.Delay(200);
+        }
+    }
+
+    /// <summary>Sends SIGINT, what Ctrl+C in a terminal sends.</summary>
+    public void Interrupt()
+    {
+        using var kill = Process.Start(new ProcessStartInfo("kill") { ArgumentList = { "-INT", _process.Id.ToString(CultureInfo.InvariantCulture) } })!;
+        kill.WaitForExit();
+        if (kill.ExitCode != 0) throw new InvalidOperationException($"kill -INT {_process.Id} failed");
+    }
+
+    public async Task<int> WaitForExitAsync(TimeSpan timeout)
+    {
+        using var cts = new CancellationTokenSource(timeout);
+        await _process.WaitForExitAsync(cts.Token);
+        return _process.ExitCode;
+    }
+
+    public void Dispose()
+    {
+        if (!_process.HasExited) _process.Kill(entireProcessTree: true);
+        _process.WaitForExit();
+        _process.Dispose();
+    }
+}
