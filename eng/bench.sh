@@ -7,6 +7,9 @@
 #   eng/bench.sh recommend         the whole system on 1,000,000 listings / 100,000 users with a generated history (seeded
 #                                  and trained through the CLI): recommendation p50/p99 and req/s, unfiltered (precomputed)
 #                                  and filtered (live), next to GET /api/listings/{id}; then event → refreshed list p50/p99
+#                                  and the admin console's pages in Chromium (as `admin` below)
+#   eng/bench.sh admin             the same system and catalogue (seeded, not trained): each admin console page opened in
+#                                  headless Chromium 5 times, time until its data is shown and until the live page has it
 #   eng/bench.sh als               ALS training time on 1,000,000 generated interactions, 64 factors, 15 iterations
 #   eng/bench.sh api               GET /api/listings/{id} and a filtered search: p50/p99 latency and req/s, against the
 #                                  API (Release build) on the seeded catalogue (runs `seed` first when it is missing)
@@ -86,10 +89,10 @@ api() {
 
 case "$verb" in
   events) bash eng/install-deps.sh >/dev/null; exec dotnet run --project eng/CarRecommender.Bench -c Release -- events "$@" ;;
-  recommend) bash eng/install-deps.sh >/dev/null; dotnet build CarRecommender.Pipelines -c Release -v q >/dev/null
-             exec dotnet run --project eng/CarRecommender.Bench -c Release -- recommend "$@" ;;
+  recommend|admin) bash eng/install-deps.sh --browser >/dev/null; dotnet build CarRecommender.Pipelines -c Release -v q >/dev/null
+             exec dotnet run --project eng/CarRecommender.Bench -c Release -- "$verb" "$@" ;;
   als)    exec "${PIPELINES[@]}" bench-als "$@" ;;
   seed) start_postgres; seed "${1:-1000000}" ;;
   api)  start_postgres; api ;;
-  *) echo "usage: eng/bench.sh seed [LISTINGS] | api | events | recommend | als" >&2; exit 2 ;;
+  *) echo "usage: eng/bench.sh seed [LISTINGS] | api | events | recommend | admin | als" >&2; exit 2 ;;
 esac

@@ -55,7 +55,7 @@ public sealed class ModelOperations(NpgsqlDataSource dataSource, AlsSettings als
     {
         try
         {
-            var version = await new AlsTrainer(dataSource).TrainAsync(als.ToOptions(), "admin", new Relay(p => Update(true, p)), CancellationToken.None);
+            var version = await new AlsTrainer(dataSource).TrainAsync(als.ToOptions(), "admin", new SyncProgress<LoadProgress>(p => Update(true, p)), CancellationToken.None);
             if (version is not null) metrics.RecordModel(version);
             Finish(true, version is null
                 ? "No interactions with a positive signal yet: nothing to train on."
@@ -90,7 +90,7 @@ public sealed class ModelOperations(NpgsqlDataSource dataSource, AlsSettings als
             IRecommender[] recommenders =
                 [new PopularityRecommender(), new ItemKnnRecommender(100), new AlsRecommender(options), new HybridRecommender(options, features)];
             const int k = 10;
-            var results = await Task.Run(() => Evaluator.Run(split, recommenders, k, new Relay(p => Update(false, p)), CancellationToken.None));
+            var results = await Task.Run(() => Evaluator.Run(split, recommenders, k, new SyncProgress<LoadProgress>(p => Update(false, p)), CancellationToken.None));
             LastEvaluation = results.Select(r => new EvaluationRow(r.Name, r.Metrics.Precision, r.Metrics.Recall, r.Metrics.Ndcg, r.Metrics.Map,
                 r.Metrics.Coverage)).ToList();
             Finish(false, $"{log.Users:N0} users × {log.Items:N0} listings, {split.Test.Length:N0} held-out pairs, random 80/20 split, K = {k}", null);
@@ -123,11 +123,5 @@ public sealed class ModelOperations(NpgsqlDataSource dataSource, AlsSettings als
             else Evaluation = done;
         }
         Changed?.Invoke();
-    }
-
-    /// <summary>Reports on the calling thread (Progress&lt;T&gt; would post to a sync context the job does not have).</summary>
-    private sealed class Relay(Action<LoadProgress> report) : IProgress<LoadProgress>
-    {
-        public void Report(LoadProgress value) => report(value);
     }
 }

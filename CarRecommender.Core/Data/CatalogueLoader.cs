@@ -8,6 +8,15 @@ namespace CarRecommender.Core.Data;
 /// <summary>Progress of a bulk load: what it is doing and how far it got.</summary>
 public sealed record LoadProgress(string Stage, long Done, long Total);
 
+/// <summary>
+/// Reports on the caller's thread, in order, as each report happens. <see cref="Progress{T}"/> would post to a
+/// synchronization context instead (out of order on the thread pool, or not at all in a background job).
+/// </summary>
+public sealed class SyncProgress<T>(Action<T> report) : IProgress<T>
+{
+    public void Report(T value) => report(value);
+}
+
 /// <summary>What a bulk load did and how long each part took.</summary>
 public sealed record LoadReport(long Listings, long Users, TimeSpan LoadTime, TimeSpan IndexTime, long Interactions = 0, TimeSpan HistoryTime = default);
 

@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using CarRecommender.Core.Domain;
 using CarRecommender.Core.Ranking;
 using CarRecommender.Core.Search;
@@ -21,6 +22,11 @@ public sealed class Recommender(CarRecommenderDb db)
     public const int ListSize = 50;
     /// <summary>How much of a user's history ranking looks at (most recent listings first).</summary>
     public const int HistoryLimit = 300;
+    /// <summary>
+    /// A filtered request whose filter matches at most this many active listings is ranked over all of them, exactly
+    /// (<see cref="ExactCandidatesAsync"/>); above it, through the vector indexes.
+    /// </summary>
+    public const int ExactFilterLimit = 5_000;
 
     public RankingOptions Options { get; init; } = new();
 
@@ -67,9 +73,9 @@ public sealed class Recommender(CarRecommenderDb db)
     }
 
     /// <summary>
-    /// Runs retrieval and ranking. With a filter every candidate source applies it in SQL; the trending source is an
-    /// exact b-tree scan, so a selective filter that matches at least <paramref name="limit"/> listings still fills the list
-    /// even when the ANN scans give up early.
+    /// Runs retrieval and ranking. With a filter every candidate source applies it: a selective filter (at most
+    /// <see cref="ExactFilterLimit"/> matches) is ranked exactly over its matches, a broad one through the indexes, where
+    /// the trending source is an exact b-tree scan, so the list still fills even when the ANN scans give up early.
     /// </summary>
     public async Task<RecommendationResult?> RecommendAsync(long userId, ListingFilter? filter, int limit, CancellationToken ct)
     {
@@ -81,6 +87,23 @@ public sealed class Recommender(CarRecommenderDb db)
         if (excluded.Length > 0) pool = pool.Where(l => !excluded.Contains(l.Id));
 
         var perSource = Math.Max(3 * limit, 30);
+        var trending = taste.Content is null && taste.Latent is null ? perSource : limit + 10;
+        var candidates = filter is not null && await ExactCandidatesAsync(pool, taste, perSource, trending, ct) is { } exact
+            ? exact
+            : await IndexedCandidatesAsync(pool, taste, perSource, trending, ct);
+
+        var mapped = candidates.Select(c => new Candidate(c.Id, c.Make, c.Model, c.Year, c.Price, c.BodyType, c.Content?.ToArray(), c.Latent?.ToArray(),
+            c.TrendKey, t.Latitude is { } lat && t.Longitude is { } lon ? Geo.HaversineKm(lat, lon, c.Latitude, c.Longitude) : null)).ToList();
+        return new RecommendationResult(HybridRanker.Rank(taste, mapped, limit, DateTimeOffset.UtcNow, Options), t.VectorsAsOf, candidates.Count);
+    }
+
+    /// <summary>
+    /// The three sources through the indexes: content and latent ANN (HNSW; with a filter, pgvector's iterative scans
+    /// keep going until enough rows match) and trending (b-tree on the trend key).
+    /// </summary>
+    private static async Task<List<CandidateRow>> IndexedCandidatesAsync(IQueryable<Listing> pool, UserTaste taste, int perSource, int trending,
+        CancellationToken ct)
+    {
         var candidates = new List<CandidateRow>();
         if (taste.Content is { } content)
         {
@@ -94,12 +117,34 @@ public sealed class Recommender(CarRecommenderDb db)
             candidates.AddRange(await Project(pool.Where(l => l.LatentVector != null).OrderBy(l => l.LatentVector!.MaxInnerProduct(v)).Take(perSource))
                 .ToListAsync(ct));
         }
-        var trending = taste.Content is null && taste.Latent is null ? perSource : limit + 10;
         candidates.AddRange(await Project(pool.OrderByDescending(l => l.TrendKey).ThenByDescending(l => l.Id).Take(trending)).ToListAsync(ct));
+        return candidates;
+    }
 
-        var mapped = candidates.Select(c => new Candidate(c.Id, c.Make, c.Model, c.Year, c.Price, c.BodyType, c.Content?.ToArray(), c.Latent?.ToArray(),
-            c.TrendKey, t.Latitude is { } lat && t.Longitude is { } lon ? Geo.HaversineKm(lat, lon, c.Latitude, c.Longitude) : null)).ToList();
-        return new RecommendationResult(HybridRanker.Rank(taste, mapped, limit, DateTimeOffset.UtcNow, Options), t.VectorsAsOf, candidates.Count);
+    /// <summary>
+    /// The three sources computed exactly over a selective filter's matches, or null when more than
+    /// <see cref="ExactFilterLimit"/> listings match. A selective filter is the index scans' worst case: an HNSW
+    /// iterative scan visits thousands of non-matching neighbours (up to hnsw.max_scan_tuples) before giving up, and the
+    /// trending b-tree walks most of the catalogue; reading a few thousand matching rows once through the filter's own
+    /// indexes and ranking them in memory is cheaper, and exact.
+    /// </summary>
+    private static async Task<List<CandidateRow>?> ExactCandidatesAsync(IQueryable<Listing> pool, UserTaste taste, int perSource, int trending,
+        CancellationToken ct)
+    {
+        if (await pool.Take(ExactFilterLimit + 1).CountAsync(ct) > ExactFilterLimit) return null;
+        var rows = await Project(pool).ToListAsync(ct);
+        var candidates = new List<CandidateRow>();
+        if (taste.Content is { } content)
+            candidates.AddRange(rows.Where(r => r.Content is not null)
+                .OrderByDescending(r => Similarity(TensorPrimitives.CosineSimilarity(r.Content!.Memory.Span, content))).ThenBy(r => r.Id).Take(perSource));
+        if (taste.Latent is { } latent)
+            candidates.AddRange(rows.Where(r => r.Latent is not null)
+                .OrderByDescending(r => Similarity(TensorPrimitives.Dot(r.Latent!.Memory.Span, latent))).ThenBy(r => r.Id).Take(perSource));
+        candidates.AddRange(rows.OrderByDescending(r => r.TrendKey).ThenByDescending(r => r.Id).Take(trending));
+        return candidates;
+
+        // a zero vector has no direction: last, not NaN (which would sort unpredictably)
+        static float Similarity(float value) => float.IsNaN(value) ? float.NegativeInfinity : value;
     }
 
     /// <summary>Computes the user's unfiltered list and stores it (one upsert); false when the user does not exist.</summary>

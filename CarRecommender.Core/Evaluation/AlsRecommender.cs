@@ -21,7 +21,7 @@ public sealed class AlsRecommender(AlsOptions options) : IRecommender
     {
         _userItems = data.UserItems;
         Model = ImplicitAls.Train(data.UserItems, Options,
-            progress is null ? null : new Relay(p => progress.Report(new LoadProgress("ALS: iterations", p.Iteration, Options.Iterations))), ct);
+            progress is null ? null : new SyncProgress<(int Iteration, double Loss)>(p => progress.Report(new LoadProgress("ALS: iterations", p.Iteration, Options.Iterations))), ct);
         _scratch?.Dispose();
         _scratch = new ThreadLocal<float[]>(() => new float[data.UserItems.Columns]);
     }
@@ -35,11 +35,5 @@ public sealed class AlsRecommender(AlsOptions options) : IRecommender
         for (var i = 0; i < scores.Length; i++) scores[i] = TensorPrimitives.Dot(x, model.Item(i));
         TopK.Exclude(scores, m.ColumnIndex.AsSpan(m.RowStart[user], m.RowStart[user + 1] - m.RowStart[user]));
         return TopK.Select(scores, destination);
-    }
-
-    /// <summary>Synchronous, so reports arrive in order on the training thread.</summary>
-    private sealed class Relay(Action<(int Iteration, double Loss)> report) : IProgress<(int Iteration, double Loss)>
-    {
-        public void Report((int Iteration, double Loss) value) => report(value);
     }
 }

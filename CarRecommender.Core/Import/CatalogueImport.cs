@@ -20,7 +20,7 @@ public static class CatalogueImport
         await using var conn = await dataSource.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
         // progress in bytes of the file read, which is known up front (the row count is not)
-        var bytes = progress is null ? null : new Progress(p => progress.Report(new LoadProgress("importing", file.CanRead ? file.Position : length, length)));
+        var bytes = progress is null ? null : new SyncProgress<LoadProgress>(p => progress.Report(new LoadProgress("importing", file.CanRead ? file.Position : length, length)));
         var imported = await CatalogueLoader.CopyListingsAsync(conn, reader.Read(text, mapping), 0, bytes, ct);
         await tx.CommitAsync(ct);
         progress?.Report(new LoadProgress("importing", length, length));
@@ -47,10 +47,5 @@ public static class CatalogueImport
         {
             return false;
         }
-    }
-
-    private sealed class Progress(Action<LoadProgress> report) : IProgress<LoadProgress>
-    {
-        public void Report(LoadProgress value) => report(value);
     }
 }

@@ -1,5 +1,6 @@
 using System.ComponentModel;
 using System.Diagnostics;
+using CarRecommender.Core.Data;
 using CarRecommender.Core.Learning;
 using Spectre.Console;
 using Spectre.Console.Cli;
@@ -51,7 +52,7 @@ public sealed class AlsBenchCommand : AsyncCommand<AlsBenchSettings>
 
         var losses = new List<double>();
         var sw = Stopwatch.StartNew();
-        ImplicitAls.Train(matrix, options, new Sync(p => losses.Add(p.Loss)), cancellationToken);
+        ImplicitAls.Train(matrix, options, new SyncProgress<(int Iteration, double Loss)>(p => losses.Add(p.Loss)), cancellationToken);
         sw.Stop();
         // the loss is computed after every iteration for the progress display; time it separately and report training alone
         var lossTimer = Stopwatch.StartNew();
@@ -70,10 +71,5 @@ public sealed class AlsBenchCommand : AsyncCommand<AlsBenchSettings>
         table.AddRow("cores", $"{Environment.ProcessorCount}", "");
         AnsiConsole.Write(table);
         return Task.FromResult(0);
-    }
-
-    private sealed class Sync(Action<(int Iteration, double Loss)> report) : IProgress<(int Iteration, double Loss)>
-    {
-        public void Report((int Iteration, double Loss) value) => report(value);
     }
 }

@@ -11,14 +11,15 @@ using Npgsql;
 using Spectre.Console;
 
 // eng/bench.sh recommend: see RecommendBench.
-if (args is ["recommend", ..]) return await RecommendBench.RunAsync(args);
+if (args is ["recommend" or "admin", ..]) return await RecommendBench.RunAsync(args);
 
 // eng/bench.sh events: sustained POST /api/events through the whole system (API → outbox → RabbitMQ → both
 // pipelines), then how many were applied, how fast, and how fresh the vectors were.
 if (args is not ["events", ..])
 {
     Console.Error.WriteLine("usage: CarRecommender.Bench events [--seconds N] [--clients N] [--batch N]");
-    Console.Error.WriteLine("       CarRecommender.Bench recommend [--listings N] [--users N] [--seconds N] [--concurrency N] [--sample N]");
+    Console.Error.WriteLine("       CarRecommender.Bench recommend [--listings N] [--users N] [--seconds N] [--concurrency N] [--sample N] [--page-runs N]");
+    Console.Error.WriteLine("       CarRecommender.Bench admin [--listings N] [--users N] [--page-runs N]");
     return 2;
 }
 var seconds = Option("--seconds", 30);

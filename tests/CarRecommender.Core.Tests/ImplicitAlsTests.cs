@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using CarRecommender.Core.Data;
 using CarRecommender.Core.Domain;
 using CarRecommender.Core.Learning;
 
@@ -24,7 +25,7 @@ public class ImplicitAlsTests
     public void Loss_decreases_over_iterations()
     {
         var losses = new List<double>();
-        ImplicitAls.Train(TwoGroups(), new AlsOptions(Factors: 8, Iterations: 8), new SyncProgress(p => losses.Add(p.Loss)));
+        ImplicitAls.Train(TwoGroups(), new AlsOptions(Factors: 8, Iterations: 8), new SyncProgress<(int Iteration, double Loss)>(p => losses.Add(p.Loss)));
         Assert.Equal(8, losses.Count);
         Assert.True(losses[^1] < losses[0], $"{losses[0]} → {losses[^1]}");
         for (var i = 1; i < losses.Count; i++) Assert.True(losses[i] <= losses[i - 1] * 1.001, $"iteration {i + 1} went up: {losses[i - 1]} → {losses[i]}");
@@ -86,10 +87,5 @@ public class ImplicitAlsTests
         Assert.Equal(3, t.Rows);
         Assert.Equal([1], t.ColumnIndex[t.RowStart[0]..t.RowStart[1]]);
         Assert.Equal([0], t.ColumnIndex[t.RowStart[2]..t.RowStart[3]]);
-    }
-
-    private sealed class SyncProgress(Action<(int Iteration, double Loss)> report) : IProgress<(int Iteration, double Loss)>
-    {
-        public void Report((int Iteration, double Loss) value) => report(value);
     }
 }

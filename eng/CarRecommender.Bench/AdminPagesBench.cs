@@ -1,0 +1,82 @@
+using System.Diagnostics;
+using Aspire.Hosting;
+using Aspire.Hosting.Testing;
+using Microsoft.Playwright;
+using Npgsql;
+
+/// <summary>
+/// The admin console's pages in headless Chromium (Debian's package, as the browser test uses) against the running
+/// system: signed in as the admin, each page opened <c>runs</c> times. Two times per visit: until the page's data is on
+/// screen (the server's prerender, queries included), and until the live circuit is up and has loaded the data again.
+/// </summary>
+public static class AdminPagesBench
+{
+    public const double GoalMs = 1000;
+
+    /// <summary>The AppHost's run-mode default of the admin-password parameter.</summary>
+    private const string Password = "carrecommender-admin";
+
+    public sealed record PageFigures(string Page, double ContentP50, double ContentMax, double InteractiveP50, double InteractiveMax);
+
+    public static async Task<List<PageFigures>> MeasureAsync(DistributedApplication app, NpgsqlDataSource db, int runs)
+    {
+        await app.ResourceNotifications.WaitForResourceHealthyAsync("admin");
+        long userId, listingId;
+        await using (var cmd = db.CreateCommand("SELECT id FROM users WHERE role = 'User' AND content_vector IS NOT NULL ORDER BY interaction_count DESC LIMIT 1"))
+            userId = (long)(await cmd.ExecuteScalarAsync())!;
+        await using (var cmd = db.CreateCommand("SELECT id FROM listings WHERE status = 'Active' ORDER BY view_count DESC LIMIT 1"))
+            listingId = (long)(await cmd.ExecuteScalarAsync())!;
+
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = Environment.GetEnvironmentVariable("CHROMIUM_PATH") ?? "/usr/bin/chromium",
+            Headless = true,
+            Args = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking"],
+        });
+        var context = await browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = 1440, Height = 900 } });
+        var page = await context.NewPageAsync();
+        page.SetDefaultTimeout(120_000);
+        var admin = app.GetEndpoint("admin", "http");
+
+        await page.GotoAsync(new Uri(admin, "/login").ToString());
+        await page.FillAsync("#email", "admin@example.com");
+        await page.FillAsync("#password", Password);
+        await page.ClickAsync("#sign-in");
+        await page.WaitForURLAsync(url => !url.Contains("/login", StringComparison.Ordinal));
+
+        var pages = new (string Name, string Path, string Ready)[]
+        {
+            ("overview", "/", "[data-testid=stat-active]"),
+            ("users (grid)", "/users", "[data-testid=users-grid] tbody tr"),
+            ($"user {userId}", $"/users/{userId}", "[data-testid=recommendation]"),
+            ("listings (grid)", "/listings", "[data-testid=listings-grid] tbody tr"),
+            ($"listing {listingId}", $"/listings/{listingId}", "[data-testid=similar]"),
+            ("vector space", "/vectors", "[data-testid=vector-plot] svg"),
+            ("pipelines & model", "/pipelines", "[data-testid=queues] tbody tr"),
+        };
+        var result = new List<PageFigures>();
+        foreach (var (name, path, ready) in pages)
+        {
+            var content = new List<double>();
+            var interactive = new List<double>();
+            for (var i = 0; i < runs; i++)
+            {
+                var sw = Stopwatch.StartNew();
+                await page.GotoAsync(new Uri(admin, path).ToString(), new PageGotoOptions { WaitUntil = WaitUntilState.Commit });
+                await page.Locator(ready).First.WaitForAsync();
+                content.Add(sw.Elapsed.TotalMilliseconds);
+                // the marker appears after the circuit's first render, which replaces the prerendered page
+                await page.GetByTestId("interactive").WaitForAsync(new() { State = WaitForSelectorState.Attached });
+                await page.Locator(ready).First.WaitForAsync();
+                interactive.Add(sw.Elapsed.TotalMilliseconds);
+                if (await page.GetByTestId("backend-error").CountAsync() > 0)
+                    throw new InvalidOperationException($"{name}: {await page.GetByTestId("backend-error").First.InnerTextAsync()}");
+            }
+            content.Sort();
+            interactive.Sort();
+            result.Add(new PageFigures(name, content[content.Count / 2], content[^1], interactive[interactive.Count / 2], interactive[^1]));
+        }
+        return result;
+    }
+}
