@@ -10,6 +10,7 @@
 #                                  and the admin console's pages in Chromium (as `admin` below)
 #   eng/bench.sh admin             the same system and catalogue (seeded, not trained): each admin console page opened in
 #                                  headless Chromium 5 times, time until its data is shown and until the live page has it
+#                                  (both verbs: --keep leaves the system's data folder, database included, for a look after)
 #   eng/bench.sh als               ALS training time on 1,000,000 generated interactions, 64 factors, 15 iterations
 #   eng/bench.sh api               GET /api/listings/{id} and a filtered search: p50/p99 latency and req/s, against the
 #                                  API (Release build) on the seeded catalogue (runs `seed` first when it is missing)

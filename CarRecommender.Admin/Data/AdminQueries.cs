@@ -48,16 +48,19 @@ public sealed class AdminQueries(NpgsqlDataSource dataSource)
 
     public async Task<OverviewCounts> OverviewAsync(CancellationToken ct)
     {
+        // one pass over the listings and one over the last 24 hours of interactions (today's are among them)
         await using var cmd = dataSource.CreateCommand("""
-            SELECT (SELECT count(*) FROM listings WHERE status = 'Active'),
-                   (SELECT count(*) FROM listings WHERE status = 'Sold'),
-                   (SELECT count(*) FROM users),
-                   (SELECT count(*) FROM interactions WHERE occurred_at >= date_trunc('day', now())),
+            SELECT l.active, l.sold, (SELECT count(*) FROM users), i.today,
                    (SELECT count(*) FROM outbox),
                    (SELECT extract(epoch FROM now() - min(created_at))::float8 FROM outbox),
-                   (SELECT count(*) FROM interactions WHERE occurred_at >= now() - interval '24 hours' AND recommendation_id IS NOT NULL),
-                   (SELECT count(*) FROM interactions WHERE occurred_at >= now() - interval '24 hours' AND recommendation_id IS NOT NULL AND type = 'View'),
-                   (SELECT count(*) FROM interactions WHERE occurred_at >= now() - interval '24 hours' AND type = 'View')
+                   i.attributed, i.attributed_views, i.views
+            FROM (SELECT count(*) FILTER (WHERE status = 'Active') AS active, count(*) FILTER (WHERE status = 'Sold') AS sold
+                  FROM listings) l,
+                 (SELECT count(*) FILTER (WHERE occurred_at >= date_trunc('day', now())) AS today,
+                         count(*) FILTER (WHERE recommendation_id IS NOT NULL) AS attributed,
+                         count(*) FILTER (WHERE recommendation_id IS NOT NULL AND type = 'View') AS attributed_views,
+                         count(*) FILTER (WHERE type = 'View') AS views
+                  FROM interactions WHERE occurred_at >= now() - interval '24 hours') i
             """);
         await using var r = await cmd.ExecuteReaderAsync(ct);
         await r.ReadAsync(ct);

@@ -64,7 +64,7 @@ public static class RecommendBench
             AddPageRows(pagesTable, only);
             AnsiConsole.Write(pagesTable);
             await app.StopAsync();
-            try { Directory.Delete(dataRoot, true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+            Cleanup(dataRoot, args);
             return 0;
         }
         var trainTime = await CliAsync(cs, "train", "--trigger", "bench");
@@ -117,8 +117,19 @@ public static class RecommendBench
         AddPageRows(table, pages);
         AnsiConsole.Write(table);
         await app.StopAsync();
-        try { Directory.Delete(dataRoot, true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+        Cleanup(dataRoot, args);
         return 0;
+    }
+
+    /// <summary>Deletes the system's data folder, unless <c>--keep</c> asked to leave it for a look at the database afterwards.</summary>
+    private static void Cleanup(string dataRoot, string[] args)
+    {
+        if (args.Contains("--keep"))
+        {
+            AnsiConsole.MarkupLineInterpolated($"kept the data folder {dataRoot} (PostgreSQL's data directory is inside; local connections need no password)");
+            return;
+        }
+        try { Directory.Delete(dataRoot, true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
     }
 
     /// <summary>One row per admin page: time to its data (prerendered) and to the live page with its data.</summary>

@@ -145,6 +145,25 @@ public sealed class AdminConsoleTests(AppFixture fixture) : IAsyncLifetime
         await Assertions.Expect(_page.Locator("[data-testid=vector-plot]")).ToContainTextAsync("user's taste");
         await Assertions.Expect(_page.Locator("[data-testid=vector-plot]")).ToContainTextAsync("recommended");
         await ShotAsync("vectors");
+
+        // the model page: an offline evaluation and a retrain, each started by its button, show progress and finish;
+        // the retrain adds a model version
+        await _page.GotoAsync(new Uri(_admin, "/pipelines").ToString());
+        await InteractiveAsync();
+        await _page.ClickAsync("#evaluate");
+        await _page.ClickAsync("#retrain");
+        await Assertions.Expect(_page.GetByTestId("training-job")).ToHaveAttributeAsync("data-running", "false", new() { Timeout = 180_000 });
+        var model = System.Text.RegularExpressions.Regex.Match(await _page.GetByTestId("training-job").InnerTextAsync(), @"Model (\d+):").Groups[1].Value;
+        Assert.NotEmpty(model);
+        await Assertions.Expect(_page.Locator("[data-testid=models] tbody tr").First.Locator("td").First).ToHaveTextAsync(model);
+        await Assertions.Expect(_page.GetByTestId("evaluation-job")).ToHaveAttributeAsync("data-running", "false", new() { Timeout = 180_000 });
+        var rows = await _page.Locator("[data-testid=evaluation] tbody tr").AllInnerTextsAsync();
+        Assert.Contains(rows, r => r.StartsWith("ALS", StringComparison.OrdinalIgnoreCase));
+        Assert.True(rows.Count >= 3, string.Join(" | ", rows));
+        static string OneLine(string text) => System.Text.RegularExpressions.Regex.Replace(text, @"\s+", " ").Trim();
+        Report.Line($"admin console: retrain and offline evaluation from their buttons: {OneLine(await _page.GetByTestId("training-job").InnerTextAsync())}; "
+                    + OneLine(await _page.GetByTestId("evaluation-job").InnerTextAsync()));
+        await ShotAsync("pipelines");
     }
 
     /// <summary>Waits until the page's Blazor circuit is connected: before that, the prerendered buttons do nothing.</summary>
