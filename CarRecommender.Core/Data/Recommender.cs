@@ -1,5 +1,6 @@
 using System.Numerics.Tensors;
 using CarRecommender.Core.Domain;
+using CarRecommender.Core.Features;
 using CarRecommender.Core.Ranking;
 using CarRecommender.Core.Search;
 using Microsoft.EntityFrameworkCore;
@@ -90,7 +91,7 @@ public sealed class Recommender(CarRecommenderDb db)
         var trending = taste.Content is null && taste.Latent is null ? perSource : limit + 10;
         var candidates = filter is not null && await ExactCandidatesAsync(pool, taste, perSource, trending, ct) is { } exact
             ? exact
-            : await IndexedCandidatesAsync(pool, taste, perSource, trending, ct);
+            : await IndexedCandidatesAsync(pool, taste, filter, perSource, trending, ct);
 
         var mapped = candidates.Select(c => new Candidate(c.Id, c.Make, c.Model, c.Year, c.Price, c.BodyType, c.Content?.ToArray(), c.Latent?.ToArray(),
             c.TrendKey, t.Latitude is { } lat && t.Longitude is { } lon ? Geo.HaversineKm(lat, lon, c.Latitude, c.Longitude) : null)).ToList();
@@ -101,13 +102,14 @@ public sealed class Recommender(CarRecommenderDb db)
     /// The three sources through the indexes: content and latent ANN (HNSW; with a filter, pgvector's iterative scans
     /// keep going until enough rows match) and trending (b-tree on the trend key).
     /// </summary>
-    private static async Task<List<CandidateRow>> IndexedCandidatesAsync(IQueryable<Listing> pool, UserTaste taste, int perSource, int trending,
-        CancellationToken ct)
+    private static async Task<List<CandidateRow>> IndexedCandidatesAsync(IQueryable<Listing> pool, UserTaste taste, ListingFilter? filter,
+        int perSource, int trending, CancellationToken ct)
     {
         var candidates = new List<CandidateRow>();
         if (taste.Content is { } content)
         {
-            var v = new Vector(content);
+            // steered into the filter's region, so the index walk starts among listings the filter keeps
+            var v = new Vector(filter is null ? content : ContentEncoder.Steer(content, filter));
             candidates.AddRange(await Project(pool.Where(l => l.ContentVector != null).OrderBy(l => l.ContentVector!.CosineDistance(v)).Take(perSource))
                 .ToListAsync(ct));
         }

@@ -51,6 +51,48 @@ public static class ContentEncoder
         return v;
     }
 
+    /// <summary>
+    /// The query vector for a filtered nearest-neighbour search: the taste moved into the region the filter allows.
+    /// Categories the filter restricts keep the taste's share among the allowed values (evenly spread when it had none),
+    /// with the block's total weight unchanged; numeric bounds clamp the taste's value into the range; a make sets its
+    /// market segment. Without this, a filter the taste points away from (a saloon lover asking for SUVs) is an HNSW
+    /// scan's worst case: every near neighbour is filtered out, and the iterative scan gives up after thousands of rows
+    /// with nothing. Ranking still uses the real taste; only retrieval is steered.
+    /// </summary>
+    public static float[] Steer(float[] taste, Search.ListingFilter filter)
+    {
+        var v = (float[])taste.Clone();
+        Restrict(v, BodyOffset, Enum.GetValues<BodyType>().Length, filter.BodyTypes.Select(b => (int)b), BodyWeight);
+        Restrict(v, FuelOffset, Enum.GetValues<FuelType>().Length, filter.Fuels.Select(f => (int)f), FuelWeight);
+        Restrict(v, TransmissionOffset, Enum.GetValues<Transmission>().Length, filter.Transmissions.Select(t => (int)t), TransmissionWeight);
+        Restrict(v, SellerOffset, Enum.GetValues<SellerType>().Length, filter.SellerTypes.Select(s => (int)s), SellerWeight);
+        if (filter.Make is { } make) Restrict(v, SegmentOffset, Enum.GetValues<MarketSegment>().Length, [(int)CarCatalogue.SegmentOf(make)], SegmentWeight);
+        Clamp(v, 0, filter.MinPrice, filter.MaxPrice, p => PriceWeight * Signed(Scale(Math.Log(Math.Max(p, 1)), Math.Log(1_000), Math.Log(150_000))));
+        Clamp(v, 1, filter.MinYear, filter.MaxYear, y => YearWeight * Signed(Scale(y, 1995, 2026)));
+        Clamp(v, 2, filter.MinMileage, filter.MaxMileage, km => MileageWeight * Signed(Scale(Math.Sqrt(Math.Max(km, 0)), 0, Math.Sqrt(400_000))));
+        Clamp(v, 3, filter.MinPowerKw, filter.MaxPowerKw, kw => PowerWeight * Signed(Scale(kw, 0, 300)));
+        return v;
+
+        static void Restrict(float[] v, int offset, int count, IEnumerable<int> allowedValues, float weight)
+        {
+            var allowed = allowedValues.Distinct().ToArray();
+            if (allowed.Length == 0) return;
+            var block = v[offset..(offset + count)];
+            var total = block.Sum(x => Math.Max(x, 0));
+            var kept = allowed.Sum(i => Math.Max(block[i], 0));
+            // a taste with no weight in the block: the allowed values at the block's weight, as in a listing's vector
+            var mass = total > 0 ? total : weight;
+            Array.Clear(v, offset, count);
+            foreach (var i in allowed) v[offset + i] = mass * (kept > 0 ? Math.Max(block[i], 0) / kept : 1f / allowed.Length);
+        }
+
+        static void Clamp(float[] v, int index, int? min, int? max, Func<int, float> encode)
+        {
+            if (min is { } lo) v[index] = Math.Max(v[index], encode(lo));
+            if (max is { } hi) v[index] = Math.Min(v[index], encode(hi));
+        }
+    }
+
     private static double Scale(double x, double min, double max) => Math.Clamp((x - min) / (max - min), 0, 1);
     private static float Signed(double unit) => (float)(2 * unit - 1);
 

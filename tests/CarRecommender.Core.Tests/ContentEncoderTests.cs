@@ -55,4 +55,54 @@ public sealed class ContentEncoderTests
         Assert.Equal(10, users.Count);
         Assert.Equal(10, users.Select(u => u.Email).Distinct().Count());
     }
+
+    [Fact]
+    public void Steering_moves_a_saloon_taste_to_suvs_for_an_suv_filter_and_keeps_the_rest()
+    {
+        var saloon = Encode("Volkswagen", 2019, 25_000, BodyType.Sedan, FuelType.Diesel);
+        var steered = ContentEncoder.Steer(saloon, new Search.ListingFilter { BodyTypes = [BodyType.Suv] });
+
+        var body = ContentEncoder.Layout.Where(d => d.Group == "body").ToList();
+        Assert.Equal(0f, steered[body.Single(d => d.Label == "Sedan").Index]);
+        Assert.Equal(saloon[body.Single(d => d.Label == "Sedan").Index], steered[body.Single(d => d.Label == "Suv").Index]);
+        // everything outside the body block is the taste's own
+        Assert.All(ContentEncoder.Layout.Where(d => d.Group != "body"), d => Assert.Equal(saloon[d.Index], steered[d.Index]));
+        // and an SUV like the saloon (same price, year, fuel) is now nearer than a saloon
+        var suv = Encode("Volkswagen", 2019, 25_000, BodyType.Suv, FuelType.Diesel);
+        Assert.True(Cosine(steered, suv) > Cosine(steered, saloon));
+        Assert.True(Cosine(saloon, suv) < Cosine(saloon, saloon));
+    }
+
+    [Fact]
+    public void Steering_keeps_the_taste_share_among_allowed_values_and_clamps_numeric_bounds()
+    {
+        // a taste split 3:1 between diesel and petrol estates, expensive
+        var diesel = Encode("Audi", 2021, 60_000, BodyType.Estate, FuelType.Diesel);
+        var petrol = Encode("Audi", 2021, 60_000, BodyType.Estate, FuelType.Petrol);
+        var taste = diesel.Zip(petrol, (d, p) => 0.75f * d + 0.25f * p).ToArray();
+        var fuel = ContentEncoder.Layout.Where(d => d.Group == "fuel").ToDictionary(d => d.Label, d => d.Index);
+
+        var steered = ContentEncoder.Steer(taste, new Search.ListingFilter { Fuels = [FuelType.Petrol, FuelType.Electric], MaxPrice = 20_000 });
+
+        // petrol had all the allowed share, so it gets the whole block weight; diesel is gone; electric stays 0
+        Assert.Equal(taste[fuel["Diesel"]] + taste[fuel["Petrol"]], steered[fuel["Petrol"]], 5);
+        Assert.Equal(0f, steered[fuel["Diesel"]]);
+        Assert.Equal(0f, steered[fuel["Electric"]]);
+        // the price dimension is clamped to what €20,000 encodes to
+        var cheap = Encode("Audi", 2021, 20_000, BodyType.Estate, FuelType.Diesel);
+        Assert.True(taste[0] > cheap[0]);
+        Assert.Equal(cheap[0], steered[0], 5);
+        // no filter, no change
+        Assert.Equal(taste, ContentEncoder.Steer(taste, new Search.ListingFilter()));
+    }
+
+    [Fact]
+    public void Steering_a_taste_without_any_weight_in_a_block_uses_the_block_weight_like_a_listing()
+    {
+        var taste = new float[ContentEncoder.Dimensions];
+        var steered = ContentEncoder.Steer(taste, new Search.ListingFilter { BodyTypes = [BodyType.Coupe] });
+        var coupe = Encode("BMW", 2020, 40_000, BodyType.Coupe, FuelType.Petrol);
+        var index = ContentEncoder.Layout.Single(d => d.Group == "body" && d.Label == "Coupe").Index;
+        Assert.Equal(coupe[index], steered[index]);
+    }
 }
