@@ -9,7 +9,7 @@
 #                                  and filtered (live), next to GET /api/listings/{id}; then event → refreshed list p50/p99
 #                                  and the admin console's pages in Chromium (as `admin` below)
 #   eng/bench.sh admin             the same system and catalogue (seeded, not trained): each admin console page opened in
-#                                  headless Chromium 5 times, time until its data is shown and until the live page has it
+#                                  headless Chromium 5 times, time until the live page shows its data
 #                                  (both verbs: --keep leaves the system's data folder, database included, for a look after)
 #   eng/bench.sh als               ALS training time on 1,000,000 generated interactions, 64 factors, 15 iterations
 #   eng/bench.sh api               GET /api/listings/{id} and a filtered search: p50/p99 latency and req/s, against the

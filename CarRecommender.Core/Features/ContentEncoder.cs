@@ -37,10 +37,10 @@ public static class ContentEncoder
         Transmission transmission, SellerType seller, double latitude, double longitude)
     {
         var v = new float[Dimensions];
-        v[0] = PriceWeight * Signed(Scale(Math.Log(Math.Max(price, 1)), Math.Log(1_000), Math.Log(150_000)));
-        v[1] = YearWeight * Signed(Scale(year, 1995, 2026));
-        v[2] = MileageWeight * Signed(Scale(Math.Sqrt(Math.Max(mileageKm, 0)), 0, Math.Sqrt(400_000)));
-        v[3] = PowerWeight * Signed(Scale(powerKw, 0, 300));
+        v[0] = EncodePrice(price);
+        v[1] = EncodeYear(year);
+        v[2] = EncodeMileage(mileageKm);
+        v[3] = EncodePower(powerKw);
         v[BodyOffset + (int)body] = BodyWeight;
         v[FuelOffset + (int)fuel] = FuelWeight;
         v[TransmissionOffset + (int)transmission] = TransmissionWeight;
@@ -67,10 +67,10 @@ public static class ContentEncoder
         Restrict(v, TransmissionOffset, Enum.GetValues<Transmission>().Length, filter.Transmissions.Select(t => (int)t), TransmissionWeight);
         Restrict(v, SellerOffset, Enum.GetValues<SellerType>().Length, filter.SellerTypes.Select(s => (int)s), SellerWeight);
         if (filter.Make is { } make) Restrict(v, SegmentOffset, Enum.GetValues<MarketSegment>().Length, [(int)CarCatalogue.SegmentOf(make)], SegmentWeight);
-        Clamp(v, 0, filter.MinPrice, filter.MaxPrice, p => PriceWeight * Signed(Scale(Math.Log(Math.Max(p, 1)), Math.Log(1_000), Math.Log(150_000))));
-        Clamp(v, 1, filter.MinYear, filter.MaxYear, y => YearWeight * Signed(Scale(y, 1995, 2026)));
-        Clamp(v, 2, filter.MinMileage, filter.MaxMileage, km => MileageWeight * Signed(Scale(Math.Sqrt(Math.Max(km, 0)), 0, Math.Sqrt(400_000))));
-        Clamp(v, 3, filter.MinPowerKw, filter.MaxPowerKw, kw => PowerWeight * Signed(Scale(kw, 0, 300)));
+        Clamp(v, 0, filter.MinPrice, filter.MaxPrice, EncodePrice);
+        Clamp(v, 1, filter.MinYear, filter.MaxYear, EncodeYear);
+        Clamp(v, 2, filter.MinMileage, filter.MaxMileage, EncodeMileage);
+        Clamp(v, 3, filter.MinPowerKw, filter.MaxPowerKw, EncodePower);
         return v;
 
         static void Restrict(float[] v, int offset, int count, IEnumerable<int> allowedValues, float weight)
@@ -92,6 +92,12 @@ public static class ContentEncoder
             if (max is { } hi) v[index] = Math.Min(v[index], encode(hi));
         }
     }
+
+    // the numeric dimensions, shared by Encode and by Steer's bounds
+    private static float EncodePrice(int price) => PriceWeight * Signed(Scale(Math.Log(Math.Max(price, 1)), Math.Log(1_000), Math.Log(150_000)));
+    private static float EncodeYear(int year) => YearWeight * Signed(Scale(year, 1995, 2026));
+    private static float EncodeMileage(int mileageKm) => MileageWeight * Signed(Scale(Math.Sqrt(Math.Max(mileageKm, 0)), 0, Math.Sqrt(400_000)));
+    private static float EncodePower(int powerKw) => PowerWeight * Signed(Scale(powerKw, 0, 300));
 
     private static double Scale(double x, double min, double max) => Math.Clamp((x - min) / (max - min), 0, 1);
     private static float Signed(double unit) => (float)(2 * unit - 1);

@@ -132,12 +132,12 @@ public static class RecommendBench
         try { Directory.Delete(dataRoot, true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
     }
 
-    /// <summary>One row per admin page: time to its data (prerendered) and to the live page with its data.</summary>
+    /// <summary>One row per admin page: time until the live page shows its data.</summary>
     private static void AddPageRows(Table table, List<AdminPagesBench.PageFigures> pages)
     {
         foreach (var p in pages)
-            table.AddRow($"admin page: {p.Page}", $"data shown p50 {p.ContentP50:0} ms (max {p.ContentMax:0}); live p50 {p.InteractiveP50:0} ms (max {p.InteractiveMax:0})",
-                Goal(p.InteractiveP50 < AdminPagesBench.GoalMs, $"live p50 < {AdminPagesBench.GoalMs:0} ms"));
+            table.AddRow($"admin page: {p.Page}", $"p50 {p.P50:0} ms (max {p.Max:0})",
+                Goal(p.P50 < AdminPagesBench.GoalMs, $"p50 < {AdminPagesBench.GoalMs:0} ms"));
     }
 
     private sealed record Figures(double P50, double P99, double Rate, long Failed, int Count = 0);

@@ -1,7 +1,5 @@
-using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
-using System.Net.Sockets;
 using System.Text.Json;
 using Aspire.Hosting.Testing;
 
@@ -35,9 +33,6 @@ public sealed class AdminAccessTests(AppFixture fixture)
     /// <summary>Every page of the admin console.</summary>
     private static readonly string[] AdminPages = ["/", "/users", "/users/1", "/listings", "/listings/1", "/vectors", "/pipelines"];
 
-    /// <summary>The AppHost's run-mode default of the admin-password parameter.</summary>
-    private const string ConsolePassword = "carrecommender-admin";
-
     [Fact]
     public async Task Admin_console_pages_open_for_the_admin_and_stay_shut_to_users_A_and_B_even_with_their_api_tokens()
     {
@@ -45,7 +40,7 @@ public sealed class AdminAccessTests(AppFixture fixture)
         // are no key to the console's pages either
         foreach (var (email, token) in new[] { (AppFixture.DemoEmail, fixture.DemoToken), (fixture.OtherUserEmail, fixture.OtherUserToken) })
         {
-            var (http, cookies, status) = await SignInAsync(email, ConsolePassword);
+            var (http, cookies, status) = await SignInAsync(email, AppFixture.AdminPassword);
             using (http)
             {
                 Assert.Equal(HttpStatusCode.Unauthorized, status);
@@ -63,7 +58,7 @@ public sealed class AdminAccessTests(AppFixture fixture)
 
         // the admin: signed in with a cookie, every page answers with the console's interactive component (the pages are
         // not prerendered: their content arrives over the circuit, which the browser test drives)
-        var (admin, adminCookies, adminStatus) = await SignInAsync(AppFixture.AdminEmail, ConsolePassword);
+        var (admin, adminCookies, adminStatus) = await SignInAsync(AppFixture.AdminEmail, AppFixture.AdminPassword);
         using (admin)
         {
             Assert.True((int)adminStatus is >= 300 and < 400, $"admin sign-in answered {(int)adminStatus}");
@@ -110,7 +105,7 @@ public sealed class AdminAccessTests(AppFixture fixture)
     public async Task Demo_tokens_are_off_when_the_api_runs_outside_development()
     {
         // a second API process on the same database and broker, started as Production would be
-        var port = FreePort();
+        var port = ServiceProcess.FreePort();
         using var api = ServiceProcess.Start(new Projects.CarRecommender_Api().ProjectPath, "CarRecommender.Api.dll", new Dictionary<string, string?>
         {
             ["ASPNETCORE_ENVIRONMENT"] = "Production",
@@ -121,7 +116,7 @@ public sealed class AdminAccessTests(AppFixture fixture)
             ["Auth__DemoTokens"] = null,
         });
         using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
-        await api.WaitUntilAsync(_ => IsAliveAsync(http), TimeSpan.FromSeconds(90), "the Production API answering /alive");
+        await api.WaitUntilAsync(_ => ServiceProcess.IsAliveAsync(http), TimeSpan.FromSeconds(90), "the Production API answering /alive");
 
         using var response = await http.PostAsJsonAsync("/api/auth/token", new { email = AppFixture.AdminEmail });
 
@@ -130,20 +125,6 @@ public sealed class AdminAccessTests(AppFixture fixture)
         var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
         Assert.Equal("Demo tokens are disabled", problem.GetProperty("title").GetString());
         Assert.DoesNotContain("accessToken", problem.ToString(), StringComparison.Ordinal);
-    }
-
-    /// <summary>True when the service answers its liveness endpoint.</summary>
-    public static async Task<bool> IsAliveAsync(HttpClient http)
-    {
-        try
-        {
-            using var r = await http.GetAsync("/alive");
-            return r.IsSuccessStatusCode;
-        }
-        catch (HttpRequestException)
-        {
-            return false;
-        }
     }
 
     [Fact]
@@ -167,13 +148,6 @@ public sealed class AdminAccessTests(AppFixture fixture)
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
         Assert.Equal(before, await Db.ScalarAsync<long>(cs, "SELECT count(*) FROM listings"));
         Report.Line("CSV import: 1 GiB upload → 413 ProblemDetails, listings unchanged");
-    }
-
-    public static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     /// <summary>Random bytes, produced as read (nothing held in memory).</summary>

@@ -68,6 +68,8 @@ public sealed class AppFixture : IAsyncLifetime
 
     public const string DemoEmail = "demo@example.com";
     public const string AdminEmail = "admin@example.com";
+    /// <summary>The AppHost's run-mode default of the admin-password parameter (the admin console's sign-in).</summary>
+    public const string AdminPassword = "carrecommender-admin";
     public string DemoToken { get; private set; } = "";
     public string AdminToken { get; private set; } = "";
     public string OtherUserToken { get; private set; } = "";

@@ -209,13 +209,14 @@ public sealed class OutageTests(AppFixture fixture)
     {
         // an API and a worker of their own, next to the AppHost's, so they can be sent SIGINT as Ctrl+C in a terminal would
         var cs = await fixture.ConnectionStringAsync("carrecommender");
-        var port = AdminAccessTests.FreePort();
+        var messaging = await fixture.ConnectionStringAsync("messaging");
+        var port = ServiceProcess.FreePort();
         Dictionary<string, string?> Environment(int listen) => new()
         {
             ["ASPNETCORE_ENVIRONMENT"] = "Development",
             ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{listen}",
             ["ConnectionStrings__carrecommender"] = cs,
-            ["ConnectionStrings__messaging"] = fixture.ConnectionStringAsync("messaging").GetAwaiter().GetResult(),
+            ["ConnectionStrings__messaging"] = messaging,
             ["Auth__SigningKey"] = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(48)),
             ["Auth__DemoTokens"] = "true",
             ["Als__RetrainMinutes"] = "0",
@@ -225,9 +226,9 @@ public sealed class OutageTests(AppFixture fixture)
         };
         using var api = ServiceProcess.Start(new Projects.CarRecommender_Api().ProjectPath, "CarRecommender.Api.dll", Environment(port));
         using var worker = ServiceProcess.Start(new Projects.CarRecommender_Pipelines().ProjectPath, "CarRecommender.Pipelines.dll",
-            Environment(AdminAccessTests.FreePort()));
+            Environment(ServiceProcess.FreePort()));
         using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(30) };
-        await api.WaitUntilAsync(_ => AdminAccessTests.IsAliveAsync(http), TimeSpan.FromSeconds(90), "the API answering /alive");
+        await api.WaitUntilAsync(_ => ServiceProcess.IsAliveAsync(http), TimeSpan.FromSeconds(90), "the API answering /alive");
         await worker.WaitUntilAsync(output => Task.FromResult(output.Split("pipeline consuming").Length - 1 >= 2), TimeSpan.FromSeconds(90),
             "both of the worker's consumers starting");
         using (var tokenResponse = await http.PostAsJsonAsync("/api/auth/token", new { email = fixture.ShutdownUserEmail }))

@@ -153,6 +153,28 @@ public sealed class ServiceProcess : IDisposable
         }
     }
 
+    /// <summary>A free local TCP port for the process to listen on.</summary>
+    public static int FreePort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    /// <summary>True when the service behind <paramref name="http"/> answers its liveness endpoint.</summary>
+    public static async Task<bool> IsAliveAsync(HttpClient http)
+    {
+        try
+        {
+            using var r = await http.GetAsync("/alive");
+            return r.IsSuccessStatusCode;
+        }
+        catch (HttpRequestException)
+        {
+            return false;
+        }
+    }
+
     /// <summary>Sends SIGINT, what Ctrl+C in a terminal sends.</summary>
     public void Interrupt()
     {
