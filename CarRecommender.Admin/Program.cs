@@ -49,6 +49,7 @@ builder.Services.AddHttpClient<ApiClient>(c => c.BaseAddress = new Uri("http://a
 
 builder.Services.AddSingleton<AdminQueries>();
 builder.Services.AddSingleton<QueueStats>();
+builder.Services.AddSingleton<OverviewCache>();
 builder.Services.AddSingleton(builder.Configuration.GetSection("Als").Get<AlsSettings>() ?? new AlsSettings());
 builder.Services.AddSingleton<ModelOperations>();
 

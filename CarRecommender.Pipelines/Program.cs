@@ -21,8 +21,10 @@ builder.Services.AddSingleton<RecommendationRefresher>();
 builder.Services.AddHostedService(sp => sp.GetRequiredService<RecommendationRefresher>());
 builder.Services.AddSingleton<ContentPipeline>();
 builder.Services.AddSingleton<CollaborativePipeline>();
+builder.Services.AddSingleton<PopularityPipeline>();
 builder.Services.AddHostedService<PipelineConsumer<ContentPipeline>>();
 builder.Services.AddHostedService<PipelineConsumer<CollaborativePipeline>>();
+builder.Services.AddHostedService<PipelineConsumer<PopularityPipeline>>();
 builder.Services.AddHostedService<AlsScheduler>();
 
 var app = builder.Build();

@@ -72,10 +72,12 @@ public sealed class AdminQueries(NpgsqlDataSource dataSource)
     public async Task<List<MinuteCount>> EventsPerMinuteAsync(int minutes, CancellationToken ct)
     {
         await using var cmd = dataSource.CreateCommand("""
-            SELECT m, count(i.id)
-            FROM generate_series(date_trunc('minute', now()) - make_interval(mins => $1 - 1), date_trunc('minute', now()), interval '1 minute') m
-            LEFT JOIN interactions i ON i.occurred_at >= m AND i.occurred_at < m + interval '1 minute'
-            GROUP BY m ORDER BY m
+            WITH span AS (SELECT date_trunc('minute', now()) - make_interval(mins => $1 - 1) AS first, date_trunc('minute', now()) AS last),
+                 counted AS (SELECT date_trunc('minute', occurred_at) AS m, count(*) AS n FROM interactions, span
+                             WHERE occurred_at >= span.first GROUP BY 1)
+            SELECT m, coalesce(counted.n, 0)
+            FROM span, generate_series(span.first, span.last, interval '1 minute') m LEFT JOIN counted USING (m)
+            ORDER BY m
             """);
         cmd.Parameters.AddWithValue(minutes);
         var result = new List<MinuteCount>();

@@ -65,7 +65,9 @@ public static class EventTopology
 
     public const string ContentQueue = "pipeline.content";
     public const string CollaborativeQueue = "pipeline.collaborative";
-    public static readonly string[] PipelineQueues = [ContentQueue, CollaborativeQueue];
+    /// <summary>The listings' view / save / contact counters and trending keys (kept out of the content pipeline's transaction).</summary>
+    public const string PopularityQueue = "pipeline.popularity";
+    public static readonly string[] PipelineQueues = [ContentQueue, CollaborativeQueue, PopularityQueue];
 
     /// <summary>The dead-letter queue of a pipeline queue.</summary>
     public static string DeadLetterQueue(string queue) => queue + ".dead";

@@ -48,6 +48,9 @@ public sealed class AlsTrainer(NpgsqlDataSource dataSource)
         progress?.Report(new LoadProgress("mapping cold listings", 0, 0));
         var cold = await ColdStartFactorsAsync(conn, tx, model, itemIds, ct);
 
+        // Each row stays locked from its update to the commit. The users' rows, which the content and collaborative
+        // pipelines lock, are written last, so events wait at most for that one statement; the listings' rows, written
+        // first and locked for longer, are only the popularity pipeline's.
         progress?.Report(new LoadProgress("writing factors", 0, 0));
         await WriteFactorsAsync(conn, tx, "listings", itemIds.Select((id, i) => (id, model.Item(i).ToArray())).Concat(cold), ct);
         await WriteFactorsAsync(conn, tx, "users", userIds.Select((id, i) => (id, model.User(i).ToArray())), ct);
@@ -94,6 +97,11 @@ public sealed class AlsTrainer(NpgsqlDataSource dataSource)
             version.Id = (long)(await insert.ExecuteScalarAsync(ct))!;
         }
         await tx.CommitAsync(ct);
+        // the planner's statistics still say latent_vector is mostly NULL after the first retrain: without this it
+        // chose a parallel sequential scan over every listing for the latent ANN query (found by eng/bench.sh recommend).
+        // After the commit, so it holds no row locks; statistics are not data, a crash before it leaves autovacuum to do it
+        progress?.Report(new LoadProgress("analysing", 0, 0));
+        await Exec(conn, null, "ANALYZE listings; ANALYZE users", ct);
         return version;
     }
 
@@ -191,9 +199,6 @@ public sealed class AlsTrainer(NpgsqlDataSource dataSource)
         foreach (var (name, _) in rebuild) await Exec(conn, tx, $"DROP INDEX \"{name}\"", ct);
         await Exec(conn, tx, $"UPDATE {table} t SET latent_vector = f.factors FROM als_factors f WHERE t.id = f.id", ct);
         foreach (var (_, definition) in rebuild) await Exec(conn, tx, definition, ct);
-        // the planner's statistics still say latent_vector is mostly NULL after the first retrain: without this it
-        // chose a parallel sequential scan over every listing for the latent ANN query (found by eng/bench.sh recommend)
-        await Exec(conn, tx, $"ANALYZE {table}", ct);
     }
 
     /// <summary>Factor rows above which the listings' HNSW indexes are rebuilt rather than updated row by row.</summary>
@@ -205,7 +210,7 @@ public sealed class AlsTrainer(NpgsqlDataSource dataSource)
         return (long)(await cmd.ExecuteScalarAsync(ct))!;
     }
 
-    private static async Task Exec(NpgsqlConnection conn, NpgsqlTransaction tx, string sql, CancellationToken ct)
+    private static async Task Exec(NpgsqlConnection conn, NpgsqlTransaction? tx, string sql, CancellationToken ct)
     {
         await using var cmd = new NpgsqlCommand(sql, conn, tx) { CommandTimeout = 0 };
         await cmd.ExecuteNonQueryAsync(ct);

@@ -17,6 +17,7 @@ public sealed class CollaborativePipeline(NpgsqlDataSource dataSource) : IPipeli
     public const string Name = "collaborative";
     public string Pipeline => Name;
     public string Queue => EventTopology.CollaborativeQueue;
+    public bool ChangesUserVectors => true;
 
     public async Task<IReadOnlyList<EventResult>> ApplyAsync(IReadOnlyList<UserActivityEvent> events, CancellationToken ct)
     {

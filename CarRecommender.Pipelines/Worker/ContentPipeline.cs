@@ -11,13 +11,16 @@ namespace CarRecommender.Pipelines.Worker;
 /// <summary>
 /// Moves each user's content vector towards (or, for dismiss and unsave, away from) the listings they interact with:
 /// the time-decayed, type-weighted mean of <see cref="ContentProfile"/>. One transaction per batch records the event ids
-/// and writes the new vectors, so a redelivered event is recognised and changes nothing.
+/// and writes the new vectors, so a redelivered event is recognised and changes nothing. It locks only the batch's users:
+/// the listings' counters are the <see cref="PopularityPipeline"/>'s, so a listing row held by someone else (an ALS
+/// retrain writing factors, another batch on a popular listing) never holds up a user's new taste and list.
 /// </summary>
 public sealed class ContentPipeline(NpgsqlDataSource dataSource) : IPipelineHandler
 {
     public const string Name = "content";
     public string Pipeline => Name;
     public string Queue => EventTopology.ContentQueue;
+    public bool ChangesUserVectors => true;
 
     public async Task<IReadOnlyList<EventResult>> ApplyAsync(IReadOnlyList<UserActivityEvent> events, CancellationToken ct)
     {
@@ -38,7 +41,6 @@ public sealed class ContentPipeline(NpgsqlDataSource dataSource) : IPipelineHand
 
         var fresh = await PipelineSql.MarkProcessedAsync(conn, tx, Name, candidates.Select(i => events[i].EventId), ct);
         var changed = new HashSet<long>();
-        var applied = new List<UserActivityEvent>();
         // oldest first, so each profile decays forward in time
         foreach (var i in candidates.OrderBy(i => events[i].OccurredAt))
         {
@@ -55,9 +57,7 @@ public sealed class ContentPipeline(NpgsqlDataSource dataSource) : IPipelineHand
                 changed.Add(e.UserId);
             }
             results[i] = new EventResult(EventOutcome.Applied);
-            applied.Add(e);
         }
-        await UpdateCountersAsync(conn, tx, applied, ct);
 
         if (changed.Count > 0)
         {
@@ -80,48 +80,6 @@ public sealed class ContentPipeline(NpgsqlDataSource dataSource) : IPipelineHand
         return results;
     }
 
-    /// <summary>
-    /// The listings' view / save / contact counters and trending keys; rows are locked in id order so concurrent batches
-    /// cannot deadlock, and the new trending keys are computed here from the locked values (<see cref="Trending"/>).
-    /// </summary>
-    private static async Task UpdateCountersAsync(NpgsqlConnection conn, NpgsqlTransaction tx, List<UserActivityEvent> applied, CancellationToken ct)
-    {
-        var counts = applied.GroupBy(e => e.ListingId).OrderBy(g => g.Key).Select(g => (
-            Id: g.Key,
-            Views: g.Count(e => e.Type == InteractionType.View),
-            Saves: g.Count(e => e.Type == InteractionType.Save),
-            Unsaves: g.Count(e => e.Type == InteractionType.Unsave),
-            Contacts: g.Count(e => e.Type == InteractionType.Contact),
-            Trend: Trending.KeyOf(g.Select(e => (e.Type, e.OccurredAt))))).Where(c => c.Views + c.Saves + c.Unsaves + c.Contacts > 0).ToList();
-        if (counts.Count == 0) return;
-        var ids = counts.Select(c => c.Id).ToArray();
-        var current = new Dictionary<long, double>();
-        await using (var lockRows = new NpgsqlCommand("SELECT id, trend_key FROM listings WHERE id = ANY($1) ORDER BY id FOR NO KEY UPDATE", conn, tx))
-        {
-            lockRows.Parameters.Add(new NpgsqlParameter { Value = ids, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bigint });
-            await using var reader = await lockRows.ExecuteReaderAsync(ct);
-            while (await reader.ReadAsync(ct)) current[reader.GetInt64(0)] = reader.GetDouble(1);
-        }
-        var trend = counts.Select(c => c.Trend is { } k && current.TryGetValue(c.Id, out var old) ? (old <= Trending.None ? k : Trending.Add(old, k)) : current.GetValueOrDefault(c.Id))
-            .ToArray();
-        await using var update = new NpgsqlCommand("""
-            UPDATE listings l
-            SET view_count = l.view_count + c.views,
-                save_count = greatest(0, l.save_count + c.saves - c.unsaves),
-                contact_count = l.contact_count + c.contacts,
-                trend_key = c.trend
-            FROM unnest($1::bigint[], $2::int[], $3::int[], $4::int[], $5::int[], $6::float8[]) AS c(id, views, saves, unsaves, contacts, trend)
-            WHERE l.id = c.id
-            """, conn, tx);
-        update.Parameters.Add(new NpgsqlParameter { Value = ids, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bigint });
-        update.Parameters.Add(new NpgsqlParameter { Value = counts.Select(c => c.Views).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Integer });
-        update.Parameters.Add(new NpgsqlParameter { Value = counts.Select(c => c.Saves).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Integer });
-        update.Parameters.Add(new NpgsqlParameter { Value = counts.Select(c => c.Unsaves).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Integer });
-        update.Parameters.Add(new NpgsqlParameter { Value = counts.Select(c => c.Contacts).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Integer });
-        update.Parameters.Add(new NpgsqlParameter { Value = trend, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Double });
-        await update.ExecuteNonQueryAsync(ct);
-    }
-
     /// <summary>The users' running profiles, locked for this transaction (the collaborative pipeline updates other columns).</summary>
     private static async Task<Dictionary<long, ContentProfile>> LoadUsersAsync(NpgsqlConnection conn, NpgsqlTransaction tx, IEnumerable<long> ids,
         CancellationToken ct)
@@ -142,7 +100,7 @@ public sealed class ContentPipeline(NpgsqlDataSource dataSource) : IPipelineHand
     }
 }
 
-/// <summary>SQL both pipelines share.</summary>
+/// <summary>SQL the pipelines share.</summary>
 public static class PipelineSql
 {
     /// <summary>Content vectors of the listings that exist (null for a listing without one).</summary>

@@ -13,5 +13,7 @@ public interface IPipelineHandler
     /// <summary>Name used in processed_events, metrics and logs.</summary>
     string Pipeline { get; }
     string Queue { get; }
+    /// <summary>Whether an applied event changed the user's vectors, so their recommendation list needs a refresh.</summary>
+    bool ChangesUserVectors { get; }
     Task<IReadOnlyList<EventResult>> ApplyAsync(IReadOnlyList<UserActivityEvent> events, CancellationToken ct);
 }

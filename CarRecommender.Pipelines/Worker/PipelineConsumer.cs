@@ -126,7 +126,7 @@ public sealed partial class PipelineConsumer<THandler>(IServiceProvider services
                 case EventOutcome.Applied:
                     metrics.EventsProcessed.Add(1, new KeyValuePair<string, object?>("pipeline", handler.Pipeline));
                     metrics.Freshness.Record((now - e.RecordedAt).TotalSeconds, new KeyValuePair<string, object?>("pipeline", handler.Pipeline));
-                    refresher.Enqueue(e.UserId, e.RecordedAt);
+                    if (handler.ChangesUserVectors) refresher.Enqueue(e.UserId, e.RecordedAt);
                     break;
                 case EventOutcome.Duplicate:
                     metrics.EventsDuplicate.Add(1, new KeyValuePair<string, object?>("pipeline", handler.Pipeline));

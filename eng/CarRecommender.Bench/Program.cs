@@ -80,15 +80,15 @@ await Task.WhenAll(tokens.Select(async (token, c) =>
 load.Stop();
 var acceptRate = accepted / load.Elapsed.TotalSeconds;
 
-AnsiConsole.MarkupLine($"{accepted:N0} events accepted; waiting for both pipelines to apply them …");
+AnsiConsole.MarkupLine($"{accepted:N0} events accepted; waiting for the three pipelines to apply them …");
 var drain = Stopwatch.StartNew();
-long content = 0, collaborative = 0;
+long content = 0, collaborative = 0, popularity = 0;
 for (var poll = 0; drain.Elapsed < TimeSpan.FromMinutes(10); poll++)
 {
-    (content, collaborative) = await ProcessedAsync(db, started);
-    if (content >= accepted && collaborative >= accepted) break;
+    (content, collaborative, popularity) = await ProcessedAsync(db, started);
+    if (content >= accepted && collaborative >= accepted && popularity >= accepted) break;
     if (poll % 20 == 0)
-        AnsiConsole.MarkupLine($"  {drain.Elapsed.TotalSeconds,5:0} s: outbox {await ScalarAsync(db, "SELECT count(*) FROM outbox WHERE created_at >= $1", started):N0} waiting, applied {content:N0} content / {collaborative:N0} collaborative");
+        AnsiConsole.MarkupLine($"  {drain.Elapsed.TotalSeconds,5:0} s: outbox {await ScalarAsync(db, "SELECT count(*) FROM outbox WHERE created_at >= $1", started):N0} waiting, applied {content:N0} content / {collaborative:N0} collaborative / {popularity:N0} popularity");
     await Task.Delay(250);
 }
 var stored = await ScalarAsync(db, "SELECT count(*) FROM interactions WHERE recorded_at >= $1", started);
@@ -103,8 +103,8 @@ var table = new Table().AddColumns("figure", "value", "goal");
 table.AddRow("events accepted by the API (sustained)", $"{acceptRate:N0} /s ({accepted:N0} in {load.Elapsed.TotalSeconds:0.0} s, {failedRequests} failed requests)",
     Goal(acceptRate >= GoalRate, $"≥ {GoalRate:N0} /s"));
 table.AddRow("events applied end to end (content pipeline)", $"{endToEnd:N0} /s", Goal(endToEnd >= GoalRate, $"≥ {GoalRate:N0} /s"));
-table.AddRow("stored / applied by content / by collaborative", $"{stored:N0} / {content:N0} / {collaborative:N0}",
-    Goal(stored == accepted && content == accepted && collaborative == accepted, "all equal (nothing lost, nothing twice)"));
+table.AddRow("stored / applied by content / collaborative / popularity", $"{stored:N0} / {content:N0} / {collaborative:N0} / {popularity:N0}",
+    Goal(stored == accepted && content == accepted && collaborative == accepted && popularity == accepted, "all equal (nothing lost, nothing twice)"));
 table.AddRow("event → content vector freshness p50 / p99", $"{freshness.P50:0.000} s / {freshness.P99:0.000} s", Goal(freshness.P99 <= GoalP99, $"p99 ≤ {GoalP99} s"));
 table.AddRow("drain after the load stopped", $"{drain.Elapsed.TotalSeconds:0.0} s", "");
 AnsiConsole.Write(table);
@@ -120,16 +120,17 @@ int Option(string name, int fallback)
 
 static string Goal(bool met, string goal) => $"{goal} {(met ? "[green]met[/]" : "[red]MISSED[/]")}";
 
-static async Task<(long Content, long Collaborative)> ProcessedAsync(NpgsqlDataSource db, DateTimeOffset since)
+static async Task<(long Content, long Collaborative, long Popularity)> ProcessedAsync(NpgsqlDataSource db, DateTimeOffset since)
 {
     await using var cmd = db.CreateCommand("""
-        SELECT count(*) FILTER (WHERE p.pipeline = 'content'), count(*) FILTER (WHERE p.pipeline = 'collaborative')
+        SELECT count(*) FILTER (WHERE p.pipeline = 'content'), count(*) FILTER (WHERE p.pipeline = 'collaborative'),
+               count(*) FILTER (WHERE p.pipeline = 'popularity')
         FROM processed_events p JOIN interactions i ON i.event_id = p.event_id WHERE i.recorded_at >= $1
         """);
     cmd.Parameters.AddWithValue(since);
     await using var reader = await cmd.ExecuteReaderAsync();
     await reader.ReadAsync();
-    return (reader.GetInt64(0), reader.GetInt64(1));
+    return (reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2));
 }
 
 static async Task<(double P50, double P99)> FreshnessAsync(NpgsqlDataSource db, DateTimeOffset since)

@@ -52,8 +52,8 @@ public sealed class DeadLetterTests(AppFixture fixture)
         Assert.True(await Db.EventuallyAsync(async () => (await FindAsync(admin, "content", poison))?.Requeued == 1, Patience),
             "the requeued message should have gone through the pipeline and come back with its requeue count");
 
-        // discard: gone from both pipelines' queues
-        foreach (var pipeline in new[] { "content", "collaborative" })
+        // discard: gone from every pipeline's queue
+        foreach (var pipeline in new[] { "content", "collaborative", "popularity" })
         {
             Assert.True(await Db.EventuallyAsync(async () => await FindAsync(admin, pipeline, poison) is not null, Patience));
             var discarded = await (await admin.PostAsync($"/api/admin/dead-letters/{pipeline}/discard?messageId={poison}", null))

@@ -11,7 +11,7 @@ using RabbitMQ.Client;
 namespace CarRecommender.EndToEnd.Tests;
 
 /// <summary>
-/// Activity events through the running system: API → outbox → RabbitMQ → content and collaborative pipelines → vectors
+/// Activity events through the running system: API → outbox → RabbitMQ → content, collaborative and popularity pipelines → vectors and counters
 /// in Postgres. Waits are on conditions (the processed-event rows), never fixed sleeps.
 /// </summary>
 [Collection(AppCollection.Name)]
@@ -51,6 +51,42 @@ public sealed class EventTests(AppFixture fixture)
     }
 
     [Fact]
+    public async Task A_listing_held_by_another_transaction_delays_only_its_counters_not_the_users_taste_and_list()
+    {
+        var (userId, token) = fixture.ShopperTokens[7];
+        var cs = await DbAsync();
+        var listing = (await TwoDissimilarListingsAsync(cs)).Second;
+        using var api = fixture.Api(token);
+        const string Saves = "SELECT save_count FROM listings WHERE id = $1";
+        var savesBefore = await Db.ScalarAsync<int>(cs, Saves, listing.Id);
+
+        Guid save;
+        await using (var holder = await Db.OpenAsync(cs))
+        {
+            // the lock an ALS retrain takes on every trained listing while it writes factors, until it commits
+            await using var tx = await holder.BeginTransactionAsync();
+            await using (var hold = new NpgsqlCommand("SELECT 1 FROM listings WHERE id = $1 FOR NO KEY UPDATE", holder, tx))
+            {
+                hold.Parameters.AddWithValue(listing.Id);
+                await hold.ExecuteNonQueryAsync();
+            }
+            save = await PostAsync(api, new { listingId = listing.Id, type = "save" });
+            await WaitProcessedAsync(cs, "content", save);
+            Assert.True(await Db.EventuallyAsync(() => Db.ScalarAsync<bool>(cs, """
+                SELECT EXISTS (SELECT 1 FROM recommendations r JOIN users u ON u.id = r.user_id
+                               WHERE r.user_id = $1 AND r.vectors_as_of = u.vectors_updated_at
+                                 AND r.computed_at >= (SELECT processed_at FROM processed_events WHERE pipeline = 'content' AND event_id = $2))
+                """, userId, save), Patience), "the user's list should be refreshed from the new taste while the listing is held");
+            Assert.Equal(0L, await Db.ScalarAsync<long>(cs, "SELECT count(*) FROM processed_events WHERE pipeline = 'popularity' AND event_id = $1", save));
+            Assert.Equal(savesBefore, await Db.ScalarAsync<int>(cs, Saves, listing.Id));
+            await tx.RollbackAsync();
+        }
+        // released: the counters catch up, once
+        await WaitProcessedAsync(cs, "popularity", save);
+        Assert.Equal(savesBefore + 1, await Db.ScalarAsync<int>(cs, Saves, listing.Id));
+    }
+
+    [Fact]
     public async Task The_same_event_twice_is_stored_and_applied_once()
     {
         var (userId, token) = fixture.ShopperTokens[1];
@@ -64,6 +100,7 @@ public sealed class EventTests(AppFixture fixture)
         Assert.Equal(1, (await first.Content.ReadFromJsonAsync<JsonElement>(Json)).GetProperty("accepted").GetInt32());
         await WaitProcessedAsync(cs, "content", eventId);
         await WaitProcessedAsync(cs, "collaborative", eventId);
+        await WaitProcessedAsync(cs, "popularity", eventId);
         var vector = await UserVectorAsync(cs, userId, "content_vector");
         var interactions = await Db.ScalarAsync<long>(cs, "SELECT interaction_count FROM users WHERE id = $1", userId);
 
@@ -87,7 +124,8 @@ public sealed class EventTests(AppFixture fixture)
         await WaitProcessedAsync(cs, "content", marker);
 
         Assert.Equal(1L, await Db.ScalarAsync<long>(cs, "SELECT count(*) FROM interactions WHERE event_id = $1", eventId));
-        Assert.Equal(2L, await Db.ScalarAsync<long>(cs, "SELECT count(*) FROM processed_events WHERE event_id = $1", eventId));
+        Assert.Equal((long)Core.Events.EventTopology.PipelineQueues.Length,
+            await Db.ScalarAsync<long>(cs, "SELECT count(*) FROM processed_events WHERE event_id = $1", eventId));
         Assert.Equal(interactions + 1, await Db.ScalarAsync<long>(cs, "SELECT interaction_count FROM users WHERE id = $1", userId));
         Assert.NotNull(vector);
     }
@@ -214,7 +252,8 @@ public sealed class EventTests(AppFixture fixture)
             await fixture.App.ResourceCommands.ExecuteCommandAsync("pipelines", KnownResourceCommands.StartCommand);
             await fixture.App.ResourceNotifications.WaitForResourceHealthyAsync("pipelines");
             Assert.True(await Db.EventuallyAsync(async () => await Db.ScalarAsync<long>(cs,
-                "SELECT count(*) FROM processed_events WHERE event_id = ANY($1)", eventIds) == 400, Patience), "both pipelines apply all 200 events");
+                "SELECT count(*) FROM processed_events WHERE event_id = ANY($1)", eventIds) == 200L * Core.Events.EventTopology.PipelineQueues.Length, Patience),
+                "every pipeline applies all 200 events");
             Assert.Equal(200L, await Db.ScalarAsync<long>(cs, "SELECT count(*) FROM interactions WHERE event_id = ANY($1)", eventIds));
             Assert.NotNull(await UserVectorAsync(cs, userId, "content_vector"));
         }

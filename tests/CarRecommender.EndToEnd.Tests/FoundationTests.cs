@@ -68,6 +68,21 @@ public sealed class FoundationTests(AppFixture fixture)
     }
 
     [Fact]
+    public async Task The_services_data_source_runs_its_sessions_with_jit_off()
+    {
+        var cs = await fixture.ConnectionStringAsync("carrecommender");
+        await using (var plain = new NpgsqlConnection(cs))
+        {
+            await plain.OpenAsync();
+            await using var show = new NpgsqlCommand("SHOW jit", plain);
+            Assert.Equal("on", (string?)await show.ExecuteScalarAsync()); // the server's default, which the services change
+        }
+        await using var source = CarRecommender.Core.Data.DataSources.Create(cs);
+        await using var cmd = source.CreateCommand("SHOW jit");
+        Assert.Equal("off", (string?)await cmd.ExecuteScalarAsync());
+    }
+
+    [Fact]
     public async Task Admin_console_serves_its_MudBlazor_sign_in_page()
     {
         // the pages themselves need a signed-in admin: AdminConsoleTests drives them in a browser
