@@ -69,9 +69,7 @@ public static class RecommendBench
         }
         var trainTime = await CliAsync(cs, "train", "--trigger", "bench");
 
-        // straight to the API process: DCP's development proxy in front of the API endpoint costs CPU this 2-core
-        // machine shares with everything else, and a deployment has its own ingress instead
-        var apiUri = await DirectUriAsync(app, "api");
+        var apiUri = app.GetEndpoint("api", "http");
         using var anon = new HttpClient { BaseAddress = apiUri };
         var admin = await TokenAsync(anon, "admin@example.com");
         var users = await ColumnAsync(db, $"SELECT id FROM users WHERE role = 'User' AND interaction_count > 0 ORDER BY random() LIMIT {sample}");
@@ -109,7 +107,7 @@ public static class RecommendBench
 
         var table = new Table().AddColumns("figure", "value", "goal");
         table.AddRow("catalogue", $"{listings:N0} listings, {userCount:N0} users; seed {seedTime.TotalSeconds:0} s, ALS train {trainTime.TotalSeconds:0} s", "");
-        table.AddRow("client", $"{concurrency} requests in flight, {seconds} s per phase, straight to the API's own port (no DCP proxy)", "");
+        table.AddRow("client", $"{concurrency} requests in flight, {seconds} s per phase, through the AppHost's endpoint (DCP proxy)", "");
         table.AddRow("GET /api/listings/{id}", Describe(byId), "");
         table.AddRow($"recommendations, unfiltered ({mode})", Describe(unfiltered),
             Goal(unfiltered.P99 <= GoalUnfilteredP99 && unfiltered.Rate >= GoalRate && unfiltered.P50 <= GoalRatio * byId.P50,
@@ -294,16 +292,6 @@ public static class RecommendBench
     }
 
     private const int EventsPerUser = 15;
-
-    /// <summary>The address the resource's process itself listens on (the endpoint's target port), not DCP's proxy.</summary>
-    private static async Task<Uri> DirectUriAsync(DistributedApplication app, string resource)
-    {
-        var model = app.Services.GetRequiredService<DistributedApplicationModel>();
-        var project = model.Resources.OfType<ProjectResource>().Single(r => r.Name == resource);
-        var port = await project.GetEndpoint("http").Property(EndpointProperty.TargetPort).GetValueAsync()
-                   ?? throw new InvalidOperationException($"{resource} has no target port");
-        return new Uri($"http://localhost:{port}");
-    }
 
     private static int Option(string[] args, string name, int fallback)
     {
