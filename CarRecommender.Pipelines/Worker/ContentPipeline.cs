@@ -30,14 +30,7 @@ public sealed class ContentPipeline(NpgsqlDataSource dataSource) : IPipelineHand
 
         var listings = await PipelineSql.ContentVectorsAsync(conn, tx, events.Select(e => e.ListingId), ct);
         var users = await LoadUsersAsync(conn, tx, events.Select(e => e.UserId), ct);
-        var candidates = new List<int>();
-        for (var i = 0; i < events.Count; i++)
-        {
-            var e = events[i];
-            if (!listings.ContainsKey(e.ListingId)) results[i] = new EventResult(EventOutcome.Rejected, $"unknown listing {e.ListingId}");
-            else if (!users.ContainsKey(e.UserId)) results[i] = new EventResult(EventOutcome.Rejected, $"unknown user {e.UserId}");
-            else candidates.Add(i);
-        }
+        var candidates = PipelineSql.Admissible(events, listings.ContainsKey, users.ContainsKey, results);
 
         var fresh = await PipelineSql.MarkProcessedAsync(conn, tx, Name, candidates.Select(i => events[i].EventId), ct);
         var changed = new HashSet<long>();
@@ -114,6 +107,36 @@ public static class PipelineSql
         while (await reader.ReadAsync(ct))
             result[reader.GetInt64(0)] = reader.IsDBNull(1) ? null : reader.GetFieldValue<Vector>(1).ToArray();
         return result;
+    }
+
+    /// <summary>The users among <paramref name="ids"/> that exist; <paramref name="lockRows"/> locks them (in id order) for the transaction.</summary>
+    public static async Task<HashSet<long>> ExistingUsersAsync(NpgsqlConnection conn, NpgsqlTransaction tx, IEnumerable<long> ids, bool lockRows,
+        CancellationToken ct)
+    {
+        await using var cmd = new NpgsqlCommand($"SELECT id FROM users WHERE id = ANY($1){(lockRows ? " ORDER BY id FOR UPDATE" : "")}", conn, tx);
+        cmd.Parameters.Add(new NpgsqlParameter { Value = ids.Distinct().ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bigint });
+        var result = new HashSet<long>();
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct)) result.Add(reader.GetInt64(0));
+        return result;
+    }
+
+    /// <summary>
+    /// The indexes of the events whose listing and user exist; the others get a Rejected result naming what is unknown
+    /// (they are dead-lettered).
+    /// </summary>
+    public static List<int> Admissible(IReadOnlyList<UserActivityEvent> events, Func<long, bool> listingExists, Func<long, bool> userExists,
+        EventResult[] results)
+    {
+        var admissible = new List<int>(events.Count);
+        for (var i = 0; i < events.Count; i++)
+        {
+            var e = events[i];
+            if (!listingExists(e.ListingId)) results[i] = new EventResult(EventOutcome.Rejected, $"unknown listing {e.ListingId}");
+            else if (!userExists(e.UserId)) results[i] = new EventResult(EventOutcome.Rejected, $"unknown user {e.UserId}");
+            else admissible.Add(i);
+        }
+        return admissible;
     }
 
     /// <summary>Records event ids as processed by a pipeline; returns those not seen before.</summary>

@@ -27,14 +27,8 @@ public sealed class PopularityPipeline(NpgsqlDataSource dataSource) : IPipelineH
         await using var tx = await conn.BeginTransactionAsync(ct);
 
         var trendKeys = await LockListingsAsync(conn, tx, events.Select(e => e.ListingId), ct);
-        var users = await ExistingUsersAsync(conn, tx, events.Select(e => e.UserId), ct);
-        var candidates = new List<int>();
-        for (var i = 0; i < events.Count; i++)
-        {
-            if (!trendKeys.ContainsKey(events[i].ListingId)) results[i] = new EventResult(EventOutcome.Rejected, $"unknown listing {events[i].ListingId}");
-            else if (!users.Contains(events[i].UserId)) results[i] = new EventResult(EventOutcome.Rejected, $"unknown user {events[i].UserId}");
-            else candidates.Add(i);
-        }
+        var users = await PipelineSql.ExistingUsersAsync(conn, tx, events.Select(e => e.UserId), lockRows: false, ct);
+        var candidates = PipelineSql.Admissible(events, trendKeys.ContainsKey, users.Contains, results);
         var fresh = await PipelineSql.MarkProcessedAsync(conn, tx, Name, candidates.Select(i => events[i].EventId), ct);
         var applied = new List<UserActivityEvent>();
         foreach (var i in candidates)
@@ -57,16 +51,6 @@ public sealed class PopularityPipeline(NpgsqlDataSource dataSource) : IPipelineH
         var result = new Dictionary<long, double>();
         await using var reader = await cmd.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct)) result[reader.GetInt64(0)] = reader.GetDouble(1);
-        return result;
-    }
-
-    private static async Task<HashSet<long>> ExistingUsersAsync(NpgsqlConnection conn, NpgsqlTransaction tx, IEnumerable<long> ids, CancellationToken ct)
-    {
-        await using var cmd = new NpgsqlCommand("SELECT id FROM users WHERE id = ANY($1)", conn, tx);
-        cmd.Parameters.Add(new NpgsqlParameter { Value = ids.Distinct().ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bigint });
-        var result = new HashSet<long>();
-        await using var reader = await cmd.ExecuteReaderAsync(ct);
-        while (await reader.ReadAsync(ct)) result.Add(reader.GetInt64(0));
         return result;
     }
 
