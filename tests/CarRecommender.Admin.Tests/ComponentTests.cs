@@ -84,4 +84,38 @@ public sealed class ComponentTests : MudContext
         cut.Find("button").Click();
         Assert.Equal(1, retried);
     }
+
+    [Fact]
+    public void A_scatter_plot_draws_one_path_per_non_empty_group_with_a_dot_per_point_and_y_pointing_up()
+    {
+        var groups = new List<ScatterPlot.Group>
+        {
+            new("Suv", "#111111", [(1, 2), (-4, 0.5), (0, 0)]),
+            new("Coupe", "#222222", []),
+            new("user's taste", "#e53935", [(2, -3)], Size: 3, Emphasis: true),
+        };
+
+        var cut = Render<ScatterPlot>(p => p.Add(c => c.Series, groups));
+
+        var paths = cut.FindAll("[data-testid=series]");
+        Assert.Equal(["Suv", "user's taste"], paths.Select(p => p.GetAttribute("data-name")));
+        Assert.Equal("M1 -2h0M-4 -0.5h0M0 0h0", paths[0].GetAttribute("d"));
+        Assert.Equal("M2 3h0", paths[1].GetAttribute("d"));
+        Assert.Equal("#e53935", paths[1].GetAttribute("stroke"));
+        // the square drawn holds the farthest point (4 from the centre) with a 5 % margin
+        Assert.Equal(4.2, cut.Instance.Extent, 9);
+        Assert.Equal("-4.2 -4.2 8.4 8.4", cut.Find("svg").GetAttribute("viewBox"));
+        // the emphasised dot is drawn bigger: 3 hundredths of the half-width against the default 1.2
+        Assert.Equal("0.126", paths[1].GetAttribute("stroke-width"));
+        Assert.Equal(["Suv 3", "user's taste 1"], cut.FindAll("[data-testid=legend]").Select(l => string.Join(" ", l.TextContent.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries))));
+    }
+
+    [Fact]
+    public void An_empty_scatter_plot_draws_only_its_axes()
+    {
+        var cut = Render<ScatterPlot>(p => p.Add(c => c.Series, new List<ScatterPlot.Group>()));
+        Assert.Empty(cut.FindAll("[data-testid=series]"));
+        Assert.Equal(2, cut.FindAll("line").Count);
+        Assert.Equal(1, cut.Instance.Extent);
+    }
 }
