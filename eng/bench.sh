@@ -10,7 +10,9 @@
 #                                  and the admin console's pages in Chromium (as `admin` below)
 #   eng/bench.sh admin             the same system and catalogue (seeded, not trained): each admin console page opened in
 #                                  headless Chromium 5 times, time until the live page shows its data
-#                                  (both verbs: --keep leaves the system's data folder, database included, for a look after)
+#                                  (both verbs: --keep leaves the system's data folder, database included, for a look after;
+#                                  --reuse DIR starts on such a kept folder and skips the seed, and the training, when the
+#                                  catalogue, and a model, are already there)
 #   eng/bench.sh als               ALS training time on 1,000,000 generated interactions, 64 factors, 15 iterations
 #   eng/bench.sh api               GET /api/listings/{id} and a filtered search: p50/p99 latency and req/s, against the
 #                                  API (Release build) on the seeded catalogue (runs `seed` first when it is missing)

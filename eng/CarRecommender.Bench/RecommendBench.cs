@@ -37,7 +37,9 @@ public static class RecommendBench
         // eng/bench.sh admin: the same system and catalogue (no ALS training), then only the admin console's pages
         var adminOnly = args is ["admin", ..];
 
-        var dataRoot = Path.Combine(Path.GetTempPath(), "carrec-bench-" + Guid.NewGuid().ToString("N")[..8]);
+        // --reuse DIR: a data folder an earlier run kept; its catalogue and model are used as they are when big enough
+        var reuse = TextOption(args, "--reuse");
+        var dataRoot = reuse is not null ? Path.GetFullPath(reuse) : Path.Combine(Path.GetTempPath(), "carrec-bench-" + Guid.NewGuid().ToString("N")[..8]);
         AnsiConsole.MarkupLine($"starting the system (local Postgres and RabbitMQ under {dataRoot}) …");
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.CarRecommender_AppHost>(
             [$"--LocalInfra:DataRoot={dataRoot}", "--LocalInfra:Mode=Executables"]);
@@ -54,20 +56,25 @@ public static class RecommendBench
         var cs = await app.GetConnectionStringAsync("carrecommender") ?? throw new InvalidOperationException("no database");
         await using var db = DataSources.Create(cs);
 
-        var seedTime = await CliAsync(cs, "seed", "--listings", $"{listings}", "--users", $"{userCount}", "--reset");
+        var seeded = reuse is not null
+            && await CountAsync(db, "SELECT CASE WHEN to_regclass('listings') IS NULL THEN 0 ELSE (SELECT count(*) FROM listings) END") >= listings
+            && await CountAsync(db, "SELECT count(*) FROM users") >= userCount;
+        var seedTime = seeded ? TimeSpan.Zero : await CliAsync(cs, "seed", "--listings", $"{listings}", "--users", $"{userCount}", "--reset");
+        var seedText = seeded ? "reused" : $"seed {seedTime.TotalSeconds:0} s";
         if (adminOnly)
         {
             AnsiConsole.MarkupLine($"admin console pages in Chromium, {pageRuns} visits each …");
             var only = await AdminPagesBench.MeasureAsync(app, db, pageRuns);
             var pagesTable = new Table().AddColumns("figure", "value", "goal");
-            pagesTable.AddRow("catalogue", $"{listings:N0} listings, {userCount:N0} users; seed {seedTime.TotalSeconds:0} s", "");
+            pagesTable.AddRow("catalogue", $"{listings:N0} listings, {userCount:N0} users; {seedText}", "");
             AddPageRows(pagesTable, only);
             AnsiConsole.Write(pagesTable);
             await app.StopAsync();
             Cleanup(dataRoot, args);
             return 0;
         }
-        var trainTime = await CliAsync(cs, "train", "--trigger", "bench");
+        var trained = seeded && await CountAsync(db, "SELECT count(*) FROM model_versions") > 0;
+        var trainText = trained ? "ALS model reused" : $"ALS train {(await CliAsync(cs, "train", "--trigger", "bench")).TotalSeconds:0} s";
 
         var apiUri = app.GetEndpoint("api", "http");
         using var anon = new HttpClient { BaseAddress = apiUri };
@@ -83,8 +90,8 @@ public static class RecommendBench
         // anonymous, like a shopper browsing: an authenticated read also records a view (an event through the whole system)
         var byId = await LoadAsync(anon, rng => $"/api/listings/{listingIds[rng.Next(listingIds.Count)]}", concurrency, seconds);
         var unfiltered = await LoadAsync(http, rng => $"/api/admin/users/{users[rng.Next(users.Count)]}/recommendations", concurrency, seconds);
-        var filtered = await LoadAsync(http, rng => $"/api/admin/users/{users[rng.Next(users.Count)]}/recommendations?{Filters[rng.Next(Filters.Length)]}",
-            concurrency, seconds);
+        var (filtered, byFilter) = await LoadByQueryAsync(http,
+            rng => $"/api/admin/users/{users[rng.Next(users.Count)]}/recommendations?{Filters[rng.Next(Filters.Length)]}", concurrency, seconds);
         var mode = await ColumnTextAsync(http, $"/api/admin/users/{users[0]}/recommendations");
 
         AnsiConsole.MarkupLine("event → refreshed list, one event at a time …");
@@ -106,13 +113,15 @@ public static class RecommendBench
         var pages = await AdminPagesBench.MeasureAsync(app, db, pageRuns);
 
         var table = new Table().AddColumns("figure", "value", "goal");
-        table.AddRow("catalogue", $"{listings:N0} listings, {userCount:N0} users; seed {seedTime.TotalSeconds:0} s, ALS train {trainTime.TotalSeconds:0} s", "");
+        table.AddRow("catalogue", $"{listings:N0} listings, {userCount:N0} users; {seedText}, {trainText}", "");
         table.AddRow("client", $"{concurrency} requests in flight, {seconds} s per phase, through the AppHost's endpoint (DCP proxy)", "");
         table.AddRow("GET /api/listings/{id}", Describe(byId), "");
         table.AddRow($"recommendations, unfiltered ({mode})", Describe(unfiltered),
             Goal(unfiltered.P99 <= GoalUnfilteredP99 && unfiltered.Rate >= GoalRate && unfiltered.P50 <= GoalRatio * byId.P50,
                 $"p99 ≤ {GoalUnfilteredP99} ms, ≥ {GoalRate:N0} req/s, ≤ {GoalRatio}× by-id ({unfiltered.P50 / byId.P50:0.0}×)"));
         table.AddRow("recommendations, filtered (live hybrid)", Describe(filtered), Goal(filtered.P99 <= GoalFilteredP99, $"p99 ≤ {GoalFilteredP99} ms"));
+        foreach (var (query, f) in byFilter.OrderByDescending(kv => kv.Value.P99))
+            table.AddRow($"  filter {query}", $"p50 {f.P50:0.0} ms, p99 {f.P99:0.0} ms ({f.Count:N0} requests)", "");
         table.AddRow("first request per user (live, then stored)", $"p50 {first.P50:0.0} ms, p99 {first.P99:0.0} ms", "");
         table.AddRow("event → refreshed list", fresh is null ? $"not measured: {freshError}" : $"p50 {fresh.P50:0.000} s, p99 {fresh.P99:0.000} s ({fresh.Count} events)",
             Goal(fresh is not null && fresh.P99 <= GoalFreshP99, $"p99 ≤ {GoalFreshP99} s"));
@@ -126,7 +135,7 @@ public static class RecommendBench
     /// <summary>Deletes the system's data folder, unless <c>--keep</c> asked to leave it for a look at the database afterwards.</summary>
     private static void Cleanup(string dataRoot, string[] args)
     {
-        if (args.Contains("--keep"))
+        if (args.Contains("--keep") || args.Contains("--reuse"))
         {
             AnsiConsole.MarkupLineInterpolated($"kept the data folder {dataRoot} (PostgreSQL's data directory is inside; local connections need no password)");
             return;
@@ -201,24 +210,30 @@ public static class RecommendBench
     }
 
     /// <summary>A short warm-up, then <paramref name="seconds"/> of back-to-back requests from each of the clients.</summary>
-    private static async Task<Figures> LoadAsync(HttpClient http, Func<Random, string> url, int concurrency, int seconds)
+    private static async Task<Figures> LoadAsync(HttpClient http, Func<Random, string> url, int concurrency, int seconds) =>
+        (await LoadByQueryAsync(http, url, concurrency, seconds)).All;
+
+    /// <summary>As <see cref="LoadAsync"/>, with the figures of each query string apart too (which filter costs most).</summary>
+    private static async Task<(Figures All, Dictionary<string, Figures> ByQuery)> LoadByQueryAsync(HttpClient http, Func<Random, string> url,
+        int concurrency, int seconds)
     {
-        async Task<(List<double>, long)> Run(int clientSeconds)
+        async Task<(List<(string Query, double Ms)>, long)> Run(int clientSeconds)
         {
             var deadline = Stopwatch.GetTimestamp() + clientSeconds * Stopwatch.Frequency;
-            var all = new List<double>();
+            var all = new List<(string, double)>();
             long failed = 0;
             var parts = await Task.WhenAll(Enumerable.Range(0, concurrency).Select(async c =>
             {
                 var rng = new Random(c);
-                var mine = new List<double>();
+                var mine = new List<(string, double)>();
                 long bad = 0;
                 while (Stopwatch.GetTimestamp() < deadline)
                 {
+                    var next = url(rng);
                     var t = Stopwatch.GetTimestamp();
-                    using var response = await http.GetAsync(url(rng));
+                    using var response = await http.GetAsync(next);
                     await response.Content.ReadAsByteArrayAsync();
-                    if (response.IsSuccessStatusCode) mine.Add(Stopwatch.GetElapsedTime(t).TotalMilliseconds);
+                    if (response.IsSuccessStatusCode) mine.Add((next.Contains('?') ? next[(next.IndexOf('?') + 1)..] : "", Stopwatch.GetElapsedTime(t).TotalMilliseconds));
                     else bad++;
                 }
                 return (mine, bad);
@@ -229,7 +244,8 @@ public static class RecommendBench
         await Run(3);
         var sw = Stopwatch.StartNew();
         var (latencies, failedRequests) = await Run(seconds);
-        return Summarise(latencies, failedRequests, sw.Elapsed);
+        var byQuery = latencies.GroupBy(l => l.Query).ToDictionary(g => g.Key, g => Summarise(g.Select(l => l.Ms).ToList(), 0, sw.Elapsed));
+        return (Summarise(latencies.Select(l => l.Ms).ToList(), failedRequests, sw.Elapsed), byQuery);
     }
 
     private static Figures Summarise(List<double> latencies, long failed, TimeSpan elapsed)
@@ -292,6 +308,18 @@ public static class RecommendBench
     }
 
     private const int EventsPerUser = 15;
+
+    private static async Task<long> CountAsync(NpgsqlDataSource db, string sql)
+    {
+        await using var cmd = db.CreateCommand(sql);
+        return Convert.ToInt64(await cmd.ExecuteScalarAsync(), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    private static string? TextOption(string[] args, string name)
+    {
+        var i = Array.IndexOf(args, name);
+        return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+    }
 
     private static int Option(string[] args, string name, int fallback)
     {
