@@ -28,7 +28,8 @@ public sealed class RecommendationService(CarRecommenderDb db, Recommender recom
         var id = Guid.CreateVersion7();
         RecommendationsDto? result;
         string mode;
-        if (filter is null && await PrecomputedAsync(userId, limit, id, ct) is { } precomputed)
+        var precomputed = filter is null ? await PrecomputedAsync(userId, limit, id, ct) : await PrecomputedMatchingAsync(userId, filter, limit, id, ct);
+        if (precomputed is not null)
         {
             (result, mode) = (precomputed, "precomputed");
         }
@@ -87,6 +88,41 @@ public sealed class RecommendationService(CarRecommenderDb db, Recommender recom
         // sold listings took the list below the limit (or it never was that long): rank afresh rather than serve it short
         if (items.Count < limit) return null;
         return new RecommendationsDto(userId, id, "precomputed", computedAt, items);
+    }
+
+    /// <summary>
+    /// A filtered request served from the stored list when at least <paramref name="limit"/> of its listings pass the
+    /// filter: the user's best-ranked matches in the list's order, for one keyed read of the list and one of its
+    /// listings, where the live query costs three index scans (40–60 ms p50 under load at 1M listings). A ranking
+    /// restricted to a filter keeps the order of the unrestricted one, so this is the live answer for every match the
+    /// list holds. A filter the list cannot fill (a selective one, or one far from the user's taste) runs live, where
+    /// steering and the exact path look beyond the list; so does a cold user's list older than
+    /// <see cref="ColdListMaxAge"/>, or any list older than <see cref="ListMaxAge"/>.
+    /// </summary>
+    private async Task<RecommendationsDto?> PrecomputedMatchingAsync(long userId, ListingFilter filter, int limit, Guid id, CancellationToken ct)
+    {
+        var stored = await db.Recommendations.AsNoTracking().Where(r => r.UserId == userId)
+            .Select(r => new
+            {
+                r.ComputedAt,
+                r.ListingIds,
+                r.Scores,
+                r.Sources,
+                r.Reasons,
+                Cold = db.Users.Where(u => u.Id == userId).Select(u => u.ContentVector == null && u.LatentVector == null).FirstOrDefault(),
+            })
+            .SingleOrDefaultAsync(ct);
+        if (stored is null || stored.ListingIds.Length < limit
+            || DateTimeOffset.UtcNow - stored.ComputedAt > (stored.Cold ? ColdListMaxAge : ListMaxAge)) return null;
+        var ids = stored.ListingIds;
+        var matching = await db.Listings.AsNoTracking().Where(l => ids.Contains(l.Id)).Matching(filter with { Status = ListingStatus.Active })
+            .ToDictionaryAsync(l => l.Id, ct);
+        if (matching.Count < limit) return null;
+        var items = new List<RecommendationDto>(limit);
+        for (var i = 0; i < ids.Length && items.Count < limit; i++)
+            if (matching.TryGetValue(ids[i], out var listing))
+                items.Add(new RecommendationDto(listing.ToSummary(), Math.Round(stored.Scores[i], 4), stored.Sources[i], stored.Reasons[i], id));
+        return new RecommendationsDto(userId, id, "precomputed", stored.ComputedAt, items);
     }
 
     private async Task<List<RecommendationDto>> WithListingsAsync(List<RankedListing> ranked, Guid id, CancellationToken ct)

@@ -137,7 +137,9 @@ public sealed class RecommendationTests(AppFixture fixture)
         var after = await GetAsync(api, "?limit=50");
         Assert.Equal(50, after.Items.Count);
         Assert.DoesNotContain(after.Items, i => top.Contains(i.Listing.Id));
-        var filtered = await GetAsync(api, "?limit=50&bodyType=suv");
+        // and from a live filtered ranking: a ceiling under the list's dearest listing, so the stored 50 cannot fill it
+        var ceiling = after.Items.Max(i => i.Listing.Price) - 1;
+        var filtered = await GetAsync(api, $"?limit=50&maxPrice={ceiling}");
         Assert.Equal("live", filtered.Mode);
         Assert.DoesNotContain(filtered.Items, i => top.Contains(i.Listing.Id));
     }
@@ -175,6 +177,32 @@ public sealed class RecommendationTests(AppFixture fixture)
         Assert.Equal(10, broad.Items.Count);
         Assert.All(broad.Items, i => Assert.True(i.Listing.Year >= 2000, $"{i.Listing.Year}"));
         Assert.All(broad.Items, i => Assert.False(string.IsNullOrWhiteSpace(i.Reason)));
+    }
+
+    [Fact]
+    public async Task A_filter_the_stored_list_can_fill_is_served_from_it_in_its_order_and_one_it_cannot_is_ranked_live()
+    {
+        var (userId, token) = fixture.ShopperTokens[12];
+        using var api = fixture.Api(token);
+        var liked = await SearchAsync(api, Tastes[2].Query, 10);
+        await SendAndWaitForRefreshAsync(api, userId, liked.Select(l => (l.Id, "save")));
+        var stored = await GetAsync(api, "?limit=50");
+        Assert.Equal(50, stored.Items.Count);
+
+        // a price ceiling that 10 of the stored 50 pass (the 10th cheapest): those 10, in the list's order, one keyed read
+        var ceiling = stored.Items.Select(i => i.Listing.Price).Order().ElementAt(9);
+        var expected = stored.Items.Where(i => i.Listing.Price <= ceiling).Take(10).Select(i => i.Listing.Id).ToList();
+        var served = await GetAsync(api, $"?limit=10&maxPrice={ceiling}");
+        Assert.Equal("precomputed", served.Mode);
+        Assert.Equal(expected, served.Items.Select(i => i.Listing.Id).ToList());
+        Assert.All(served.Items, i => Assert.False(string.IsNullOrWhiteSpace(i.Reason)));
+
+        // a ceiling under the list's dearest listing with a limit of 50: the list cannot fill it, so it is ranked live
+        var below = stored.Items.Max(i => i.Listing.Price) - 1;
+        var live = await GetAsync(api, $"?limit=50&maxPrice={below}");
+        Assert.Equal("live", live.Mode);
+        Assert.Equal(50, live.Items.Count);
+        Assert.All(live.Items, i => Assert.True(i.Listing.Price <= below, $"{i.Listing.Price} > {below}"));
     }
 
     [Fact]
