@@ -6,7 +6,8 @@
 #                                  tests, in a temp folder): accepted and applied events/s, nothing lost, freshness p50/p99
 #   eng/bench.sh recommend         the whole system on 1,000,000 listings / 100,000 users with a generated history (seeded
 #                                  and trained through the CLI): recommendation p50/p99 and req/s, unfiltered (precomputed)
-#                                  and filtered (live), next to GET /api/listings/{id}; then event → refreshed list p50/p99
+#                                  and filtered (from the stored list when it fills the filter, else live; a row per
+#                                  filter), next to GET /api/listings/{id}; then event → refreshed list p50/p99
 #                                  and the admin console's pages in Chromium (as `admin` below); requests go straight to
 #                                  the API's port (5080, so the system must not be running), --proxy through DCP's proxy
 #   eng/bench.sh admin             the same system and catalogue (seeded, not trained): each admin console page opened in

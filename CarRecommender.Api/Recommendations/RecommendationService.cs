@@ -83,8 +83,7 @@ public sealed class RecommendationService(CarRecommenderDb db, Recommender recom
             items.Add(new RecommendationDto(listing, Math.Round(reader.GetFloat(2), 4), reader.GetString(3), reader.GetString(4), id));
         }
         if (computedAt == default) return null; // no list yet
-        var age = DateTimeOffset.UtcNow - computedAt;
-        if (age > (cold ? ColdListMaxAge : ListMaxAge)) return null;
+        if (TooOld(computedAt, cold)) return null;
         // sold listings took the list below the limit (or it never was that long): rank afresh rather than serve it short
         if (items.Count < limit) return null;
         return new RecommendationsDto(userId, id, "precomputed", computedAt, items);
@@ -113,7 +112,7 @@ public sealed class RecommendationService(CarRecommenderDb db, Recommender recom
             })
             .SingleOrDefaultAsync(ct);
         if (stored is null || stored.ListingIds.Length < limit
-            || DateTimeOffset.UtcNow - stored.ComputedAt > (stored.Cold ? ColdListMaxAge : ListMaxAge)) return null;
+            || TooOld(stored.ComputedAt, stored.Cold)) return null;
         var ids = stored.ListingIds;
         var matching = await db.Listings.AsNoTracking().Where(l => ids.Contains(l.Id)).Matching(filter with { Status = ListingStatus.Active })
             .ToDictionaryAsync(l => l.Id, ct);
@@ -124,6 +123,9 @@ public sealed class RecommendationService(CarRecommenderDb db, Recommender recom
                 items.Add(new RecommendationDto(listing.ToSummary(), Math.Round(stored.Scores[i], 4), stored.Sources[i], stored.Reasons[i], id));
         return new RecommendationsDto(userId, id, "precomputed", stored.ComputedAt, items);
     }
+
+    /// <summary>A stored list is served while younger than <see cref="ListMaxAge"/> (a cold user's, <see cref="ColdListMaxAge"/>).</summary>
+    private static bool TooOld(DateTimeOffset computedAt, bool cold) => DateTimeOffset.UtcNow - computedAt > (cold ? ColdListMaxAge : ListMaxAge);
 
     private async Task<List<RecommendationDto>> WithListingsAsync(List<RankedListing> ranked, Guid id, CancellationToken ct)
     {

@@ -330,11 +330,8 @@ public static class RecommendBench
         return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
     }
 
-    private static int Option(string[] args, string name, int fallback)
-    {
-        var i = Array.IndexOf(args, name);
-        return i >= 0 && i + 1 < args.Length && int.TryParse(args[i + 1], out var v) ? v : fallback;
-    }
+    private static int Option(string[] args, string name, int fallback) =>
+        int.TryParse(TextOption(args, name), out var v) ? v : fallback;
 }
 
 /// <summary>Keeps the last warnings and errors the system's services logged (through the AppHost's resource loggers).</summary>
