@@ -47,6 +47,8 @@ if [ "$(id -u)" != 0 ]; then
   SUDO=(sudo)
 fi
 
+have_openblas() { [ -e /usr/lib/x86_64-linux-gnu/openblas-pthread/liblapack.so.3 ] || ldconfig -p 2>/dev/null | grep -q 'libopenblas.so.0'; }
+
 export DEBIAN_FRONTEND=noninteractive
 apt_updated=0
 apt_update() { if [ $apt_updated = 0 ]; then log "apt-get update"; "${SUDO[@]}" apt-get update -qq; apt_updated=1; fi; }
@@ -60,6 +62,8 @@ if ! have_pgvector; then
   command -v dpkg-source >/dev/null 2>&1 || pkgs+=(dpkg-dev)
 fi
 have_rabbit || pkgs+=(rabbitmq-server)
+# OpenBLAS behind liblapack.so.3: EASE inverts an items × items matrix (Core/Learning/SymmetricInverse.cs)
+have_openblas || pkgs+=(libopenblas0-pthread)
 [ $want_browser = 1 ] && ! have_browser && pkgs+=(chromium)
 [ ${#pkgs[@]} -gt 0 ] && apt_install "${pkgs[@]}"
 

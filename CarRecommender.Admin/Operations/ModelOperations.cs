@@ -55,7 +55,7 @@ public sealed class ModelOperations(NpgsqlDataSource dataSource, AlsSettings als
     {
         try
         {
-            var version = await new AlsTrainer(dataSource).TrainAsync(als.ToOptions(), "admin", new SyncProgress<LoadProgress>(p => Update(true, p)), CancellationToken.None);
+            var version = await new AlsTrainer(dataSource).TrainAsync(als, "admin", new SyncProgress<LoadProgress>(p => Update(true, p)), CancellationToken.None);
             if (version is not null) metrics.RecordModel(version);
             Finish(true, version is null
                 ? "No interactions with a positive signal yet: nothing to train on."
@@ -86,7 +86,7 @@ public sealed class ModelOperations(NpgsqlDataSource dataSource, AlsSettings als
                 Finish(false, "No user has two interactions yet: nothing to hold out.", null);
                 return;
             }
-            var options = new AlsOptions() with { Iterations = als.Iterations, Regularization = als.Regularization, Alpha = als.Alpha };
+            var options = als.ToOptions();
             IRecommender[] recommenders =
                 [new PopularityRecommender(), new ItemKnnRecommender(100), new AlsRecommender(options), new HybridRecommender(options, features)];
             const int k = 10;

@@ -51,6 +51,8 @@ public sealed class CarRecommenderDb(DbContextOptions<CarRecommenderDb> options)
         models.ToTable("model_versions");
         models.Property(x => x.Id).UseIdentityByDefaultColumn();
         models.Property(x => x.Trigger).HasMaxLength(32);
+        models.Property(x => x.Confidence).HasMaxLength(16).HasDefaultValue("Linear");
+        models.Property(x => x.Search).HasColumnType("jsonb");
         models.HasIndex(x => x.CreatedAt);
 
         var recommendations = modelBuilder.Entity<RecommendationList>();

@@ -42,6 +42,16 @@ public sealed class ModelVersion
     public int ColdItems { get; set; }
     /// <summary>What started it: schedule, cli, dashboard, test.</summary>
     public string Trigger { get; set; } = "";
+    /// <summary>How strengths became confidences (<c>Linear</c>, <c>Log</c>, <c>Binary</c>).</summary>
+    public string Confidence { get; set; } = "Linear";
+    /// <summary>ν of the frequency-scaled regularisation (0: uniform λ).</summary>
+    public double RegularizationExponent { get; set; }
+    /// <summary>Mean interactions per trained user (n̄ of the frequency-scaled λ, which the fold-in needs too).</summary>
+    public double MeanUserPairs { get; set; }
+    /// <summary>Validation NDCG@10 of the served setting on the self-tuning's slice (null without a search).</summary>
+    public double? ValidationNdcg { get; set; }
+    /// <summary>The self-tuning that chose the setting: slice, duration and every trial with its validation metrics (JSON).</summary>
+    public string? Search { get; set; }
 }
 
 /// <summary>

@@ -11,6 +11,8 @@ public enum SplitProtocol
     PerUser,
     /// <summary>Per user with ≥ 2 items, the latest N by timestamp (at most n − 1): leave-last-N-out.</summary>
     Temporal,
+    /// <summary>Per user with ≥ 2 items, the newest round(ratio × n) by timestamp, at least 1 and at most n − 1 (the self-tuning's validation slice).</summary>
+    Newest,
 }
 
 /// <param name="TestRatio">Share held out by <see cref="SplitProtocol.Random"/> and <see cref="SplitProtocol.PerUser"/>, in (0, 1).</param>
@@ -48,6 +50,27 @@ public sealed class DataSplit
         Relevant = byUser.Select(g => g.Select(e => e.Item).Order().ToArray()).ToArray();
     }
 
+    private DataSplit(DataSplit whole, int[] keep)
+    {
+        Log = whole.Log;
+        Options = whole.Options;
+        Train = whole.Train;
+        Test = whole.Test;
+        TrainMatrix = whole.TrainMatrix;
+        TrainingItems = whole.TrainingItems;
+        TestUsers = keep.Select(n => whole.TestUsers[n]).ToArray();
+        Relevant = keep.Select(n => whole.Relevant[n]).ToArray();
+    }
+
+    /// <summary>The same split scored on at most <paramref name="maxUsers"/> random test users (all when 0 or fewer).</summary>
+    public DataSplit Sample(int maxUsers, int seed)
+    {
+        if (maxUsers <= 0 || TestUsers.Length <= maxUsers) return this;
+        var order = Enumerable.Range(0, TestUsers.Length).ToArray();
+        new Random(seed).Shuffle(order);
+        return new DataSplit(this, order.Take(maxUsers).Order().ToArray());
+    }
+
     /// <summary>Splits the whole log.</summary>
     /// <exception cref="ArgumentException">Bad options, or <see cref="SplitProtocol.Temporal"/> on a log without timestamps.</exception>
     public static DataSplit Create(InteractionLog log, SplitOptions options) => Create(log, log.Entries, options);
@@ -58,11 +81,19 @@ public sealed class DataSplit
     /// </summary>
     public DataSplit Validation() => Create(Log, Train, Options with { Seed = Options.Seed + 1 });
 
-    private static DataSplit Create(InteractionLog log, LogEntry[] entries, SplitOptions o)
+    /// <summary>
+    /// The self-tuning's validation slice of <paramref name="entries"/> (a training set): each user's newest share
+    /// held out (<see cref="SplitProtocol.Newest"/>), or a random per-user share when the log has no timestamps.
+    /// </summary>
+    public static DataSplit NewestPerUser(InteractionLog log, LogEntry[] entries, double share, int seed) =>
+        Create(log, entries, new SplitOptions(entries.All(e => e.Timestamp.HasValue) ? SplitProtocol.Newest : SplitProtocol.PerUser, share, seed));
+
+    /// <summary>Splits <paramref name="entries"/>, a subset of the log (e.g. another split's training pairs).</summary>
+    public static DataSplit Create(InteractionLog log, LogEntry[] entries, SplitOptions o)
     {
         if (o.TestRatio is not (> 0 and < 1)) throw new ArgumentException($"the test ratio must be between 0 and 1 (exclusive), not {o.TestRatio}");
         if (o.LeaveOut < 1) throw new ArgumentException($"leave-out must be at least 1, not {o.LeaveOut}");
-        if (o.Protocol == SplitProtocol.Temporal && !entries.All(e => e.Timestamp.HasValue))
+        if (o.Protocol is SplitProtocol.Temporal or SplitProtocol.Newest && !entries.All(e => e.Timestamp.HasValue))
             throw new ArgumentException("the temporal protocol needs a timestamp on every interaction, and this log has none (or not on every row)");
 
         var isTest = new bool[entries.Length];
@@ -85,10 +116,13 @@ public sealed class DataSplit
                 }
                 break;
             case SplitProtocol.Temporal:
+            case SplitProtocol.Newest:
                 foreach (var rows in RowsByUser(entries))
                 {
                     if (rows.Length < 2) continue;
-                    var held = Math.Min(o.LeaveOut, rows.Length - 1);
+                    var held = o.Protocol == SplitProtocol.Temporal
+                        ? Math.Min(o.LeaveOut, rows.Length - 1)
+                        : Math.Clamp((int)Math.Round(o.TestRatio * rows.Length, MidpointRounding.AwayFromZero), 1, rows.Length - 1);
                     // latest first; ties broken by item index so the split does not depend on row order
                     foreach (var row in rows.OrderByDescending(r => entries[r].Timestamp).ThenBy(r => entries[r].Item).Take(held))
                         isTest[row] = true;

@@ -3,8 +3,9 @@ using CarRecommender.Core.Data;
 
 namespace CarRecommender.Core.Evaluation;
 
-/// <summary>Metrics at K averaged over test users, plus catalogue coverage.</summary>
-public sealed record MetricsAtK(int K, double Precision, double Recall, double Ndcg, double Map, double Coverage, int Users);
+/// <summary>Metrics at K averaged over test users, plus catalogue coverage, novelty and intra-list diversity.</summary>
+public sealed record MetricsAtK(int K, double Precision, double Recall, double Ndcg, double Map, double Coverage, int Users,
+    double Novelty = 0, double Diversity = 0);
 
 /// <summary>One recommender's result on a split.</summary>
 public sealed record RecommenderResult(string Name, MetricsAtK Metrics, TimeSpan FitTime, TimeSpan EvaluateTime);
@@ -37,8 +38,12 @@ public static class Evaluator
         var users = split.TestUsers;
         var items = split.TrainMatrix.Columns;
         var stage = $"{recommender.Name}: evaluate";
-        double precision = 0, recall = 0, ndcg = 0, map = 0;
+        double precision = 0, recall = 0, ndcg = 0, map = 0, novelty = 0, diversity = 0;
         var recommended = new bool[items];
+        var itemUsers = split.TrainMatrix.Transpose();
+        var userCounts = new int[items];
+        for (var i = 0; i < items; i++) userCounts[i] = itemUsers.RowStart[i + 1] - itemUsers.RowStart[i];
+        ReadOnlySpan<int> UsersOf(int i) => itemUsers.ColumnIndex.AsSpan(itemUsers.RowStart[i], userCounts[i]);
         var gate = new Lock();
         var done = 0;
         var step = Math.Max(1, users.Length / 100);
@@ -53,6 +58,8 @@ public static class Evaluator
                 acc.Recall += RankingMetrics.Recall(top, relevant, k);
                 acc.Ndcg += RankingMetrics.Ndcg(top, relevant, k);
                 acc.Map += RankingMetrics.AveragePrecision(top, relevant, k);
+                acc.Novelty += RankingMetrics.Novelty(top, userCounts, split.TrainMatrix.Rows);
+                acc.Diversity += RankingMetrics.IntraListDiversity(top, UsersOf);
                 foreach (var i in top) acc.Recommended[i] = true;
                 var finished = Interlocked.Increment(ref done);
                 if (finished % step == 0) progress?.Report(new LoadProgress(stage, finished, users.Length));
@@ -66,19 +73,21 @@ public static class Evaluator
                     recall += acc.Recall;
                     ndcg += acc.Ndcg;
                     map += acc.Map;
+                    novelty += acc.Novelty;
+                    diversity += acc.Diversity;
                     for (var i = 0; i < items; i++) recommended[i] |= acc.Recommended[i];
                 }
             });
         progress?.Report(new LoadProgress(stage, users.Length, users.Length));
         var count = Math.Max(1, users.Length);
         return new MetricsAtK(k, precision / count, recall / count, ndcg / count, map / count,
-            RankingMetrics.Coverage(recommended.Count(r => r), split.TrainingItems), users.Length);
+            RankingMetrics.Coverage(recommended.Count(r => r), split.TrainingItems), users.Length, novelty / count, diversity / count);
     }
 
     private sealed class Accumulator(int k, int items)
     {
         public readonly int[] Top = new int[k];
         public readonly bool[] Recommended = new bool[items];
-        public double Precision, Recall, Ndcg, Map;
+        public double Precision, Recall, Ndcg, Map, Novelty, Diversity;
     }
 }

@@ -63,4 +63,52 @@ public static class RankingMetrics
             if (relevant.Contains(recommended[r])) hits++;
         return hits;
     }
+
+    /// <summary>
+    /// Novelty: mean self-information −log₂(n_i / users) of the recommended items, n_i the training users of item i
+    /// (Microsoft Recommenders' definition): higher means less popular items.
+    /// </summary>
+    public static double Novelty(ReadOnlySpan<int> recommended, ReadOnlySpan<int> itemUsers, int users)
+    {
+        if (recommended.Length == 0 || users == 0) return 0;
+        double sum = 0;
+        foreach (var i in recommended) sum += -Math.Log2(Math.Max(1, itemUsers[i]) / (double)users);
+        return sum / recommended.Length;
+    }
+
+    /// <summary>
+    /// Intra-list diversity: 1 − the mean pairwise cosine similarity of the recommended items' user sets (binary
+    /// co-occurrence in training), so 0 when every pair is always consumed together and 1 when no two share a user.
+    /// <paramref name="usersOf"/> gives an item's training users, sorted.
+    /// </summary>
+    public static double IntraListDiversity(ReadOnlySpan<int> recommended, Func<int, ReadOnlySpan<int>> usersOf)
+    {
+        if (recommended.Length < 2) return 0;
+        double sum = 0;
+        var pairs = 0;
+        for (var a = 0; a < recommended.Length; a++)
+        {
+            var ua = usersOf(recommended[a]);
+            for (var b = a + 1; b < recommended.Length; b++)
+            {
+                var ub = usersOf(recommended[b]);
+                pairs++;
+                if (ua.Length == 0 || ub.Length == 0) continue;
+                sum += SortedIntersection(ua, ub) / Math.Sqrt((double)ua.Length * ub.Length);
+            }
+        }
+        return 1 - sum / pairs;
+    }
+
+    private static int SortedIntersection(ReadOnlySpan<int> a, ReadOnlySpan<int> b)
+    {
+        int i = 0, j = 0, n = 0;
+        while (i < a.Length && j < b.Length)
+        {
+            if (a[i] == b[j]) { n++; i++; j++; }
+            else if (a[i] < b[j]) i++;
+            else j++;
+        }
+        return n;
+    }
 }

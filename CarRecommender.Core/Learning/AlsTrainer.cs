@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using CarRecommender.Core.Data;
 using CarRecommender.Core.Domain;
+using CarRecommender.Core.Evaluation;
 using MathNet.Numerics.LinearAlgebra;
 using Npgsql;
 using NpgsqlTypes;
@@ -21,7 +22,17 @@ public sealed class AlsTrainer(NpgsqlDataSource dataSource)
     /// <summary>Ridge penalty of the content → factor mapping.</summary>
     private const double ColdStartRidge = 1.0;
 
-    public async Task<ModelVersion?> TrainAsync(AlsOptions options, string trigger, IProgress<LoadProgress>? progress, CancellationToken ct)
+    /// <summary>Retrains as configured: the self-tuning first when it is on, else the fixed setting.</summary>
+    public Task<ModelVersion?> TrainAsync(AlsSettings settings, string trigger, IProgress<LoadProgress>? progress, CancellationToken ct) =>
+        TrainAsync(settings.FixedOptions, settings.Search, trigger, progress, ct);
+
+    /// <summary>Retrains with exactly <paramref name="options"/> (no search).</summary>
+    public Task<ModelVersion?> TrainAsync(AlsOptions options, string trigger, IProgress<LoadProgress>? progress, CancellationToken ct) =>
+        TrainAsync(options, null, trigger, progress, ct);
+
+    /// <param name="fixedOptions">The setting to train; null to let the self-tuning (<paramref name="search"/>) choose it.</param>
+    public async Task<ModelVersion?> TrainAsync(AlsOptions? fixedOptions, ModelSearchSettings? search, string trigger, IProgress<LoadProgress>? progress,
+        CancellationToken ct)
     {
         var total = Stopwatch.StartNew();
         await using var conn = await dataSource.OpenConnectionAsync(ct);
@@ -33,8 +44,18 @@ public sealed class AlsTrainer(NpgsqlDataSource dataSource)
         }
 
         progress?.Report(new LoadProgress("loading interactions", 0, 0));
-        var (matrix, userIds, itemIds, pairs) = await LoadAsync(conn, tx, ct);
+        var (matrix, userIds, itemIds, pairs, log) = await LoadAsync(conn, tx, ct);
         if (matrix.NonZeros == 0) return null;
+
+        SearchOutcome? outcome = null;
+        var options = fixedOptions ?? ModelSearch.Default;
+        if (fixedOptions is null && search is not null)
+        {
+            outcome = ModelSearch.RunAls(log, search with { MaxFactors = Math.Min(search.MaxFactors, VectorSizes.Latent) }, progress, null, ct);
+            options = outcome.Als;
+        }
+        if (options.Factors > VectorSizes.Latent)
+            throw new ArgumentException($"ALS rank {options.Factors} exceeds the stored latent vectors' {VectorSizes.Latent} dimensions", nameof(fixedOptions));
 
         var train = Stopwatch.StartNew();
         var losses = new List<double>();
@@ -46,6 +67,9 @@ public sealed class AlsTrainer(NpgsqlDataSource dataSource)
         train.Stop();
 
         progress?.Report(new LoadProgress("mapping cold listings", 0, 0));
+        // a lower rank is stored zero-padded to the column's width: dot products, the ANN index and the fold-in (whose
+        // padded Gram rows are zero, so the padded coordinates solve to zero) are unchanged
+        model = Pad(model, VectorSizes.Latent);
         var cold = await ColdStartFactorsAsync(conn, tx, model, itemIds, ct);
 
         // Each row stays locked from its update to the commit. The users' rows, which the content and collaborative
@@ -69,14 +93,20 @@ public sealed class AlsTrainer(NpgsqlDataSource dataSource)
             LossHistory = [.. losses],
             Loss = losses.Count > 0 ? losses[^1] : double.NaN,
             ColdItems = cold.Count,
-            ItemGram = ImplicitAls.Gram(model.ItemFactors, options.Factors),
+            ItemGram = ImplicitAls.Gram(model.ItemFactors, model.Factors),
             Trigger = trigger,
+            Confidence = options.Confidence.ToString(),
+            RegularizationExponent = options.RegularizationExponent,
+            MeanUserPairs = (double)matrix.NonZeros / Math.Max(1, matrix.Rows),
+            ValidationNdcg = outcome?.AlsValidation.Ndcg,
+            Search = outcome is null ? null : SearchJson(outcome),
         };
         version.DurationMs = total.ElapsedMilliseconds;
         await using (var insert = new NpgsqlCommand("""
             INSERT INTO model_versions (created_at, factors, iterations, regularization, alpha, users, items, interactions,
-                                        duration_ms, train_ms, loss_history, loss, cold_items, item_gram, trigger)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id
+                                        duration_ms, train_ms, loss_history, loss, cold_items, item_gram, trigger,
+                                        confidence, regularization_exponent, mean_user_pairs, validation_ndcg, search)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20::jsonb) RETURNING id
             """, conn, tx))
         {
             insert.Parameters.AddWithValue(version.CreatedAt);
@@ -94,6 +124,11 @@ public sealed class AlsTrainer(NpgsqlDataSource dataSource)
             insert.Parameters.AddWithValue(version.ColdItems);
             insert.Parameters.AddWithValue(version.ItemGram);
             insert.Parameters.AddWithValue(version.Trigger);
+            insert.Parameters.AddWithValue(version.Confidence);
+            insert.Parameters.AddWithValue(version.RegularizationExponent);
+            insert.Parameters.AddWithValue(version.MeanUserPairs);
+            insert.Parameters.AddWithValue(version.ValidationNdcg is { } v ? v : DBNull.Value);
+            insert.Parameters.Add(new NpgsqlParameter { Value = version.Search is { } json ? json : DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
             version.Id = (long)(await insert.ExecuteScalarAsync(ct))!;
         }
         await tx.CommitAsync(ct);
@@ -105,15 +140,41 @@ public sealed class AlsTrainer(NpgsqlDataSource dataSource)
         return version;
     }
 
-    private static async Task<(SparseMatrix Matrix, long[] UserIds, long[] ItemIds, long Pairs)> LoadAsync(NpgsqlConnection conn, NpgsqlTransaction tx,
-        CancellationToken ct)
+    /// <summary>The self-tuning as stored with the model (shown on the console's Pipelines page).</summary>
+    public static string SearchJson(SearchOutcome o) => System.Text.Json.JsonSerializer.Serialize(new
+    {
+        validation = o.ValidationProtocol,
+        users = o.ValidationUsers,
+        seconds = Math.Round(o.Seconds, 2),
+        chosen = ModelSearch.Describe(o.Als),
+        ndcg = o.AlsValidation.Ndcg,
+        recall = o.AlsValidation.Recall,
+        trials = o.Trials.Select(t => new { model = t.Model, setting = t.Setting, ndcg = t.Validation.Ndcg, recall = t.Validation.Recall, fitSeconds = Math.Round(t.FitSeconds, 2) }),
+    });
+
+    private static AlsModel Pad(AlsModel model, int width)
+    {
+        if (model.Factors == width) return model;
+        static float[] PadRows(float[] rows, int k, int width)
+        {
+            var padded = new float[rows.Length / k * width];
+            for (var r = 0; r < rows.Length / k; r++) rows.AsSpan(r * k, k).CopyTo(padded.AsSpan(r * width, k));
+            return padded;
+        }
+        return new AlsModel(width, PadRows(model.UserFactors, model.Factors, width), PadRows(model.ItemFactors, model.Factors, width));
+    }
+
+    private static async Task<(SparseMatrix Matrix, long[] UserIds, long[] ItemIds, long Pairs, InteractionLog Log)> LoadAsync(NpgsqlConnection conn,
+        NpgsqlTransaction tx, CancellationToken ct)
     {
         var users = new Dictionary<long, int>();
         var items = new Dictionary<long, int>();
         var triples = new List<(int, int, float)>();
+        var entries = new List<LogEntry>();
         await using (var cmd = new NpgsqlCommand($"""
-            SELECT user_id, listing_id, strength
-            FROM (SELECT user_id, listing_id, {ImplicitFeedback.SqlStrength} AS strength FROM interactions GROUP BY user_id, listing_id) s
+            SELECT user_id, listing_id, strength, extract(epoch FROM last)::bigint
+            FROM (SELECT user_id, listing_id, {ImplicitFeedback.SqlStrength} AS strength, max(occurred_at) AS last
+                  FROM interactions GROUP BY user_id, listing_id) s
             WHERE strength > 0
             """, conn, tx))
         await using (var reader = await cmd.ExecuteReaderAsync(ct))
@@ -125,10 +186,15 @@ public sealed class AlsTrainer(NpgsqlDataSource dataSource)
                 if (!users.TryGetValue(u, out var ui)) users[u] = ui = users.Count;
                 if (!items.TryGetValue(i, out var ii)) items[i] = ii = items.Count;
                 triples.Add((ui, ii, (float)reader.GetDouble(2)));
+                entries.Add(new LogEntry(ui, ii, (float)reader.GetDouble(2), reader.GetInt64(3)));
             }
         }
         var matrix = SparseMatrix.FromTriples(users.Count, items.Count, triples);
-        return (matrix, users.OrderBy(kv => kv.Value).Select(kv => kv.Key).ToArray(), items.OrderBy(kv => kv.Value).Select(kv => kv.Key).ToArray(), triples.Count);
+        var userIds = users.OrderBy(kv => kv.Value).Select(kv => kv.Key).ToArray();
+        var itemIds = items.OrderBy(kv => kv.Value).Select(kv => kv.Key).ToArray();
+        var log = new InteractionLog(userIds.Select(id => id.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray(),
+            itemIds.Select(id => id.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray(), [.. entries]);
+        return (matrix, userIds, itemIds, triples.Count, log);
     }
 
     /// <summary>Factors for active listings outside the training data, predicted from their content vectors.</summary>

@@ -3,12 +3,45 @@ using MathNet.Numerics.LinearAlgebra;
 
 namespace CarRecommender.Core.Learning;
 
+/// <summary>How an observed strength r (a rating, or view 1 / save 3 / contact 5 summed) becomes confidence c.</summary>
+public enum ConfidenceScale
+{
+    /// <summary>c = 1 + α·r (Hu et al.'s linear form): a 5-star rating or a contact weighs five times a view.</summary>
+    Linear,
+    /// <summary>c = 1 + α·ln(1 + r): stronger signals weigh more, with diminishing returns.</summary>
+    Log,
+    /// <summary>c = 1 + α for every observed pair, whatever its strength (the textbook iALS of Rendle et al. 2022).</summary>
+    Binary,
+}
+
 /// <summary>Hyper-parameters of implicit ALS.</summary>
 /// <param name="Factors">Rank of the user and item factors.</param>
-/// <param name="Regularization">L2 weight λ on every factor.</param>
-/// <param name="Alpha">Confidence slope: c = 1 + α·r for an observed strength r.</param>
+/// <param name="Regularization">L2 weight λ of a row with the average number of interactions (see <paramref name="RegularizationExponent"/>).</param>
+/// <param name="Alpha">Confidence slope (see <see cref="ConfidenceScale"/>); the unobserved pairs weigh 1, so 1/(1 + α) is
+/// Rendle's relative weight of the unobserved entries.</param>
 /// <param name="CgSteps">Conjugate-gradient steps per factor and sweep (warm-started from the previous sweep).</param>
-public sealed record AlsOptions(int Factors = 64, int Iterations = 15, double Regularization = 0.1, double Alpha = 10, int CgSteps = 3, int Seed = 42);
+/// <param name="Confidence">How strengths become confidences.</param>
+/// <param name="RegularizationExponent">ν of Rendle et al.'s frequency-scaled regularisation: a row with n observed pairs
+/// gets λ·((n + N/(1+α)) / (n̄ + N/(1+α)))^ν, N the other side's size, n̄ the mean n; ν = 0 is the classic uniform λ.</param>
+public sealed record AlsOptions(int Factors = 64, int Iterations = 15, double Regularization = 0.1, double Alpha = 10, int CgSteps = 3, int Seed = 42,
+    ConfidenceScale Confidence = ConfidenceScale.Linear, double RegularizationExponent = 0)
+{
+    /// <summary>c − 1 for an observed strength r.</summary>
+    public float ExtraConfidence(float r) => Confidence switch
+    {
+        ConfidenceScale.Binary => r > 0 ? (float)Alpha : 0,
+        ConfidenceScale.Log => (float)(Alpha * Math.Log(1 + Math.Max(0, r))),
+        _ => (float)(Alpha * r),
+    };
+
+    /// <summary>λ of a row with <paramref name="observed"/> pairs (frequency-scaled when ν ≠ 0).</summary>
+    public double RowRegularization(int observed, double meanObserved, int otherSide)
+    {
+        if (RegularizationExponent == 0) return Regularization;
+        var unobserved = otherSide / (1 + Alpha);
+        return Regularization * Math.Pow((observed + unobserved) / (meanObserved + unobserved), RegularizationExponent);
+    }
+}
 
 /// <summary>Factors of a trained model, row-major: row u of <see cref="UserFactors"/> is user u.</summary>
 public sealed class AlsModel(int factors, float[] userFactors, float[] itemFactors)
@@ -78,12 +111,14 @@ public static class ImplicitAls
     {
         var k = o.Factors;
         var gram = Gram(fixedSide, k);
-        var lambda = (float)o.Regularization;
-        var alpha = (float)o.Alpha;
+        var meanObserved = (double)rows.NonZeros / Math.Max(1, rows.Rows);
+        var extra = new float[rows.NonZeros];
+        for (var j = 0; j < extra.Length; j++) extra[j] = o.ExtraConfidence(rows.Values[j]);
         Parallel.For(0, rows.Rows, new ParallelOptions { CancellationToken = ct },
             () => new float[4 * k],
             (u, _, buffers) =>
             {
+                var lambda = (float)o.RowRegularization(rows.RowStart[u + 1] - rows.RowStart[u], meanObserved, rows.Columns);
                 var x = target.AsSpan(u * k, k);
                 var r = buffers.AsSpan(0, k);
                 var p = buffers.AsSpan(k, k);
@@ -96,16 +131,16 @@ public static class ImplicitAls
                     return buffers;
                 }
                 // r = b − A·x, with b = Σ c·y_i (p = 1 on observed pairs)
-                MultiplyA(gram, lambda, alpha, rows, u, fixedSide, x, ap, k);
+                MultiplyA(gram, lambda, extra, rows, u, fixedSide, x, ap, k);
                 r.Clear();
                 for (var j = start; j < end; j++)
-                    TensorPrimitives.MultiplyAdd(fixedSide.AsSpan(rows.ColumnIndex[j] * k, k), 1 + alpha * rows.Values[j], r, r);
+                    TensorPrimitives.MultiplyAdd(fixedSide.AsSpan(rows.ColumnIndex[j] * k, k), 1 + extra[j], r, r);
                 TensorPrimitives.Subtract(r, ap, r);
                 r.CopyTo(p);
                 var rsOld = TensorPrimitives.Dot(r, r);
                 for (var step = 0; step < o.CgSteps && rsOld > 1e-20f; step++)
                 {
-                    MultiplyA(gram, lambda, alpha, rows, u, fixedSide, p, ap, k);
+                    MultiplyA(gram, lambda, extra, rows, u, fixedSide, p, ap, k);
                     var stepSize = rsOld / TensorPrimitives.Dot(p, ap);
                     TensorPrimitives.MultiplyAdd(p, stepSize, x, x);
                     TensorPrimitives.MultiplyAdd(ap, -stepSize, r, r);
@@ -120,7 +155,7 @@ public static class ImplicitAls
     }
 
     /// <summary>A·v = (YᵀY + λI)·v + Σ_i (c_ui − 1)(y_i·v)·y_i, without forming A.</summary>
-    private static void MultiplyA(float[] gram, float lambda, float alpha, SparseMatrix rows, int u, float[] fixedSide,
+    private static void MultiplyA(float[] gram, float lambda, float[] extra, SparseMatrix rows, int u, float[] fixedSide,
         ReadOnlySpan<float> v, Span<float> result, int k)
     {
         for (var a = 0; a < k; a++) result[a] = TensorPrimitives.Dot(gram.AsSpan(a * k, k), v);
@@ -128,7 +163,7 @@ public static class ImplicitAls
         for (var j = rows.RowStart[u]; j < rows.RowStart[u + 1]; j++)
         {
             var yi = fixedSide.AsSpan(rows.ColumnIndex[j] * k, k);
-            TensorPrimitives.MultiplyAdd(yi, alpha * rows.Values[j] * TensorPrimitives.Dot(yi, v), result, result);
+            TensorPrimitives.MultiplyAdd(yi, extra[j] * TensorPrimitives.Dot(yi, v), result, result);
         }
     }
 
@@ -140,7 +175,6 @@ public static class ImplicitAls
     {
         var k = o.Factors;
         var gram = Gram(y, k);
-        var alpha = o.Alpha;
         double total = 0;
         var gate = new Lock();
         Parallel.For(0, userItems.Rows, () => (Sum: 0.0, Buffer: new float[k]), (u, _, acc) =>
@@ -150,29 +184,48 @@ public static class ImplicitAls
             var s = (double)TensorPrimitives.Dot(xu, acc.Buffer); // Σ_i (x·y_i)² as if every pair were unobserved (c = 1, p = 0)
             for (var j = userItems.RowStart[u]; j < userItems.RowStart[u + 1]; j++)
             {
-                double c = 1 + alpha * userItems.Values[j];
+                double c = 1 + o.ExtraConfidence(userItems.Values[j]);
                 double pred = TensorPrimitives.Dot(xu, y.AsSpan(userItems.ColumnIndex[j] * k, k));
                 // replace the c = 1, p = 0 term by the observed one: c(1 − pred)² − pred²
                 s += c * (1 - pred) * (1 - pred) - pred * pred;
             }
             return (acc.Sum + s, acc.Buffer);
         }, acc => { lock (gate) total += acc.Sum; });
-        var reg = o.Regularization * (TensorPrimitives.Dot(x, x) + (double)TensorPrimitives.Dot(y, y));
+        var reg = RegularizationTerm(userItems, x, o) + RegularizationTerm(userItems.Transpose(), y, o);
         return (total + reg) / ((double)userItems.Rows * userItems.Columns);
+    }
+
+    private static double RegularizationTerm(SparseMatrix rows, float[] factors, AlsOptions o)
+    {
+        var k = o.Factors;
+        var mean = (double)rows.NonZeros / Math.Max(1, rows.Rows);
+        double sum = 0;
+        for (var r = 0; r < rows.Rows; r++)
+        {
+            var f = factors.AsSpan(r * k, k);
+            sum += o.RowRegularization(rows.RowStart[r + 1] - rows.RowStart[r], mean, rows.Columns) * TensorPrimitives.Dot(f, f);
+        }
+        return sum;
     }
 
     /// <summary>
     /// Folds one user into fixed item factors: the exact least-squares solution for that user's interactions
     /// (items and strengths), as a training sweep would compute it. <paramref name="gram"/> is YᵀY of the items.
     /// </summary>
-    public static float[] FoldIn(ReadOnlySpan<int> items, ReadOnlySpan<float> strengths, float[] itemFactors, float[] gram, AlsOptions o)
+    /// <param name="meanUserPairs">The training data's mean pairs per user (n̄ of the frequency-scaled λ; unused when ν = 0).</param>
+    public static float[] FoldIn(ReadOnlySpan<int> items, ReadOnlySpan<float> strengths, float[] itemFactors, float[] gram, AlsOptions o,
+        double meanUserPairs = 0)
     {
         var k = o.Factors;
-        var a = Matrix<double>.Build.Dense(k, k, (i, j) => gram[i * k + j] + (i == j ? o.Regularization : 0));
+        var observed = 0;
+        foreach (var s in strengths) if (s > 0) observed++;
+        var lambda = o.RowRegularization(observed, meanUserPairs, itemFactors.Length / k);
+        var a = Matrix<double>.Build.Dense(k, k, (i, j) => gram[i * k + j] + (i == j ? lambda : 0));
         var b = Vector<double>.Build.Dense(k);
         for (var n = 0; n < items.Length; n++)
         {
-            var c = 1 + o.Alpha * strengths[n];
+            if (strengths[n] <= 0) continue;
+            var c = 1 + o.ExtraConfidence(strengths[n]);
             var yi = itemFactors.AsSpan(items[n] * k, k);
             for (var i = 0; i < k; i++)
             {

@@ -34,7 +34,7 @@ public static class CliHost
                 .WithExample("import", "--file", "cars.csv", "--map", "Hersteller=make", "--map", "km=mileage");
             c.AddCommand<TrainCommand>("train")
                 .WithDescription("Retrain the collaborative model (implicit ALS) on the interaction log now and swap its factors in")
-                .WithExample("train", "--factors", "64", "--iterations", "15");
+                .WithExample("train", "--search-seconds", "120");
             c.AddCommand<RecallCommand>("bench-recall")
                 .WithDescription("Recall@k of the listings' HNSW index against exact search, per ef_search");
             c.AddCommand<ApiBenchCommand>("bench-api")
@@ -42,7 +42,7 @@ public static class CliHost
             c.AddCommand<AlsBenchCommand>("bench-als")
                 .WithDescription("ALS training time on generated implicit feedback (1M pairs, 64 factors, 15 iterations by default)");
             c.AddCommand<EvaluateCommand>("evaluate")
-                .WithDescription("Offline evaluation: Precision/Recall/NDCG/MAP@K and coverage of most-popular, item-kNN and ALS on a held-out split")
+                .WithDescription("Offline evaluation on a held-out split: most-popular, item-kNN, and ALS, EASE and the hybrid as production self-tunes them (P/R/NDCG/MAP@K, coverage, novelty, diversity)")
                 .WithExample("evaluate", "--input", "ratings.csv", "--min-value", "4", "--protocol", "per-user")
                 .WithExample("evaluate", "--generate", "5000", "--tune");
             c.PropagateExceptions();

@@ -15,7 +15,7 @@ namespace CarRecommender.Pipelines.Cli;
 public sealed class EvaluateSettings : DatabaseSettings
 {
     [CommandOption("--input <FILE>")]
-    [Description("Interaction log user,item[,value][,timestamp] (comma or tab, header optional). Default: the product's own log from the database")]
+    [Description("Interaction log user,item[[,value]][[,timestamp]] (comma or tab, header optional). Default: the product's own log from the database")]
     public string? Input { get; init; }
 
     [CommandOption("--generate <USERS>")]
@@ -66,8 +66,35 @@ public sealed class EvaluateSettings : DatabaseSettings
     [CommandOption("--alpha <ALPHA>")]
     public double? Alpha { get; init; }
 
+    [CommandOption("--confidence <SCALE>")]
+    [Description("How strengths become ALS confidences: linear, log or binary")]
+    public string? Confidence { get; init; }
+
+    [CommandOption("--reg-exponent <NU>")]
+    [Description("Frequency scaling of ALS regularisation (0 = uniform, 1 = proportional to a row's interactions)")]
+    public double? RegExponent { get; init; }
+
+    [CommandOption("--cg-steps <N>")]
+    public int? CgSteps { get; init; }
+
+    [CommandOption("--ease-lambda <LAMBDA>")]
+    [Description("Fix EASE's λ instead of letting the self-tuning choose it")]
+    public double? EaseLambda { get; init; }
+
+    [CommandOption("--repeat <N>")]
+    [Description("Evaluate on N splits (seeds seed … seed+N−1) and report mean ± standard deviation (default 1)")]
+    public int Repeat { get; init; } = 1;
+
+    [CommandOption("--validation <SLICE>")]
+    [Description("The self-tuning's validation slice of the training part: protocol (carved like the test split, default) or newest (each user's newest 20 %, as a production retrain on the live log)")]
+    public string Validation { get; init; } = "protocol";
+
+    [CommandOption("--search-seconds <S>")]
+    [Description("Time bound of the self-tuning, as Als:Search:MaxSeconds in production (default 300)")]
+    public double SearchSeconds { get; init; } = 300;
+
     [CommandOption("--tune")]
-    [Description("Search ALS hyper-parameters on a validation split of the training data first; evaluate ALS with the best")]
+    [Description("A wider random search of ALS hyper-parameters on a validation split with the test protocol; ALS and the hybrid use its best")]
     public bool Tune { get; init; }
 
     [CommandOption("--trials <N>")]
@@ -86,15 +113,22 @@ public sealed class EvaluateSettings : DatabaseSettings
         _ => throw new CliException($"unknown --protocol '{Protocol}': use random, per-user or temporal"),
     };
 
+    /// <summary>True when an ALS hyper-parameter is fixed on the command line (the self-tuning then tries only that).</summary>
+    public bool FixesAls => Factors is not null || Iterations is not null || Regularization is not null || Alpha is not null || Confidence is not null
+        || RegExponent is not null || CgSteps is not null;
+
     public AlsOptions AlsOptions()
     {
-        var d = new AlsOptions();
+        var d = ModelSearch.Default;
         return d with
         {
             Factors = Factors ?? d.Factors,
             Iterations = Iterations ?? d.Iterations,
             Regularization = Regularization ?? d.Regularization,
             Alpha = Alpha ?? d.Alpha,
+            CgSteps = CgSteps ?? d.CgSteps,
+            RegularizationExponent = RegExponent ?? d.RegularizationExponent,
+            Confidence = Confidence is null ? d.Confidence : Enum.Parse<ConfidenceScale>(Confidence, ignoreCase: true),
             Seed = Seed,
         };
     }
@@ -121,10 +155,23 @@ public sealed class EvaluateCommand : AsyncCommand<EvaluateSettings>
         load.Stop();
         if (log.Entries.Length == 0) throw new CliException($"{source}: no interactions with a positive value");
 
+        var runs = await RunWithProgress(settings.Json, progress => Enumerable.Range(0, settings.Repeat)
+            .Select(r => RunOnce(settings, log, features, settings.Seed + r, progress, cancellationToken)).ToList());
+        if (settings.Json) WriteJson(settings, source, log, runs, load.Elapsed);
+        else WriteTables(settings, source, log, runs, load.Elapsed);
+        return 0;
+    }
+
+    /// <summary>One split's evaluation: the baselines, then ALS, EASE and the hybrid as production's self-tuning sets them.</summary>
+    private sealed record Run(DataSplit Split, SearchOutcome Search, TuningResult? Tuning, AlsOptions Als, IReadOnlyList<RecommenderResult> Results);
+
+    private static Run RunOnce(EvaluateSettings settings, InteractionLog log, IReadOnlyDictionary<string, ListingFeatures>? features, int seed,
+        IProgress<LoadProgress>? progress, CancellationToken ct)
+    {
         DataSplit split;
         try
         {
-            split = DataSplit.Create(log, new SplitOptions(settings.ParsedProtocol, settings.TestRatio, settings.Seed, settings.LeaveOut));
+            split = DataSplit.Create(log, new SplitOptions(settings.ParsedProtocol, settings.TestRatio, seed, settings.LeaveOut));
         }
         catch (ArgumentException ex)
         {
@@ -132,24 +179,26 @@ public sealed class EvaluateCommand : AsyncCommand<EvaluateSettings>
         }
         if (split.TestUsers.Length == 0) throw new CliException("no test users: every user needs at least two interactions to be split");
 
-        var als = settings.AlsOptions();
+        // what a production retrain does with its log (the same search, settings and budget), validated on a slice of the
+        // training part carved like the test split: production validates for its task (the newest), this for the one scored
+        var search = ModelSearch.Run(log, split.Train,
+            new ModelSearchSettings { K = settings.K, MaxSeconds = settings.SearchSeconds, Seed = seed }, progress,
+            settings.FixesAls ? [settings.AlsOptions() with { Seed = seed }] : null,
+            settings.EaseLambda is { } lambda ? [lambda] : null,
+            settings.Validation.Equals("newest", StringComparison.OrdinalIgnoreCase) ? null : split.Options, ct);
+        var als = search.Als;
         TuningResult? tuning = null;
-        var results = await RunWithProgress(settings.Json, progress =>
+        if (settings.Tune)
         {
-            if (settings.Tune)
-            {
-                tuning = AlsTuner.Tune(split, als, settings.K, settings.Trials, progress, cancellationToken);
-                als = tuning.Best.Options;
-            }
-            IRecommender[] recommenders = features is null
-                ? [new PopularityRecommender(), new ItemKnnRecommender(settings.Neighbours), new AlsRecommender(als)]
-                : [new PopularityRecommender(), new ItemKnnRecommender(settings.Neighbours), new AlsRecommender(als), new HybridRecommender(als, features)];
-            return Evaluator.Run(split, recommenders, settings.K, progress, cancellationToken);
-        });
-
-        if (settings.Json) WriteJson(settings, source, log, split, als, tuning, results, load.Elapsed);
-        else WriteTables(settings, source, log, split, tuning, results, load.Elapsed);
-        return 0;
+            tuning = AlsTuner.Tune(split, als, settings.K, settings.Trials, progress, ct);
+            als = tuning.Best.Options;
+        }
+        var alsModel = new AlsRecommender(als);
+        var ease = new EaseRecommender(search.Ease);
+        IRecommender[] recommenders = features is null
+            ? [new PopularityRecommender(), new ItemKnnRecommender(settings.Neighbours), alsModel, ease, new BlendRecommender(alsModel, ease, search.Blend)]
+            : [new PopularityRecommender(), new ItemKnnRecommender(settings.Neighbours), alsModel, ease, new HybridRecommender(als, features)];
+        return new Run(split, search, tuning, als, Evaluator.Run(split, recommenders, settings.K, progress, ct));
     }
 
     private static void Validate(EvaluateSettings s)
@@ -162,6 +211,15 @@ public sealed class EvaluateCommand : AsyncCommand<EvaluateSettings>
         if (s.K < 1) throw new CliException($"--k must be at least 1, not {s.K}");
         if (s.LeaveOut < 1) throw new CliException("--leave-out must be at least 1");
         if (s.Trials < 1) throw new CliException("--trials must be at least 1");
+        if (!s.Validation.Equals("newest", StringComparison.OrdinalIgnoreCase) && !s.Validation.Equals("protocol", StringComparison.OrdinalIgnoreCase))
+            throw new CliException($"unknown --validation '{s.Validation}': use protocol or newest");
+        if (s.Repeat is < 1 or > 100) throw new CliException("--repeat must be from 1 to 100");
+        if (s.SearchSeconds < 0 || double.IsNaN(s.SearchSeconds)) throw new CliException("--search-seconds must be ≥ 0");
+        if (s.EaseLambda is < 0 || s.EaseLambda is double l && double.IsNaN(l)) throw new CliException("--ease-lambda must be ≥ 0");
+        if (s.CgSteps is < 1 or > 100) throw new CliException("--cg-steps must be from 1 to 100");
+        if (s.RegExponent is < 0 or > 2 || s.RegExponent is double nu && double.IsNaN(nu)) throw new CliException("--reg-exponent must be from 0 to 2");
+        if (s.Confidence is { } c && !Enum.TryParse<ConfidenceScale>(c, ignoreCase: true, out _))
+            throw new CliException($"unknown --confidence '{c}': use linear, log or binary");
         if (s.Neighbours < 1) throw new CliException("--neighbours must be at least 1");
         if (s.Factors is < 1 or > 1024) throw new CliException("--factors must be from 1 to 1024");
         if (s.Iterations is < 1 or > 100) throw new CliException("--iterations must be from 1 to 100");
@@ -202,52 +260,74 @@ public sealed class EvaluateCommand : AsyncCommand<EvaluateSettings>
     private static Task<T> RunWithProgress<T>(bool quiet, Func<IProgress<LoadProgress>?, T> work) =>
         quiet ? Task.FromResult(work(null)) : ProgressReporter.RunAsync(progress => Task.Run(() => work(progress)));
 
-    private static void WriteTables(EvaluateSettings s, string source, InteractionLog log, DataSplit split, TuningResult? tuning,
-        IReadOnlyList<RecommenderResult> results, TimeSpan loadTime)
+    private static void WriteTables(EvaluateSettings s, string source, InteractionLog log, IReadOnlyList<Run> runs, TimeSpan loadTime)
     {
+        var first = runs[0];
+        var split = first.Split;
         var data = new Table().AddColumns("data", "value");
         data.AddRow("source", Markup.Escape(source));
         data.AddRow("users × items × pairs", $"{log.Users:N0} × {log.Items:N0} × {log.Entries.Length:N0}");
         data.AddRow("protocol", $"{split.Options.Protocol}" + (split.Options.Protocol == SplitProtocol.Temporal
-            ? $", leave last {split.Options.LeaveOut} out" : $", test ratio {split.Options.TestRatio:0.##}") + $", seed {split.Options.Seed}");
+            ? $", leave last {split.Options.LeaveOut} out" : $", test ratio {split.Options.TestRatio:0.##}")
+            + (runs.Count == 1 ? $", seed {split.Options.Seed}" : $", seeds {split.Options.Seed}…{split.Options.Seed + runs.Count - 1}"));
         data.AddRow("train / test pairs", $"{split.Train.Length:N0} / {split.Test.Length:N0}");
         data.AddRow("test users", $"{split.TestUsers.Length:N0}");
         data.AddRow("load time", $"{loadTime.TotalSeconds:0.00} s");
         AnsiConsole.Write(data);
 
-        if (tuning is not null)
+        var search = first.Search;
+        var trials = new Table().Title(Markup.Escape($"self-tuning, as a production retrain runs it (validation: {search.ValidationProtocol} of the training part, {search.ValidationUsers:N0} users, {search.Seconds:0.0} s)"))
+            .AddColumns("model", "setting", $"NDCG@{s.K}", $"R@{s.K}", "fit");
+        foreach (var t in search.Trials)
+            trials.AddRow(t.Model, Markup.Escape(t.Setting), $"{t.Validation.Ndcg:0.0000}", $"{t.Validation.Recall:0.0000}", $"{t.FitSeconds:0.0} s");
+        AnsiConsole.Write(trials);
+        AnsiConsole.MarkupLineInterpolated($"chosen: ALS {ModelSearch.Describe(search.Als)}; EASE λ {search.Ease.Lambda:G4}; hybrid {search.Blend}");
+
+        if (first.Tuning is { } tuning)
         {
-            var tried = new Table().Title("ALS tuning (validation split of the training data)")
+            var tried = new Table().Title("ALS --tune (validation split of the training data, test protocol)")
                 .AddColumns("factors", "λ", "α", "iterations", $"NDCG@{s.K}", $"R@{s.K}", "fit");
             foreach (var t in tuning.Trials)
-            {
-                var best = ReferenceEquals(t, tuning.Best);
                 tried.AddRow($"{t.Options.Factors}", $"{t.Options.Regularization:G3}", $"{t.Options.Alpha:G3}", $"{t.Options.Iterations}",
-                    best ? $"[green]{t.Validation.Ndcg:0.0000}[/]" : $"{t.Validation.Ndcg:0.0000}", $"{t.Validation.Recall:0.0000}",
-                    $"{t.FitTime.TotalSeconds:0.0} s");
-            }
+                    $"{t.Validation.Ndcg:0.0000}", $"{t.Validation.Recall:0.0000}", $"{t.FitTime.TotalSeconds:0.0} s");
             AnsiConsole.Write(tried);
-            var b = tuning.Best.Options;
-            AnsiConsole.MarkupLineInterpolated(
-                $"best: --factors {b.Factors} --regularization {b.Regularization:G3} --alpha {b.Alpha:G3} --iterations {b.Iterations}");
         }
 
         var k = s.K;
-        var table = new Table().Title($"offline evaluation at K = {k}")
-            .AddColumns("recommender", $"P@{k}", $"R@{k}", $"NDCG@{k}", $"MAP@{k}", "coverage", "fit", "evaluate");
-        var bestNdcg = results.Max(r => r.Metrics.Ndcg);
-        foreach (var r in results)
+        var table = new Table().Title(runs.Count == 1 ? $"offline evaluation at K = {k}" : $"offline evaluation at K = {k}, mean ± standard deviation over {runs.Count} splits")
+            .AddColumns("recommender", $"P@{k}", $"R@{k}", $"NDCG@{k}", $"MAP@{k}", "coverage", "novelty", "diversity", "fit");
+        var names = first.Results.Select(r => r.Name).ToArray();
+        var bestNdcg = names.Max(n => Mean(runs, n, m => m.Ndcg));
+        foreach (var name in names)
         {
-            var m = r.Metrics;
-            var ndcg = $"{m.Ndcg:0.0000}";
-            table.AddRow(Markup.Escape(r.Name), $"{m.Precision:0.0000}", $"{m.Recall:0.0000}", m.Ndcg == bestNdcg ? $"[green]{ndcg}[/]" : ndcg,
-                $"{m.Map:0.0000}", $"{m.Coverage:P1}", $"{r.FitTime.TotalSeconds:0.00} s", $"{r.EvaluateTime.TotalSeconds:0.00} s");
+            string Cell(Func<MetricsAtK, double> metric, string format = "0.0000") => runs.Count == 1
+                ? Mean(runs, name, metric).ToString(format, CultureInfo.InvariantCulture)
+                : $"{Mean(runs, name, metric).ToString(format, CultureInfo.InvariantCulture)} ± {Deviation(runs, name, metric).ToString(format, CultureInfo.InvariantCulture)}";
+            var ndcg = Cell(m => m.Ndcg);
+            table.AddRow(Markup.Escape(name), Cell(m => m.Precision), Cell(m => m.Recall),
+                Mean(runs, name, m => m.Ndcg) == bestNdcg ? $"[green]{ndcg}[/]" : ndcg, Cell(m => m.Map), Cell(m => m.Coverage, "0.000"),
+                Cell(m => m.Novelty, "0.00"), Cell(m => m.Diversity, "0.000"),
+                $"{runs.Average(r => r.Results.First(x => x.Name == name).FitTime.TotalSeconds):0.00} s");
         }
         AnsiConsole.Write(table);
+        AnsiConsole.MarkupLine("ALS, EASE and hybrid use the self-tuning's choices" + (first.Tuning is null ? "" : " (ALS: --tune's best)")
+            + "; hybrid is what production serves. Novelty: mean self-information (bits); diversity: 1 − mean pairwise co-occurrence cosine.");
     }
 
-    private static void WriteJson(EvaluateSettings s, string source, InteractionLog log, DataSplit split, AlsOptions als, TuningResult? tuning,
-        IReadOnlyList<RecommenderResult> results, TimeSpan loadTime)
+    private static IEnumerable<MetricsAtK> MetricsOf(IReadOnlyList<Run> runs, string name) => runs.Select(r => r.Results.First(x => x.Name == name).Metrics);
+
+    private static double Mean(IReadOnlyList<Run> runs, string name, Func<MetricsAtK, double> metric) => MetricsOf(runs, name).Average(metric);
+
+    /// <summary>Sample standard deviation over the runs (0 for one run).</summary>
+    private static double Deviation(IReadOnlyList<Run> runs, string name, Func<MetricsAtK, double> metric)
+    {
+        var values = MetricsOf(runs, name).Select(metric).ToArray();
+        if (values.Length < 2) return 0;
+        var mean = values.Average();
+        return Math.Sqrt(values.Sum(v => (v - mean) * (v - mean)) / (values.Length - 1));
+    }
+
+    private static void WriteJson(EvaluateSettings s, string source, InteractionLog log, IReadOnlyList<Run> runs, TimeSpan loadTime)
     {
         static object Metrics(MetricsAtK m) => new
         {
@@ -256,6 +336,8 @@ public sealed class EvaluateCommand : AsyncCommand<EvaluateSettings>
             ndcg = m.Ndcg,
             map = m.Map,
             coverage = m.Coverage,
+            novelty = m.Novelty,
+            diversity = m.Diversity,
             users = m.Users,
         };
         static object Options(AlsOptions o) => new
@@ -263,33 +345,63 @@ public sealed class EvaluateCommand : AsyncCommand<EvaluateSettings>
             factors = o.Factors,
             iterations = o.Iterations,
             regularization = o.Regularization,
+            regularizationExponent = o.RegularizationExponent,
             alpha = o.Alpha,
+            confidence = o.Confidence.ToString().ToLowerInvariant(),
             cgSteps = o.CgSteps,
             seed = o.Seed,
         };
+        object Split(DataSplit split) => new
+        {
+            protocol = split.Options.Protocol.ToString(),
+            testRatio = split.Options.TestRatio,
+            leaveOut = split.Options.LeaveOut,
+            seed = split.Options.Seed,
+            trainPairs = split.Train.Length,
+            testPairs = split.Test.Length,
+            testUsers = split.TestUsers.Length,
+        };
+        var names = runs[0].Results.Select(r => r.Name).ToArray();
         var document = new
         {
             source,
             k = s.K,
             data = new { users = log.Users, items = log.Items, pairs = log.Entries.Length, loadSeconds = loadTime.TotalSeconds },
-            split = new
+            split = Split(runs[0].Split),
+            als = Options(runs[0].Als),
+            // mean and sample standard deviation over the runs (one run: the deviation is 0)
+            results = names.Select(name => new
             {
-                protocol = split.Options.Protocol.ToString(),
-                testRatio = split.Options.TestRatio,
-                leaveOut = split.Options.LeaveOut,
-                seed = split.Options.Seed,
-                trainPairs = split.Train.Length,
-                testPairs = split.Test.Length,
-                testUsers = split.TestUsers.Length,
-            },
-            als = Options(als),
-            tuning = tuning?.Trials.Select(t => new { options = Options(t.Options), validation = Metrics(t.Validation), fitSeconds = t.FitTime.TotalSeconds }),
-            results = results.Select(r => new
+                name,
+                metrics = Metrics(MetricsOf(runs, name).First() with
+                {
+                    Precision = Mean(runs, name, m => m.Precision),
+                    Recall = Mean(runs, name, m => m.Recall),
+                    Ndcg = Mean(runs, name, m => m.Ndcg),
+                    Map = Mean(runs, name, m => m.Map),
+                    Coverage = Mean(runs, name, m => m.Coverage),
+                    Novelty = Mean(runs, name, m => m.Novelty),
+                    Diversity = Mean(runs, name, m => m.Diversity),
+                }),
+                ndcgStdDev = Deviation(runs, name, m => m.Ndcg),
+                fitSeconds = runs.Average(r => r.Results.First(x => x.Name == name).FitTime.TotalSeconds),
+                evaluateSeconds = runs.Average(r => r.Results.First(x => x.Name == name).EvaluateTime.TotalSeconds),
+            }),
+            runs = runs.Select(r => new
             {
-                name = r.Name,
-                metrics = Metrics(r.Metrics),
-                fitSeconds = r.FitTime.TotalSeconds,
-                evaluateSeconds = r.EvaluateTime.TotalSeconds,
+                split = Split(r.Split),
+                search = new
+                {
+                    validation = r.Search.ValidationProtocol,
+                    users = r.Search.ValidationUsers,
+                    seconds = r.Search.Seconds,
+                    als = Options(r.Search.Als),
+                    easeLambda = r.Search.Ease.Lambda,
+                    blend = new { latent = r.Search.Blend.Latent, ease = r.Search.Blend.Ease, popularity = r.Search.Blend.Popularity },
+                    trials = r.Search.Trials.Select(t => new { model = t.Model, setting = t.Setting, validation = Metrics(t.Validation), fitSeconds = t.FitSeconds }),
+                },
+                tuning = r.Tuning?.Trials.Select(t => new { options = Options(t.Options), validation = Metrics(t.Validation), fitSeconds = t.FitTime.TotalSeconds }),
+                results = r.Results.Select(x => new { name = x.Name, metrics = Metrics(x.Metrics), fitSeconds = x.FitTime.TotalSeconds }),
             }),
         };
         Console.Out.WriteLine(JsonSerializer.Serialize(document, new JsonSerializerOptions { WriteIndented = true }));

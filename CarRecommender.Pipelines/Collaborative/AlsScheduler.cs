@@ -18,7 +18,7 @@ public sealed partial class AlsScheduler(NpgsqlDataSource dataSource, AlsSetting
             {
                 if (await NewInteractionsSinceLastModelAsync(stoppingToken))
                 {
-                    var version = await new AlsTrainer(dataSource).TrainAsync(settings.ToOptions(), "schedule", null, stoppingToken);
+                    var version = await new AlsTrainer(dataSource).TrainAsync(settings, "schedule", null, stoppingToken);
                     if (version is not null) metrics.RecordModel(version);
                     if (version is not null) LogTrained(logger, version.Id, version.Users, version.Items, version.DurationMs, version.Loss);
                 }

@@ -6,7 +6,7 @@ using Pgvector;
 namespace CarRecommender.Pipelines.Collaborative;
 
 /// <summary>The model the fold-in works against: its hyper-parameters and the item factors' Gram matrix.</summary>
-public sealed record CurrentModel(long Id, AlsOptions Options, float[] ItemGram);
+public sealed record CurrentModel(long Id, AlsOptions Options, float[] ItemGram, double MeanUserPairs);
 
 /// <summary>A user's aggregated history over items that have factors.</summary>
 public sealed record UserHistory(List<float[]> Items, List<float> Strengths);
@@ -16,11 +16,17 @@ public static class AlsStore
     public static async Task<CurrentModel?> CurrentModelAsync(NpgsqlConnection conn, NpgsqlTransaction? tx, CancellationToken ct)
     {
         await using var cmd = new NpgsqlCommand(
-            "SELECT id, factors, iterations, regularization, alpha, item_gram FROM model_versions ORDER BY id DESC LIMIT 1", conn, tx);
+            """
+            SELECT id, iterations, regularization, alpha, item_gram, confidence, regularization_exponent, mean_user_pairs
+            FROM model_versions ORDER BY id DESC LIMIT 1
+            """, conn, tx);
         await using var reader = await cmd.ExecuteReaderAsync(ct);
         if (!await reader.ReadAsync(ct)) return null;
-        var options = new AlsOptions(Factors: reader.GetInt32(1), Iterations: reader.GetInt32(2), Regularization: reader.GetDouble(3), Alpha: reader.GetDouble(4));
-        return new CurrentModel(reader.GetInt64(0), options, reader.GetFieldValue<float[]>(5));
+        var gram = reader.GetFieldValue<float[]>(4);
+        // the stored factors (and so the Gram) are zero-padded to the column's width whatever the trained rank
+        var options = new AlsOptions(Factors: (int)Math.Round(Math.Sqrt(gram.Length)), Iterations: reader.GetInt32(1), Regularization: reader.GetDouble(2),
+            Alpha: reader.GetDouble(3), Confidence: Enum.Parse<ConfidenceScale>(reader.GetString(5)), RegularizationExponent: reader.GetDouble(6));
+        return new CurrentModel(reader.GetInt64(0), options, gram, reader.GetDouble(7));
     }
 
     /// <summary>Each user's positive strengths per listing (the training rule), for listings that have factors.</summary>

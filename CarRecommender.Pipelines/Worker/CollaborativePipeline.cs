@@ -49,7 +49,7 @@ public sealed class CollaborativePipeline(NpgsqlDataSource dataSource) : IPipeli
                 {
                     var options = model.Options;
                     var factors = ImplicitAls.FoldIn(Enumerable.Range(0, h.Items.Count).ToArray(), h.Strengths.ToArray(),
-                        h.Items.SelectMany(v => v).ToArray(), model.ItemGram, options);
+                        h.Items.SelectMany(v => v).ToArray(), model.ItemGram, options, model.MeanUserPairs);
                     cmd.Parameters.AddWithValue(new Vector(factors));
                 }
                 else

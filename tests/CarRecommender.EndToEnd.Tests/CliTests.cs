@@ -39,6 +39,44 @@ public sealed class CliTests(AppFixture fixture)
         Assert.Equal(checksum, await Db.ScalarAsync<string>(cs, "SELECT md5(string_agg(make || model || year || price, ',' ORDER BY id)) FROM listings"));
     }
 
+    [Theory]
+    [InlineData("seed")]
+    [InlineData("import")]
+    [InlineData("train")]
+    [InlineData("bench-recall")]
+    [InlineData("bench-api")]
+    [InlineData("bench-als")]
+    [InlineData("evaluate")]
+    public async Task Every_verb_prints_its_help(string verb)
+    {
+        var help = await Cli.RunAsync(null, verb, "--help");
+        Assert.True(help.ExitCode == 0, help.Output);
+        Assert.Contains("USAGE:", help.Output, StringComparison.Ordinal);
+        Assert.DoesNotContain("Exception", help.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Evaluate_writes_clean_json_with_the_self_tuned_models_and_beyond_accuracy_metrics()
+    {
+        var result = await Cli.RunAsync(null, "evaluate", "--generate", "400", "--listings", "600", "--repeat", "2", "--search-seconds", "5", "--json");
+        Assert.True(result.ExitCode == 0, result.Output);
+        using var json = System.Text.Json.JsonDocument.Parse(result.Output);
+        var results = json.RootElement.GetProperty("results").EnumerateArray().ToDictionary(r => r.GetProperty("name").GetString()!);
+        Assert.Equal(["most-popular", "item-kNN", "ALS", "EASE", "hybrid"], results.Keys);
+        foreach (var r in results.Values)
+        {
+            var m = r.GetProperty("metrics");
+            Assert.InRange(m.GetProperty("ndcg").GetDouble(), 0, 1);
+            Assert.True(m.GetProperty("novelty").GetDouble() > 0);
+            Assert.InRange(m.GetProperty("diversity").GetDouble(), 0, 1);
+        }
+        Assert.True(results["ALS"].GetProperty("metrics").GetProperty("ndcg").GetDouble() > results["most-popular"].GetProperty("metrics").GetProperty("ndcg").GetDouble());
+        var runs = json.RootElement.GetProperty("runs").EnumerateArray().ToArray();
+        Assert.Equal(2, runs.Length);
+        Assert.Equal([42, 43], runs.Select(r => r.GetProperty("split").GetProperty("seed").GetInt32()));
+        Assert.NotEmpty(runs[0].GetProperty("search").GetProperty("trials").EnumerateArray());
+    }
+
     [Fact]
     public async Task Bad_arguments_get_a_clear_error_and_touch_nothing()
     {

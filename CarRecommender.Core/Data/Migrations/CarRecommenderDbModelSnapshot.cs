@@ -262,6 +262,14 @@ namespace CarRecommender.Core.Data.Migrations
                         .HasColumnType("integer")
                         .HasColumnName("cold_items");
 
+                    b.Property<string>("Confidence")
+                        .IsRequired()
+                        .ValueGeneratedOnAdd()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasDefaultValue("Linear")
+                        .HasColumnName("confidence");
+
                     b.Property<DateTimeOffset>("CreatedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("created_at");
@@ -300,9 +308,21 @@ namespace CarRecommender.Core.Data.Migrations
                         .HasColumnType("double precision[]")
                         .HasColumnName("loss_history");
 
+                    b.Property<double>("MeanUserPairs")
+                        .HasColumnType("double precision")
+                        .HasColumnName("mean_user_pairs");
+
                     b.Property<double>("Regularization")
                         .HasColumnType("double precision")
                         .HasColumnName("regularization");
+
+                    b.Property<double>("RegularizationExponent")
+                        .HasColumnType("double precision")
+                        .HasColumnName("regularization_exponent");
+
+                    b.Property<string>("Search")
+                        .HasColumnType("jsonb")
+                        .HasColumnName("search");
 
                     b.Property<long>("TrainMs")
                         .HasColumnType("bigint")
@@ -317,6 +337,10 @@ namespace CarRecommender.Core.Data.Migrations
                     b.Property<int>("Users")
                         .HasColumnType("integer")
                         .HasColumnName("users");
+
+                    b.Property<double?>("ValidationNdcg")
+                        .HasColumnType("double precision")
+                        .HasColumnName("validation_ndcg");
 
                     b.HasKey("Id")
                         .HasName("pk_model_versions");
