@@ -16,7 +16,7 @@ public sealed class EvaluateSettings : DatabaseSettings
 {
     [CommandOption("--input <FILE>")]
     [Description("Interaction log user,item[[,value]][[,timestamp]] (comma or tab, header optional). Default: the product's own log from the database")]
-    public string? Input { get; init; }
+    public string? Input { get; init => field = value is null ? null : CliPaths.Resolve(value); }
 
     [CommandOption("--generate <USERS>")]
     [Description("Evaluate on a generated log instead: this many simulated shoppers over a generated catalogue (no database)")]

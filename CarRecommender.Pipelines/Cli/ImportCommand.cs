@@ -14,7 +14,7 @@ public sealed class ImportSettings : DatabaseSettings
 {
     [CommandOption("-f|--file <PATH>")]
     [Description("The CSV file (comma, semicolon, tab or | separated; header row required)")]
-    public string File { get; init; } = "";
+    public string File { get; init => field = CliPaths.Resolve(value); } = "";
 
     [CommandOption("--map <COLUMN=FIELD>")]
     [Description("Map a column to a field when automatic matching misses it, e.g. Hersteller=make or miles=mileage_miles (repeatable)")]
