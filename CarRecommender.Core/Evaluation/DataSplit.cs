@@ -35,6 +35,9 @@ public sealed class DataSplit
     public int[][] Relevant { get; }
     /// <summary>Items with at least one training pair: the catalogue a recommender can know (coverage's denominator).</summary>
     public int TrainingItems { get; }
+    /// <summary>The training matrix transposed (item × user), built once for the metrics of every recommender scored on this split.</summary>
+    public SparseMatrix TrainItemUsers => _trainItemUsers ??= TrainMatrix.Transpose();
+    private SparseMatrix? _trainItemUsers;
 
     private DataSplit(InteractionLog log, SplitOptions options, LogEntry[] train, LogEntry[] test)
     {
@@ -58,6 +61,7 @@ public sealed class DataSplit
         Test = whole.Test;
         TrainMatrix = whole.TrainMatrix;
         TrainingItems = whole.TrainingItems;
+        _trainItemUsers = whole._trainItemUsers;
         TestUsers = keep.Select(n => whole.TestUsers[n]).ToArray();
         Relevant = keep.Select(n => whole.Relevant[n]).ToArray();
     }

@@ -40,7 +40,7 @@ public static class Evaluator
         var stage = $"{recommender.Name}: evaluate";
         double precision = 0, recall = 0, ndcg = 0, map = 0, novelty = 0, diversity = 0;
         var recommended = new bool[items];
-        var itemUsers = split.TrainMatrix.Transpose();
+        var itemUsers = split.TrainItemUsers;
         var userCounts = new int[items];
         for (var i = 0; i < items; i++) userCounts[i] = itemUsers.RowStart[i + 1] - itemUsers.RowStart[i];
         ReadOnlySpan<int> UsersOf(int i) => itemUsers.ColumnIndex.AsSpan(itemUsers.RowStart[i], userCounts[i]);

@@ -77,7 +77,6 @@ public static class ModelSearch
             ? DataSplit.NewestPerUser(log, training, settings.ValidationShare, settings.Seed)
             : DataSplit.Create(log, training, protocol with { Seed = protocol.Seed + 1 });
         validation = validation.Sample(settings.MaxValidationUsers, settings.Seed);
-        var k = settings.K;
         var trials = new List<SearchTrial>();
         alsCandidates ??= AlsCandidates(settings.MaxFactors);
         easeLambdas ??= EaseLambdas;
@@ -88,29 +87,12 @@ public static class ModelSearch
 
         var (bestAls, bestAlsMetrics) = SearchAls(validation, alsCandidates, settings, trials, Budget, Step, ct);
 
-        EaseRecommender? bestEase = null;
-        MetricsAtK? bestEaseMetrics = null;
-        foreach (var lambda in easeLambdas)
-        {
-            if (bestEase is not null && !Budget()) break;
-            var r = new EaseRecommender(DefaultEase with { Lambda = lambda });
-            var result = Evaluator.Run(validation, r, k, null, ct);
-            trials.Add(new SearchTrial("EASE", $"λ {lambda:G4}", result.Metrics, result.FitTime.TotalSeconds));
-            if (bestEaseMetrics is null || result.Metrics.Ndcg > bestEaseMetrics.Ndcg) (bestEase, bestEaseMetrics) = (r, result.Metrics);
-            Step();
-        }
-
-        var bestBlend = Blends[0];
-        MetricsAtK? bestBlendMetrics = null;
-        foreach (var weights in Blends)
-        {
-            var blend = new BlendRecommender(bestAls!, bestEase!, weights);
-            var result = Evaluator.Run(validation, blend, k, null, ct);
-            trials.Add(new SearchTrial("hybrid", weights.ToString(), result.Metrics, result.FitTime.TotalSeconds));
-            if (bestBlendMetrics is null || result.Metrics.Ndcg > bestBlendMetrics.Ndcg) (bestBlend, bestBlendMetrics) = (weights, result.Metrics);
-            Step();
-        }
-        return new SearchOutcome(bestAls.Options, bestEase!.Options, bestBlend, bestAlsMetrics, bestEaseMetrics!, bestBlendMetrics!, trials,
+        var (bestEase, bestEaseMetrics) = Best(validation, easeLambdas, settings.K, trials, Budget, Step,
+            lambda => new EaseRecommender(DefaultEase with { Lambda = lambda }), lambda => ("EASE", $"λ {lambda:G4}"), ct);
+        // blends reuse the two fitted winners, so every weight is tried whatever the time
+        var (bestBlend, bestBlendMetrics) = Best(validation, Blends, settings.K, trials, () => true, Step,
+            weights => new BlendRecommender(bestAls, bestEase, weights), weights => ("hybrid", weights.ToString()), ct);
+        return new SearchOutcome(bestAls.Options, bestEase.Options, bestBlend.Weights, bestAlsMetrics, bestEaseMetrics, bestBlendMetrics, trials,
             Describe(validation), validation.TestUsers.Length, clock.Elapsed.TotalSeconds);
     }
 
@@ -133,18 +115,30 @@ public static class ModelSearch
     }
 
     private static (AlsRecommender Best, MetricsAtK Metrics) SearchAls(DataSplit validation, IReadOnlyList<AlsOptions> candidates,
-        ModelSearchSettings settings, List<SearchTrial> trials, Func<bool> budget, Action step, CancellationToken ct)
+        ModelSearchSettings settings, List<SearchTrial> trials, Func<bool> budget, Action step, CancellationToken ct) =>
+        Best(validation, candidates, settings.K, trials, budget, step, options => new AlsRecommender(options with { Seed = settings.Seed }),
+            options => ("ALS", Describe(options)), ct);
+
+    /// <summary>
+    /// One stage of the search: fits and scores each candidate on the validation slice, records every trial, and keeps
+    /// the best validation NDCG@K (the first candidate always runs; no later one starts once <paramref name="budget"/> is spent).
+    /// </summary>
+    private static (TRecommender Best, MetricsAtK Metrics) Best<TCandidate, TRecommender>(DataSplit validation, IReadOnlyList<TCandidate> candidates,
+        int k, List<SearchTrial> trials, Func<bool> budget, Action step, Func<TCandidate, TRecommender> create,
+        Func<TCandidate, (string Model, string Setting)> describe, CancellationToken ct)
+        where TRecommender : IRecommender
     {
         ArgumentOutOfRangeException.ThrowIfZero(candidates.Count);
-        AlsRecommender? best = null;
+        TRecommender? best = default;
         MetricsAtK? bestMetrics = null;
-        foreach (var options in candidates)
+        foreach (var candidate in candidates)
         {
-            if (best is not null && !budget()) break;
-            var r = new AlsRecommender(options with { Seed = settings.Seed });
-            var result = Evaluator.Run(validation, r, settings.K, null, ct);
-            trials.Add(new SearchTrial("ALS", Describe(options), result.Metrics, result.FitTime.TotalSeconds));
-            if (bestMetrics is null || result.Metrics.Ndcg > bestMetrics.Ndcg) (best, bestMetrics) = (r, result.Metrics);
+            if (bestMetrics is not null && !budget()) break;
+            var recommender = create(candidate);
+            var result = Evaluator.Run(validation, recommender, k, null, ct);
+            var (model, setting) = describe(candidate);
+            trials.Add(new SearchTrial(model, setting, result.Metrics, result.FitTime.TotalSeconds));
+            if (bestMetrics is null || result.Metrics.Ndcg > bestMetrics.Ndcg) (best, bestMetrics) = (recommender, result.Metrics);
             step();
         }
         return (best!, bestMetrics!);

@@ -191,19 +191,24 @@ public static class ImplicitAls
             }
             return (acc.Sum + s, acc.Buffer);
         }, acc => { lock (gate) total += acc.Sum; });
-        var reg = RegularizationTerm(userItems, x, o) + RegularizationTerm(userItems.Transpose(), y, o);
+        var itemCounts = new int[userItems.Columns];
+        foreach (var c in userItems.ColumnIndex) itemCounts[c]++;
+        var userCounts = new int[userItems.Rows];
+        for (var u = 0; u < userCounts.Length; u++) userCounts[u] = userItems.RowStart[u + 1] - userItems.RowStart[u];
+        var reg = RegularizationTerm(userCounts, userItems.Columns, x, o) + RegularizationTerm(itemCounts, userItems.Rows, y, o);
         return (total + reg) / ((double)userItems.Rows * userItems.Columns);
     }
 
-    private static double RegularizationTerm(SparseMatrix rows, float[] factors, AlsOptions o)
+    /// <summary>Σ λ_r‖f_r‖² over one side, <paramref name="counts"/>[r] its rows' observed pairs (no transpose needed).</summary>
+    private static double RegularizationTerm(int[] counts, int otherSide, float[] factors, AlsOptions o)
     {
         var k = o.Factors;
-        var mean = (double)rows.NonZeros / Math.Max(1, rows.Rows);
+        var mean = counts.Length == 0 ? 0 : counts.Average();
         double sum = 0;
-        for (var r = 0; r < rows.Rows; r++)
+        for (var r = 0; r < counts.Length; r++)
         {
             var f = factors.AsSpan(r * k, k);
-            sum += o.RowRegularization(rows.RowStart[r + 1] - rows.RowStart[r], mean, rows.Columns) * TensorPrimitives.Dot(f, f);
+            sum += o.RowRegularization(counts[r], mean, otherSide) * TensorPrimitives.Dot(f, f);
         }
         return sum;
     }
