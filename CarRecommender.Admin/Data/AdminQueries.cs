@@ -12,7 +12,8 @@ public sealed record MinuteCount(DateTimeOffset Minute, long Events);
 
 public sealed record ModelRun(long Id, DateTimeOffset CreatedAt, int Factors, int Iterations, double Regularization, double Alpha, int Users,
     int Items, long Interactions, long DurationMs, long TrainMs, double Loss, double[] LossHistory, int ColdItems, string Trigger,
-    string Confidence = "Linear", double RegularizationExponent = 0, double? ValidationNdcg = null, ModelSearchRecord? Search = null);
+    string Confidence = "Linear", double RegularizationExponent = 0, double? ValidationNdcg = null, ModelSearchRecord? Search = null,
+    int CarModels = 0, double? CarModelLambda = null, double? CarModelValidationNdcg = null);
 
 /// <summary>The self-tuning stored with a model version (<c>model_versions.search</c>).</summary>
 public sealed record ModelSearchRecord(string Validation, int Users, double Seconds, string Chosen, double Ndcg, double Recall, SearchTrialRecord[] Trials)
@@ -101,7 +102,8 @@ public sealed class AdminQueries(NpgsqlDataSource dataSource)
     {
         await using var cmd = dataSource.CreateCommand("""
             SELECT id, created_at, factors, iterations, regularization, alpha, users, items, interactions, duration_ms, train_ms, loss,
-                   loss_history, cold_items, trigger, confidence, regularization_exponent, validation_ndcg, search::text
+                   loss_history, cold_items, trigger, confidence, regularization_exponent, validation_ndcg, search::text,
+                   car_models, car_model_lambda, car_model_validation_ndcg
             FROM model_versions ORDER BY created_at DESC LIMIT $1
             """);
         cmd.Parameters.AddWithValue(limit);
@@ -111,7 +113,8 @@ public sealed class AdminQueries(NpgsqlDataSource dataSource)
             result.Add(new ModelRun(r.GetInt64(0), r.GetFieldValue<DateTimeOffset>(1), r.GetInt32(2), r.GetInt32(3), r.GetDouble(4), r.GetDouble(5),
                 r.GetInt32(6), r.GetInt32(7), r.GetInt64(8), r.GetInt64(9), r.GetInt64(10), r.GetDouble(11), r.GetFieldValue<double[]>(12),
                 r.GetInt32(13), r.GetString(14), r.GetString(15), r.GetDouble(16), r.IsDBNull(17) ? null : r.GetDouble(17),
-                ModelSearchRecord.Parse(r.IsDBNull(18) ? null : r.GetString(18))));
+                ModelSearchRecord.Parse(r.IsDBNull(18) ? null : r.GetString(18)), r.GetInt32(19), r.IsDBNull(20) ? null : r.GetDouble(20),
+                r.IsDBNull(21) ? null : r.GetDouble(21)));
         return result;
     }
 

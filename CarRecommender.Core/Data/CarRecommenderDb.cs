@@ -18,6 +18,7 @@ public sealed class CarRecommenderDb(DbContextOptions<CarRecommenderDb> options)
     public DbSet<ProcessedEvent> ProcessedEvents => Set<ProcessedEvent>();
     public DbSet<ModelVersion> ModelVersions => Set<ModelVersion>();
     public DbSet<RecommendationList> Recommendations => Set<RecommendationList>();
+    public DbSet<CarModelLinkRow> CarModelLinks => Set<CarModelLinkRow>();
 
     /// <summary>The options every service and tool uses: pgvector types and snake_case names.</summary>
     public static DbContextOptionsBuilder Configure(DbContextOptionsBuilder options, NpgsqlDataSource dataSource) =>
@@ -55,6 +56,13 @@ public sealed class CarRecommenderDb(DbContextOptions<CarRecommenderDb> options)
         models.Property(x => x.Search).HasColumnType("jsonb");
         models.HasIndex(x => x.CreatedAt);
 
+        var links = modelBuilder.Entity<CarModelLinkRow>();
+        links.ToTable("car_model_links");
+        links.HasKey(x => new { x.ModelVersionId, x.CarModel, x.Related });
+        links.Property(x => x.CarModel).HasMaxLength(101);
+        links.Property(x => x.Related).HasMaxLength(101);
+        links.HasOne<ModelVersion>().WithMany().HasForeignKey(x => x.ModelVersionId).OnDelete(DeleteBehavior.Cascade);
+
         var recommendations = modelBuilder.Entity<RecommendationList>();
         recommendations.ToTable("recommendations");
         recommendations.HasKey(x => x.UserId);
@@ -69,6 +77,7 @@ public sealed class CarRecommenderDb(DbContextOptions<CarRecommenderDb> options)
         e.Property(x => x.Id).UseIdentityByDefaultColumn();
         e.Property(x => x.Make).HasMaxLength(40);
         e.Property(x => x.Model).HasMaxLength(60);
+        e.Property(x => x.CarModel).HasMaxLength(101).HasComputedColumnSql("make || ' ' || model", stored: true);
         e.Property(x => x.Colour).HasMaxLength(30);
         e.Property(x => x.City).HasMaxLength(60);
         e.Property(x => x.Fuel).HasConversion<string>().HasMaxLength(16);
@@ -88,6 +97,8 @@ public sealed class CarRecommenderDb(DbContextOptions<CarRecommenderDb> options)
         e.HasIndex(x => new { x.Latitude, x.Longitude });
         // trending candidates: the hottest active listings first (the key needs no decaying, see Ranking/Trending)
         e.HasIndex(x => new { x.Status, x.TrendKey }).IsDescending(false, true);
+        // car-model candidates: the hottest active listings of the models the car-model EASE proposes
+        e.HasIndex(x => new { x.Status, x.CarModel, x.TrendKey }).IsDescending(false, false, true);
         // HNSW, tuned for the 28-d content vectors (eng/bench.sh seed measures recall against exact search).
         e.HasIndex(x => x.ContentVector).HasMethod("hnsw").HasOperators("vector_cosine_ops")
             .HasStorageParameter("m", 16).HasStorageParameter("ef_construction", 64);

@@ -2,6 +2,7 @@ using System.Numerics.Tensors;
 using System.Text.Json;
 using CarRecommender.Core.Domain;
 using CarRecommender.Core.Features;
+using CarRecommender.Core.Learning;
 using CarRecommender.Core.Ranking;
 using CarRecommender.Core.Search;
 using Microsoft.EntityFrameworkCore;
@@ -13,8 +14,9 @@ using Pgvector.EntityFrameworkCore;
 namespace CarRecommender.Core.Data;
 
 /// <summary>
-/// The recommendation pipeline's stages over the database: load the user's taste (vectors and history), retrieve
-/// candidates (content ANN, latent ANN and trending, all filtered by business rules in SQL), rank them with
+/// The recommendation pipeline's stages over the database: load the user's taste (vectors, history and car-model
+/// affinity), retrieve candidates (content ANN, latent ANN, the car-model EASE's models and trending, all filtered by
+/// business rules in SQL), rank them with
 /// <see cref="HybridRanker"/>, and store or read a user's precomputed list. The API runs it live for filtered requests;
 /// the pipelines run it unfiltered right after they change a user's vectors.
 /// </summary>
@@ -48,6 +50,7 @@ public sealed class Recommender(CarRecommenderDb db)
             .SingleOrDefaultAsync(ct);
         if (user is null) return null;
         var history = new List<HistoryItem>();
+        CarModelAffinity carModels;
         var conn = (NpgsqlConnection)db.Database.GetDbConnection();
         var opened = conn.State != System.Data.ConnectionState.Open;
         if (opened) await conn.OpenAsync(ct);
@@ -73,14 +76,43 @@ public sealed class Recommender(CarRecommenderDb db)
                     reader.IsDBNull(4) ? null : Enum.Parse<InteractionType>(reader.GetString(4)), reader.GetBoolean(5),
                     reader.IsDBNull(6) ? null : reader.GetFieldValue<Vector>(6).ToArray(),
                     reader.IsDBNull(7) ? null : reader.GetFieldValue<Vector>(7).ToArray()));
+            await reader.CloseAsync();
+            carModels = await CarModelAffinityAsync(conn, history, ct);
         }
         finally
         {
             if (opened) await conn.CloseAsync();
         }
-        var taste = new UserTaste(user.ContentVector?.ToArray(), user.LatentVector?.ToArray(), user.InteractionCount, history);
+        var taste = new UserTaste(user.ContentVector?.ToArray(), user.LatentVector?.ToArray(), user.InteractionCount, history) { CarModels = carModels };
         return new UserContext(taste, user.Latitude, user.Longitude, user.VectorsUpdatedAt);
     }
+
+    /// <summary>
+    /// The car-model EASE's scores for the models of the user's positive history: the newest model version's kept links
+    /// from those models (a primary-key range read per model).
+    /// </summary>
+    private static async Task<CarModelAffinity> CarModelAffinityAsync(NpgsqlConnection conn, IReadOnlyList<HistoryItem> history, CancellationToken ct)
+    {
+        var models = history.Where(h => h.IsAnchor).Select(h => CarModelEase.Key(h.Make, h.Model)).Distinct().ToArray();
+        if (models.Length == 0) return CarModelAffinity.None;
+        await using var cmd = new NpgsqlCommand("""
+            SELECT car_model, related, weight FROM car_model_links
+            WHERE model_version_id = (SELECT max(model_version_id) FROM car_model_links) AND car_model = ANY($1)
+            """, conn);
+        cmd.Parameters.AddWithValue(models);
+        var links = new Dictionary<string, List<CarModelLink>>(StringComparer.Ordinal);
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            var source = reader.GetString(0);
+            if (!links.TryGetValue(source, out var list)) links[source] = list = [];
+            list.Add(new CarModelLink(reader.GetString(1), reader.GetFloat(2)));
+        }
+        return new CarModelLinks(links.ToDictionary(kv => kv.Key, kv => (IReadOnlyList<CarModelLink>)kv.Value, StringComparer.Ordinal)).For(models);
+    }
+
+    /// <summary>How many of the car-model EASE's best models the car-model source takes listings from.</summary>
+    public const int CarModelSourceModels = 10;
 
     /// <summary>
     /// Runs retrieval and ranking. With a filter every candidate source applies it: a selective filter (at most
@@ -140,6 +172,12 @@ public sealed class Recommender(CarRecommenderDb db)
             candidates.AddRange(await Project(pool.Where(l => l.LatentVector != null).OrderBy(l => l.LatentVector!.MaxInnerProduct(v)).Take(perSource))
                 .ToListAsync(ct));
         }
+        if (taste.CarModels.Top(CarModelSourceModels) is { Count: > 0 } models)
+        {
+            // the hottest listings of the car models the car-model EASE proposes (b-tree on status, car model, trend key)
+            candidates.AddRange(await Project(pool.Where(l => models.Contains(l.CarModel)).OrderByDescending(l => l.TrendKey).ThenByDescending(l => l.Id)
+                .Take(perSource)).ToListAsync(ct));
+        }
         candidates.AddRange(await Project(pool.OrderByDescending(l => l.TrendKey).ThenByDescending(l => l.Id).Take(trending)).ToListAsync(ct));
         return candidates;
     }
@@ -168,6 +206,12 @@ public sealed class Recommender(CarRecommenderDb db)
         if (taste.Latent is { } latent)
             candidates.AddRange(rows.Where(r => r.Latent is not null)
                 .OrderByDescending(r => Similarity(TensorPrimitives.Dot(r.Latent!.Memory.Span, latent))).ThenBy(r => r.Id).Take(perSource));
+        if (taste.CarModels.Top(CarModelSourceModels) is { Count: > 0 } models)
+        {
+            var wanted = models.ToHashSet(StringComparer.Ordinal);
+            candidates.AddRange(rows.Where(r => wanted.Contains(CarModelEase.Key(r.Make, r.Model)))
+                .OrderByDescending(r => r.TrendKey).ThenByDescending(r => r.Id).Take(perSource));
+        }
         candidates.AddRange(rows.OrderByDescending(r => r.TrendKey).ThenByDescending(r => r.Id).Take(trending));
         return candidates;
 

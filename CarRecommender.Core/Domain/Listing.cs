@@ -8,6 +8,8 @@ public sealed class Listing
     public long Id { get; set; }
     public required string Make { get; set; }
     public required string Model { get; set; }
+    /// <summary>"Make Model", computed by the database: the key of the car-model collaborative model (<see cref="Learning.CarModelEase"/>).</summary>
+    public string CarModel { get; private set; } = "";
     public int Year { get; set; }
     /// <summary>Asking price in whole euros.</summary>
     public int Price { get; set; }

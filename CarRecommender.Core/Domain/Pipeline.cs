@@ -52,6 +52,24 @@ public sealed class ModelVersion
     public double? ValidationNdcg { get; set; }
     /// <summary>The self-tuning that chose the setting: slice, duration and every trial with its validation metrics (JSON).</summary>
     public string? Search { get; set; }
+    /// <summary>Car models the car-model EASE was fitted over (0 when it was not).</summary>
+    public int CarModels { get; set; }
+    /// <summary>λ of the car-model EASE (chosen by the self-tuning when it ran).</summary>
+    public double? CarModelLambda { get; set; }
+    /// <summary>Validation NDCG@10 of the car-model EASE on the car-model log's newest share (null without a search).</summary>
+    public double? CarModelValidationNdcg { get; set; }
+}
+
+/// <summary>
+/// One kept weight of a model version's car-model EASE: interacting with <see cref="CarModel"/> speaks this much for
+/// <see cref="Related"/> (each model's strongest positive links only). Serving reads the newest version's links.
+/// </summary>
+public sealed class CarModelLinkRow
+{
+    public long ModelVersionId { get; set; }
+    public required string CarModel { get; set; }
+    public required string Related { get; set; }
+    public float Weight { get; set; }
 }
 
 /// <summary>

@@ -12,16 +12,18 @@ public sealed record ListingFeatures(string Make, string Model, int Year, int Pr
 /// <summary>
 /// The production hybrid under offline evaluation: the same <see cref="HybridRanker"/> that serves requests, fed the way
 /// the serving stages feed it — candidates from the user's content vector (cosine), their ALS factors (inner product)
-/// and popularity, each the top <c>max(100, 10·K)</c> of the unseen listings (exact here, HNSW in production). The
+/// popularity and, with <paramref name="carModels"/>, the car-model EASE (the listings of the user's ten best car models,
+/// most popular first), each the top <c>max(100, 10·K)</c> of the unseen listings (exact here, HNSW in production). The
 /// user's content vector is the strength-weighted mean of their training listings' vectors (an evaluation log has
 /// strengths, not event types and times, so the 30-day decay of the live profile does not apply); popularity stands
 /// in for trending, since the log has no clock to decay by.
 /// </summary>
-public sealed class HybridRecommender(AlsOptions als, IReadOnlyDictionary<string, ListingFeatures> listings, RankingOptions? ranking = null)
-    : IRecommender
+public sealed class HybridRecommender(AlsOptions als, IReadOnlyDictionary<string, ListingFeatures> listings, RankingOptions? ranking = null,
+    EaseOptions? carModels = null) : IRecommender
 {
     private static readonly DateTimeOffset Now = DateTimeOffset.UnixEpoch.AddYears(50);
     private readonly AlsRecommender _als = new(als);
+    private readonly CarModelEaseRecommender? _carModels = carModels is null ? null : new(carModels, listings);
     private SparseMatrix? _userItems;
     private ListingFeatures?[] _items = [];
     private double[] _trendKeys = [];
@@ -32,6 +34,7 @@ public sealed class HybridRecommender(AlsOptions als, IReadOnlyDictionary<string
     public void Fit(TrainingData data, IProgress<LoadProgress>? progress = null, CancellationToken ct = default)
     {
         _als.Fit(data, progress, ct);
+        _carModels?.Fit(data, progress, ct);
         _userItems = data.UserItems;
         _items = data.ItemIds.Select(id => listings.GetValueOrDefault(id)).ToArray();
         var counts = new double[data.UserItems.Columns];
@@ -83,13 +86,19 @@ public sealed class HybridRecommender(AlsOptions als, IReadOnlyDictionary<string
             AddTop(i => _items[i]?.Content is { } v ? (float)HybridRanker.Cosine(content, v) : float.NegativeInfinity);
         AddTop(i => TensorPrimitives.Dot(latent, model.Item(i)));
         AddTop(i => (float)_trendKeys[i]);
+        var affinity = _carModels?.Affinity(user) ?? CarModelAffinity.None;
+        if (affinity.Top(Recommender.CarModelSourceModels) is { Count: > 0 } best)
+        {
+            var wanted = best.ToHashSet(StringComparer.Ordinal);
+            AddTop(i => _carModels!.Models[i] is { } key && wanted.Contains(key) ? (float)_trendKeys[i] : float.NegativeInfinity);
+        }
 
         var candidates = pool.Where(i => _items[i] is not null).Select(i =>
         {
             var f = _items[i]!;
             return new Candidate(i, f.Make, f.Model, f.Year, f.Price, f.BodyType, f.Content, model.Item(i).ToArray(), _trendKeys[i], null);
         }).ToList();
-        var taste = new UserTaste(content, latent, seen.Length, history);
+        var taste = new UserTaste(content, latent, seen.Length, history) { CarModels = affinity };
         var ranked = HybridRanker.Rank(taste, candidates, destination.Length, Now, ranking);
         for (var i = 0; i < ranked.Count; i++) destination[i] = (int)ranked[i].ListingId;
         return ranked.Count;

@@ -114,6 +114,24 @@ public static class ModelSearch
             validation.TestUsers.Length, clock.Elapsed.TotalSeconds);
     }
 
+    /// <summary>
+    /// The EASE stage alone on a log (production runs it on the car-model log): λ by validation NDCG on each user's
+    /// newest share, bounded by the same time budget.
+    /// </summary>
+    public static (EaseOptions Options, MetricsAtK Validation, IReadOnlyList<SearchTrial> Trials) RunEase(InteractionLog log, ModelSearchSettings settings,
+        IReadOnlyList<double>? lambdas = null, IProgress<LoadProgress>? progress = null, CancellationToken ct = default)
+    {
+        var clock = Stopwatch.StartNew();
+        var validation = DataSplit.NewestPerUser(log, log.Entries, settings.ValidationShare, settings.Seed).Sample(settings.MaxValidationUsers, settings.Seed);
+        var trials = new List<SearchTrial>();
+        lambdas ??= EaseLambdas;
+        var done = 0;
+        var (best, metrics) = Best(validation, lambdas, settings.K, trials, () => clock.Elapsed.TotalSeconds < settings.MaxSeconds,
+            () => progress?.Report(new LoadProgress("self-tuning: EASE trials", ++done, lambdas.Count)),
+            lambda => new EaseRecommender(DefaultEase with { Lambda = lambda }), lambda => ("EASE", $"λ {lambda:G4}"), ct);
+        return (best.Options, metrics, trials);
+    }
+
     private static (AlsRecommender Best, MetricsAtK Metrics) SearchAls(DataSplit validation, IReadOnlyList<AlsOptions> candidates,
         ModelSearchSettings settings, List<SearchTrial> trials, Func<bool> budget, Action step, CancellationToken ct) =>
         Best(validation, candidates, settings.K, trials, budget, step, options => new AlsRecommender(options with { Seed = settings.Seed }),

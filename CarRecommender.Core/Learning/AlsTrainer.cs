@@ -72,6 +72,18 @@ public sealed class AlsTrainer(NpgsqlDataSource dataSource)
         model = Pad(model, VectorSizes.Latent);
         var cold = await ColdStartFactorsAsync(conn, tx, model, itemIds, ct);
 
+        // the second collaborative model: EASE over car models, which outlive the listings they were learnt from
+        progress?.Report(new LoadProgress("car-model EASE", 0, 0));
+        var carModels = await CarModelsAsync(conn, tx, itemIds, ct);
+        var carModelLog = CarModelEase.MapLog(log, carModels);
+        var carModelSearch = fixedOptions is null && search is not null && carModelLog.Entries.Length > 0
+            ? ModelSearch.RunEase(carModelLog, search, null, progress, ct)
+            : ((EaseOptions, MetricsAtK, IReadOnlyList<SearchTrial>)?)null;
+        var carModelOptions = carModelSearch?.Item1 ?? ModelSearch.DefaultEase;
+        var carModelMatrix = carModelLog.ToMatrix(carModelLog.Entries);
+        var links = carModelMatrix.NonZeros == 0 ? CarModelLinks.Empty
+            : CarModelEase.Links(Ease.Train(carModelMatrix, carModelOptions, ct), carModelLog.ItemIds);
+
         // Each row stays locked from its update to the commit. The users' rows, which the content and collaborative
         // pipelines lock, are written last, so events wait at most for that one statement; the listings' rows, written
         // first and locked for longer, are only the popularity pipeline's.
@@ -99,14 +111,18 @@ public sealed class AlsTrainer(NpgsqlDataSource dataSource)
             RegularizationExponent = options.RegularizationExponent,
             MeanUserPairs = (double)matrix.NonZeros / Math.Max(1, matrix.Rows),
             ValidationNdcg = outcome?.AlsValidation.Ndcg,
-            Search = outcome is null ? null : SearchJson(outcome),
+            Search = outcome is null ? null : SearchJson(outcome, carModelSearch?.Item3 ?? []),
+            CarModels = carModelLog.Items,
+            CarModelLambda = carModelOptions.Lambda,
+            CarModelValidationNdcg = carModelSearch?.Item2.Ndcg,
         };
         version.DurationMs = total.ElapsedMilliseconds;
         await using (var insert = new NpgsqlCommand("""
             INSERT INTO model_versions (created_at, factors, iterations, regularization, alpha, users, items, interactions,
                                         duration_ms, train_ms, loss_history, loss, cold_items, item_gram, trigger,
-                                        confidence, regularization_exponent, mean_user_pairs, validation_ndcg, search)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20::jsonb) RETURNING id
+                                        confidence, regularization_exponent, mean_user_pairs, validation_ndcg, search,
+                                        car_models, car_model_lambda, car_model_validation_ndcg)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20::jsonb, $21, $22, $23) RETURNING id
             """, conn, tx))
         {
             insert.Parameters.AddWithValue(version.CreatedAt);
@@ -129,8 +145,12 @@ public sealed class AlsTrainer(NpgsqlDataSource dataSource)
             insert.Parameters.AddWithValue(version.MeanUserPairs);
             insert.Parameters.AddWithValue(version.ValidationNdcg is { } v ? v : DBNull.Value);
             insert.Parameters.Add(new NpgsqlParameter { Value = version.Search is { } json ? json : DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
+            insert.Parameters.AddWithValue(version.CarModels);
+            insert.Parameters.AddWithValue(version.CarModelLambda);
+            insert.Parameters.AddWithValue(version.CarModelValidationNdcg is { } c ? c : DBNull.Value);
             version.Id = (long)(await insert.ExecuteScalarAsync(ct))!;
         }
+        await WriteLinksAsync(conn, tx, version.Id, links, ct);
         await tx.CommitAsync(ct);
         // the planner's statistics still say latent_vector is mostly NULL after the first retrain: without this it
         // chose a parallel sequential scan over every listing for the latent ANN query (found by eng/bench.sh recommend).
@@ -140,8 +160,8 @@ public sealed class AlsTrainer(NpgsqlDataSource dataSource)
         return version;
     }
 
-    /// <summary>The self-tuning as stored with the model (shown on the console's Pipelines page).</summary>
-    public static string SearchJson(SearchOutcome o) => System.Text.Json.JsonSerializer.Serialize(new
+    /// <summary>The self-tuning as stored with the model (shown on the console's Pipelines page), with the car-model EASE's trials.</summary>
+    public static string SearchJson(SearchOutcome o, IReadOnlyList<SearchTrial> carModelTrials) => System.Text.Json.JsonSerializer.Serialize(new
     {
         validation = o.ValidationProtocol,
         users = o.ValidationUsers,
@@ -149,7 +169,7 @@ public sealed class AlsTrainer(NpgsqlDataSource dataSource)
         chosen = ModelSearch.Describe(o.Als),
         ndcg = o.AlsValidation.Ndcg,
         recall = o.AlsValidation.Recall,
-        trials = o.Trials.Select(t => new { model = t.Model, setting = t.Setting, ndcg = t.Validation.Ndcg, recall = t.Validation.Recall, fitSeconds = Math.Round(t.FitSeconds, 2) }),
+        trials = o.Trials.Concat(carModelTrials.Select(t => t with { Model = "EASE (car models)" })).Select(t => new { model = t.Model, setting = t.Setting, ndcg = t.Validation.Ndcg, recall = t.Validation.Recall, fitSeconds = Math.Round(t.FitSeconds, 2) }),
     });
 
     private static AlsModel Pad(AlsModel model, int width)
@@ -169,7 +189,6 @@ public sealed class AlsTrainer(NpgsqlDataSource dataSource)
     {
         var users = new Dictionary<long, int>();
         var items = new Dictionary<long, int>();
-        var triples = new List<(int, int, float)>();
         var entries = new List<LogEntry>();
         await using (var cmd = new NpgsqlCommand($"""
             SELECT user_id, listing_id, strength, extract(epoch FROM last)::bigint
@@ -185,16 +204,49 @@ public sealed class AlsTrainer(NpgsqlDataSource dataSource)
                 var i = reader.GetInt64(1);
                 if (!users.TryGetValue(u, out var ui)) users[u] = ui = users.Count;
                 if (!items.TryGetValue(i, out var ii)) items[i] = ii = items.Count;
-                triples.Add((ui, ii, (float)reader.GetDouble(2)));
                 entries.Add(new LogEntry(ui, ii, (float)reader.GetDouble(2), reader.GetInt64(3)));
             }
         }
-        var matrix = SparseMatrix.FromTriples(users.Count, items.Count, triples);
         var userIds = users.OrderBy(kv => kv.Value).Select(kv => kv.Key).ToArray();
         var itemIds = items.OrderBy(kv => kv.Value).Select(kv => kv.Key).ToArray();
         var log = new InteractionLog(userIds.Select(id => id.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray(),
             itemIds.Select(id => id.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray(), [.. entries]);
-        return (matrix, userIds, itemIds, triples.Count, log);
+        return (log.ToMatrix(log.Entries), userIds, itemIds, entries.Count, log);
+    }
+
+    /// <summary>The car-model key of each trained listing, by item index.</summary>
+    private static async Task<string?[]> CarModelsAsync(NpgsqlConnection conn, NpgsqlTransaction tx, long[] itemIds, CancellationToken ct)
+    {
+        var index = itemIds.Select((id, i) => (id, i)).ToDictionary(x => x.id, x => x.i);
+        var models = new string?[itemIds.Length];
+        await using var cmd = new NpgsqlCommand("SELECT id, car_model FROM listings WHERE id = ANY($1)", conn, tx);
+        cmd.Parameters.AddWithValue(itemIds);
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct)) models[index[reader.GetInt64(0)]] = reader.GetString(1);
+        return models;
+    }
+
+    /// <summary>Stores the car-model links under the new version and drops older versions' (serving reads the newest).</summary>
+    private static async Task WriteLinksAsync(NpgsqlConnection conn, NpgsqlTransaction tx, long versionId, CarModelLinks links, CancellationToken ct)
+    {
+        await using (var writer = await conn.BeginBulkCopyAsync("COPY car_model_links (model_version_id, car_model, related, weight) FROM STDIN (FORMAT BINARY)", ct))
+        {
+            foreach (var (source, related) in links.BySource)
+            {
+                foreach (var link in related)
+                {
+                    await writer.StartRowAsync(ct);
+                    await writer.WriteAsync(versionId, NpgsqlDbType.Bigint, ct);
+                    await writer.WriteAsync(source, NpgsqlDbType.Varchar, ct);
+                    await writer.WriteAsync(link.Related, NpgsqlDbType.Varchar, ct);
+                    await writer.WriteAsync(link.Weight, NpgsqlDbType.Real, ct);
+                }
+            }
+            await writer.CompleteAsync(ct);
+        }
+        await using var delete = new NpgsqlCommand("DELETE FROM car_model_links WHERE model_version_id <> $1", conn, tx);
+        delete.Parameters.AddWithValue(versionId);
+        await delete.ExecuteNonQueryAsync(ct);
     }
 
     /// <summary>Factors for active listings outside the training data, predicted from their content vectors.</summary>

@@ -1,9 +1,10 @@
 using CarRecommender.Core.Domain;
+using CarRecommender.Core.Learning;
 
 namespace CarRecommender.Core.Ranking;
 
 /// <summary>Where a recommendation mainly came from; it picks the reason shown to the user.</summary>
-public enum RecommendationSource { Content, Collaborative, Trending }
+public enum RecommendationSource { Content, Collaborative, Trending, CarModel }
 
 /// <summary>
 /// A listing proposed by retrieval (content ANN, latent ANN or trending), with what ranking needs: its vectors for
@@ -31,6 +32,9 @@ public sealed record HistoryItem(
 /// <summary>What the ranker knows about the user.</summary>
 public sealed record UserTaste(float[]? Content, float[]? Latent, int InteractionCount, IReadOnlyList<HistoryItem> History)
 {
+    /// <summary>The car-model EASE's scores for the user (<see cref="CarModelLinks.For"/>); empty without a trained model.</summary>
+    public CarModelAffinity CarModels { get; init; } = CarModelAffinity.None;
+
     public static readonly UserTaste Cold = new(null, null, 0, []);
 }
 

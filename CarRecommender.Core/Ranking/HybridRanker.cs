@@ -1,10 +1,12 @@
 using System.Numerics.Tensors;
 using CarRecommender.Core.Domain;
+using CarRecommender.Core.Learning;
 
 namespace CarRecommender.Core.Ranking;
 
 /// <summary>The blend and diversity knobs (defaults tuned with the offline evaluation, see docs/ARCHITECTURE.md).</summary>
-/// <param name="CollaborativeMax">Weight of the collaborative score for a user with a long history.</param>
+/// <param name="CollaborativeMax">Weight of the collaborative scores (listing factors and car-model EASE together) for a user
+/// with a long history.</param>
 /// <param name="CollaborativeHalfHistory">Interactions at which the collaborative weight reaches half its maximum.</param>
 /// <param name="TrendingCold">Weight of trending for a user with no history; it fades as the history grows.</param>
 /// <param name="TrendingHalfHistory">Interactions at which the trending weight has halved.</param>
@@ -12,25 +14,30 @@ namespace CarRecommender.Core.Ranking;
 /// <param name="Lambda">MMR trade-off: 1 = relevance only, 0 = diversity only.</param>
 /// <param name="MaxPerModel">At most this many listings of one make and model in a list (while others are left).</param>
 /// <param name="NearKm">"Trending near you" radius.</param>
+/// <param name="CarModelShare">The car-model EASE score's share of the collaborative weight when the user has both it
+/// and listing factors (either alone takes the whole collaborative weight).</param>
 public sealed record RankingOptions(
     double CollaborativeMax = 0.8, double CollaborativeHalfHistory = 5, double TrendingCold = 0.5, double TrendingHalfHistory = 3,
-    double SeenPenalty = 0.5, double Lambda = 0.95, int MaxPerModel = 3, double NearKm = 100);
+    double SeenPenalty = 0.5, double Lambda = 0.95, int MaxPerModel = 3, double NearKm = 100, double CarModelShare = 0.1);
 
 /// <summary>
 /// Hybrid ranking: every candidate gets a content score (cosine to the user's content vector), a collaborative score
-/// (inner product with the user's latent factors) and a trending score, each min–max normalised over the candidates and
-/// blended with weights that follow the user's history length; then MMR picks a diverse top-k and each pick gets a
-/// reason a person can read. Pure: retrieval and storage live elsewhere.
+/// (inner product with the user's latent factors), a car-model score (the car-model EASE: how much the models the user
+/// liked speak for this car's model) and a trending score, each min–max normalised over the candidates and blended with
+/// weights that follow the user's history length; then MMR picks a diverse top-k and each pick gets a reason a person
+/// can read. Pure: retrieval and storage live elsewhere.
 /// </summary>
 public static class HybridRanker
 {
-    public static (double Content, double Collaborative, double Trending) Weights(UserTaste user, RankingOptions o)
+    public static (double Content, double Collaborative, double CarModel, double Trending) Weights(UserTaste user, RankingOptions o)
     {
         var n = user.InteractionCount;
-        var collaborative = user.Latent is null ? 0 : o.CollaborativeMax * n / (n + o.CollaborativeHalfHistory);
-        var content = user.Content is null ? 0 : 1 - collaborative;
-        var trending = content + collaborative == 0 ? 1 : o.TrendingCold * o.TrendingHalfHistory / (n + o.TrendingHalfHistory);
-        return (content, collaborative, trending);
+        var (latent, carModel) = (user.Latent is not null, !user.CarModels.IsEmpty);
+        var total = latent || carModel ? o.CollaborativeMax * n / (n + o.CollaborativeHalfHistory) : 0;
+        var share = latent && carModel ? o.CarModelShare : carModel ? 1 : 0;
+        var content = user.Content is null ? 0 : 1 - total;
+        var trending = content + total == 0 ? 1 : o.TrendingCold * o.TrendingHalfHistory / (n + o.TrendingHalfHistory);
+        return (content, total * (1 - share), total * share, trending);
     }
 
     public static IReadOnlyList<RankedListing> Rank(UserTaste user, IReadOnlyList<Candidate> candidates, int limit, DateTimeOffset now,
@@ -44,16 +51,19 @@ public static class HybridRanker
 
         var content = Normalise(pool.Select(c => user.Content is { } u && c.Content is { } v ? (double?)Cosine(u, v) : null));
         var collaborative = Normalise(pool.Select(c => user.Latent is { } u && c.Latent is { } v ? (double?)TensorPrimitives.Dot(u, v) : null));
+        var carModel = Normalise(pool.Select(c => user.CarModels.Of(c.Make, c.Model)?.Score));
         var trending = Normalise(pool.Select(c => (double?)Trending.Score(c.TrendKey, now)));
-        var (wc, wl, wt) = Weights(user, o);
+        var (wc, wl, wm, wt) = Weights(user, o);
 
         var scored = new (Candidate Candidate, double Score, RecommendationSource Source)[pool.Count];
         for (var i = 0; i < pool.Count; i++)
         {
-            var parts = (Content: wc * content[i], Collaborative: wl * collaborative[i], Trending: wt * trending[i]);
-            var score = parts.Content + parts.Collaborative + parts.Trending;
+            var parts = (Content: wc * content[i], Collaborative: wl * collaborative[i], CarModel: wm * carModel[i], Trending: wt * trending[i]);
+            var score = parts.Content + parts.Collaborative + parts.CarModel + parts.Trending;
             if (history.TryGetValue(pool[i].ListingId, out var seen) && seen.Seen) score *= o.SeenPenalty;
-            var source = parts.Collaborative > parts.Content && parts.Collaborative >= parts.Trending ? RecommendationSource.Collaborative
+            var collaborativeBest = Math.Max(parts.Collaborative, parts.CarModel);
+            var source = collaborativeBest > parts.Content && collaborativeBest >= parts.Trending
+                    ? parts.CarModel > parts.Collaborative ? RecommendationSource.CarModel : RecommendationSource.Collaborative
                 : parts.Content >= parts.Trending && wc > 0 ? RecommendationSource.Content
                 : RecommendationSource.Trending;
             scored[i] = (pool[i], score, source);
@@ -128,6 +138,11 @@ public static class HybridRanker
                 var related = anchors.Where(h => h.Latent is not null).MaxBy(h => TensorPrimitives.Dot(f, h.Latent!));
                 return related is null ? "Popular with shoppers like you"
                     : $"Popular with people who {Verb(related.Strongest)} the {related.Make} {related.Model} you {Verb(related.Strongest)}";
+            case RecommendationSource.CarModel when user.CarModels.Of(c.Make, c.Model) is { } m:
+                var anchor = anchors.Where(h => CarModelEase.Key(h.Make, h.Model) == m.Because)
+                    .OrderByDescending(h => h.Strongest).FirstOrDefault();
+                return anchor is null ? "Popular with shoppers who like the cars you looked at"
+                    : $"People who {Verb(anchor.Strongest)} the {anchor.Make} {anchor.Model} also looked at the {c.Make} {c.Model}";
             default:
                 return c.DistanceKm <= o.NearKm ? "Trending near you" : "Trending this week";
         }

@@ -81,6 +81,10 @@ public sealed class EvaluateSettings : DatabaseSettings
     [Description("Fix EASE's λ instead of letting the self-tuning choose it")]
     public double? EaseLambda { get; init; }
 
+    [CommandOption("--car-model-share <SHARE>")]
+    [Description("The hybrid's car-model EASE share of its collaborative weight, from 0 to 1 (default: production's ranking setting)")]
+    public double? CarModelShare { get; init; }
+
     [CommandOption("--repeat <N>")]
     [Description("Evaluate on N splits (seeds seed … seed+N−1) and report mean ± standard deviation (default 1)")]
     public int Repeat { get; init; } = 1;
@@ -195,9 +199,23 @@ public sealed class EvaluateCommand : AsyncCommand<EvaluateSettings>
         }
         var alsModel = new AlsRecommender(als);
         var ease = new EaseRecommender(search.Ease);
-        IRecommender[] recommenders = features is null
-            ? [new PopularityRecommender(), new ItemKnnRecommender(settings.Neighbours), alsModel, ease, new BlendRecommender(alsModel, ease, search.Blend)]
-            : [new PopularityRecommender(), new ItemKnnRecommender(settings.Neighbours), alsModel, ease, new HybridRecommender(als, features)];
+        IRecommender[] recommenders;
+        if (features is null)
+        {
+            recommenders = [new PopularityRecommender(), new ItemKnnRecommender(settings.Neighbours), alsModel, ease, new BlendRecommender(alsModel, ease, search.Blend)];
+        }
+        else
+        {
+            // the product's log: EASE also at car-model level, its λ chosen as a production retrain chooses it
+            var models = log.ItemIds.Select(id => features.GetValueOrDefault(id) is { } f ? CarModelEase.Key(f.Make, f.Model) : null).ToArray();
+            var carModelLog = CarModelEase.MapLog(new InteractionLog(log.UserIds, log.ItemIds, split.Train), models);
+            var carModels = settings.EaseLambda is { } fixedLambda ? ModelSearch.DefaultEase with { Lambda = fixedLambda }
+                : carModelLog.Entries.Length == 0 ? ModelSearch.DefaultEase
+                : ModelSearch.RunEase(carModelLog, new ModelSearchSettings { K = settings.K, MaxSeconds = settings.SearchSeconds, Seed = seed }, null, progress, ct).Options;
+            recommenders = [new PopularityRecommender(), new ItemKnnRecommender(settings.Neighbours), alsModel, ease,
+                new CarModelEaseRecommender(carModels, features), new HybridRecommender(als, features,
+                    settings.CarModelShare is { } share ? new Core.Ranking.RankingOptions(CarModelShare: share) : null, carModels)];
+        }
         return new Run(split, search, tuning, als, Evaluator.Run(split, recommenders, settings.K, progress, ct));
     }
 
@@ -216,6 +234,8 @@ public sealed class EvaluateCommand : AsyncCommand<EvaluateSettings>
         if (s.Repeat is < 1 or > 100) throw new CliException("--repeat must be from 1 to 100");
         if (s.SearchSeconds < 0 || double.IsNaN(s.SearchSeconds)) throw new CliException("--search-seconds must be ≥ 0");
         if (s.EaseLambda is < 0 || s.EaseLambda is double l && double.IsNaN(l)) throw new CliException("--ease-lambda must be ≥ 0");
+        if (s.CarModelShare is < 0 or > 1 || s.CarModelShare is double share && double.IsNaN(share))
+            throw new CliException("--car-model-share must be from 0 to 1");
         if (s.CgSteps is < 1 or > 100) throw new CliException("--cg-steps must be from 1 to 100");
         if (s.RegExponent is < 0 or > 2 || s.RegExponent is double nu && double.IsNaN(nu)) throw new CliException("--reg-exponent must be from 0 to 2");
         if (s.Confidence is { } c && !Enum.TryParse<ConfidenceScale>(c, ignoreCase: true, out _))

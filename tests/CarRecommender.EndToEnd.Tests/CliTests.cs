@@ -62,7 +62,9 @@ public sealed class CliTests(AppFixture fixture)
         Assert.True(result.ExitCode == 0, result.Output);
         using var json = System.Text.Json.JsonDocument.Parse(result.Output);
         var results = json.RootElement.GetProperty("results").EnumerateArray().ToDictionary(r => r.GetProperty("name").GetString()!);
-        Assert.Equal(["most-popular", "item-kNN", "ALS", "EASE", "hybrid"], results.Keys);
+        // a log with listing features also gets the car-model EASE, alone and inside the hybrid
+        Assert.Equal(["most-popular", "item-kNN", "ALS", "EASE", "EASE (car models)", "hybrid"], results.Keys);
+        Assert.True(results["EASE (car models)"].GetProperty("metrics").GetProperty("ndcg").GetDouble() > 0);
         foreach (var r in results.Values)
         {
             var m = r.GetProperty("metrics");

@@ -221,6 +221,23 @@ public sealed class EventTests(AppFixture fixture)
         var trained = await UserVectorAsync(cs, userId, "latent_vector");
         Assert.NotNull(trained);
 
+        // the same retrain fitted the car-model EASE: its links are stored under the new version only, and serving reads
+        // them for a shopper whose saves have linked models
+        var version = await Db.ScalarAsync<long>(cs, "SELECT id FROM model_versions ORDER BY id DESC LIMIT 1");
+        Assert.True(await Db.ScalarAsync<int>(cs, "SELECT car_models FROM model_versions WHERE id = $1", version) > 1);
+        Assert.True(await Db.ScalarAsync<long>(cs, "SELECT count(*) FROM car_model_links WHERE model_version_id = $1 AND weight > 0", version) > 0);
+        Assert.Equal(0L, await Db.ScalarAsync<long>(cs, "SELECT count(*) FROM car_model_links WHERE model_version_id <> $1", version));
+        await using (var db = Core.Data.DesignTimeDbFactory.Create(cs))
+        {
+            var taste = (await new Core.Data.Recommender(db).TasteAsync(userId, default))!.Taste;
+            var linkedFrom = await Db.ScalarAsync<long>(cs, """
+                SELECT count(*) FROM car_model_links k JOIN listings l ON l.car_model = k.car_model
+                WHERE k.model_version_id = $1 AND l.id = ANY($2)
+                """, version, taste.History.Where(h => h.IsAnchor).Select(h => h.ListingId).ToArray());
+            Assert.True(linkedFrom > 0, "the shopper's saved models have links");
+            Assert.False(taste.CarModels.IsEmpty);
+        }
+
         var contact = await PostAsync(api, new { listingId = ids[^1], type = "contact" });
         await WaitProcessedAsync(cs, "collaborative", contact);
         var folded = await UserVectorAsync(cs, userId, "latent_vector");

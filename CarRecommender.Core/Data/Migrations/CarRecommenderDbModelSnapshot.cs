@@ -24,6 +24,32 @@ namespace CarRecommender.Core.Data.Migrations
             NpgsqlModelBuilderExtensions.HasPostgresExtension(modelBuilder, "vector");
             NpgsqlModelBuilderExtensions.UseIdentityByDefaultColumns(modelBuilder);
 
+            modelBuilder.Entity("CarRecommender.Core.Domain.CarModelLinkRow", b =>
+                {
+                    b.Property<long>("ModelVersionId")
+                        .HasColumnType("bigint")
+                        .HasColumnName("model_version_id");
+
+                    b.Property<string>("CarModel")
+                        .HasMaxLength(101)
+                        .HasColumnType("character varying(101)")
+                        .HasColumnName("car_model");
+
+                    b.Property<string>("Related")
+                        .HasMaxLength(101)
+                        .HasColumnType("character varying(101)")
+                        .HasColumnName("related");
+
+                    b.Property<float>("Weight")
+                        .HasColumnType("real")
+                        .HasColumnName("weight");
+
+                    b.HasKey("ModelVersionId", "CarModel", "Related")
+                        .HasName("pk_car_model_links");
+
+                    b.ToTable("car_model_links", (string)null);
+                });
+
             modelBuilder.Entity("CarRecommender.Core.Domain.Interaction", b =>
                 {
                     b.Property<long>("Id")
@@ -96,6 +122,14 @@ namespace CarRecommender.Core.Data.Migrations
                         .HasMaxLength(16)
                         .HasColumnType("character varying(16)")
                         .HasColumnName("body_type");
+
+                    b.Property<string>("CarModel")
+                        .IsRequired()
+                        .ValueGeneratedOnAddOrUpdate()
+                        .HasMaxLength(101)
+                        .HasColumnType("character varying(101)")
+                        .HasColumnName("car_model")
+                        .HasComputedColumnSql("make || ' ' || model", true);
 
                     b.Property<string>("City")
                         .IsRequired()
@@ -242,6 +276,10 @@ namespace CarRecommender.Core.Data.Migrations
                     b.HasIndex("Status", "Year")
                         .HasDatabaseName("ix_listings_status_year");
 
+                    b.HasIndex("Status", "CarModel", "TrendKey")
+                        .IsDescending(false, false, true)
+                        .HasDatabaseName("ix_listings_status_car_model_trend_key");
+
                     b.ToTable("listings", (string)null);
                 });
 
@@ -257,6 +295,18 @@ namespace CarRecommender.Core.Data.Migrations
                     b.Property<double>("Alpha")
                         .HasColumnType("double precision")
                         .HasColumnName("alpha");
+
+                    b.Property<double?>("CarModelLambda")
+                        .HasColumnType("double precision")
+                        .HasColumnName("car_model_lambda");
+
+                    b.Property<double?>("CarModelValidationNdcg")
+                        .HasColumnType("double precision")
+                        .HasColumnName("car_model_validation_ndcg");
+
+                    b.Property<int>("CarModels")
+                        .HasColumnType("integer")
+                        .HasColumnName("car_models");
 
                     b.Property<int>("ColdItems")
                         .HasColumnType("integer")
@@ -533,6 +583,16 @@ namespace CarRecommender.Core.Data.Migrations
                         .HasDatabaseName("ix_users_email");
 
                     b.ToTable("users", (string)null);
+                });
+
+            modelBuilder.Entity("CarRecommender.Core.Domain.CarModelLinkRow", b =>
+                {
+                    b.HasOne("CarRecommender.Core.Domain.ModelVersion", null)
+                        .WithMany()
+                        .HasForeignKey("ModelVersionId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_car_model_links_model_versions_model_version_id");
                 });
 
             modelBuilder.Entity("CarRecommender.Core.Domain.Interaction", b =>
