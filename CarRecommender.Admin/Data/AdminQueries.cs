@@ -215,7 +215,8 @@ public sealed class AdminQueries(NpgsqlDataSource dataSource)
     public async Task<ListingDetail?> ListingAsync(long id, CancellationToken ct)
     {
         await using var cmd = dataSource.CreateCommand($"""
-            SELECT {ListingColumns}, transmission, power_kw, colour, seller_type, created_at, content_vector, latent_vector IS NOT NULL,
+            SELECT {ListingColumns}, transmission, power_kw, colour, seller_type, created_at, content_vector,
+                   EXISTS (SELECT 1 FROM listing_factors f WHERE f.listing_id = $1),
                    (SELECT count(*) FROM interactions WHERE listing_id = $1)
             FROM listings WHERE id = $1
             """);

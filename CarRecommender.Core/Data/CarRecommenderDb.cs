@@ -27,7 +27,7 @@ public sealed class CarRecommenderDb(DbContextOptions<CarRecommenderDb> options)
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         modelBuilder.HasPostgresExtension("vector");
-        ConfigureListing(modelBuilder.Entity<Listing>());
+        ConfigureListing(modelBuilder, modelBuilder.Entity<Listing>());
         ConfigureUser(modelBuilder.Entity<User>());
         ConfigureInteraction(modelBuilder.Entity<Interaction>());
         ConfigurePipelineTables(modelBuilder);
@@ -71,7 +71,7 @@ public sealed class CarRecommenderDb(DbContextOptions<CarRecommenderDb> options)
         recommendations.HasIndex(x => x.ListingIds).HasMethod("gin");
     }
 
-    private static void ConfigureListing(EntityTypeBuilder<Listing> e)
+    private static void ConfigureListing(ModelBuilder modelBuilder, EntityTypeBuilder<Listing> e)
     {
         e.ToTable("listings");
         e.Property(x => x.Id).UseIdentityByDefaultColumn();
@@ -86,7 +86,6 @@ public sealed class CarRecommenderDb(DbContextOptions<CarRecommenderDb> options)
         e.Property(x => x.SellerType).HasConversion<string>().HasMaxLength(16);
         e.Property(x => x.Status).HasConversion<string>().HasMaxLength(16);
         e.Property(x => x.ContentVector).HasColumnType($"vector({VectorSizes.Content})");
-        e.Property(x => x.LatentVector).HasColumnType($"vector({VectorSizes.Latent})");
 
         // Filters of GET /api/listings: the status goes first, since almost every query is on active listings.
         e.HasIndex(x => new { x.Status, x.Price });
@@ -102,7 +101,16 @@ public sealed class CarRecommenderDb(DbContextOptions<CarRecommenderDb> options)
         // HNSW, tuned for the 28-d content vectors (eng/bench.sh seed measures recall against exact search).
         e.HasIndex(x => x.ContentVector).HasMethod("hnsw").HasOperators("vector_cosine_ops")
             .HasStorageParameter("m", 16).HasStorageParameter("ef_construction", 64);
-        e.HasIndex(x => x.LatentVector).HasMethod("hnsw").HasOperators("vector_ip_ops")
+        e.HasOne(x => x.Factors).WithOne().HasForeignKey<ListingFactors>(x => x.ListingId).OnDelete(DeleteBehavior.Cascade);
+
+        // The serving model's item factors, in a table of their own: a retrain builds the next one beside it (COPY, then
+        // its indexes) and swaps it in by rename, so it never rewrites listings nor locks them (AlsTrainer).
+        var factors = modelBuilder.Entity<ListingFactors>();
+        factors.ToTable("listing_factors");
+        factors.HasKey(x => x.ListingId);
+        factors.Property(x => x.ListingId).ValueGeneratedNever();
+        factors.Property(x => x.Factors).HasColumnType($"vector({VectorSizes.Latent})");
+        factors.HasIndex(x => x.Factors).HasMethod("hnsw").HasOperators("vector_ip_ops")
             .HasStorageParameter("m", 16).HasStorageParameter("ef_construction", 64);
     }
 
@@ -129,6 +137,8 @@ public sealed class CarRecommenderDb(DbContextOptions<CarRecommenderDb> options)
         e.HasIndex(x => new { x.UserId, x.OccurredAt });
         e.HasIndex(x => new { x.ListingId, x.OccurredAt });
         e.HasIndex(x => x.OccurredAt);
+        // the retrain folds in the users with interactions recorded after its snapshot; the scheduler asks whether any arrived
+        e.HasIndex(x => x.RecordedAt);
         e.HasOne<User>().WithMany().HasForeignKey(x => x.UserId).OnDelete(DeleteBehavior.Cascade);
         e.HasOne<Listing>().WithMany().HasForeignKey(x => x.ListingId).OnDelete(DeleteBehavior.Cascade);
     }

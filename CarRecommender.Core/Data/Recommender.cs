@@ -57,7 +57,7 @@ public sealed class Recommender(CarRecommenderDb db)
         try
         {
             await using var cmd = new NpgsqlCommand("""
-                SELECT h.listing_id, l.make, l.model, l.year, h.strongest, h.dismissed, l.content_vector, l.latent_vector
+                SELECT h.listing_id, l.make, l.model, l.year, h.strongest, h.dismissed, l.content_vector, f.factors
                 FROM (SELECT listing_id,
                              CASE WHEN bool_or(type = 'Contact') THEN 'Contact'
                                   WHEN sum(CASE type WHEN 'Save' THEN 1 WHEN 'Unsave' THEN -1 ELSE 0 END) > 0 THEN 'Save'
@@ -67,6 +67,7 @@ public sealed class Recommender(CarRecommenderDb db)
                       FROM interactions WHERE user_id = $1
                       GROUP BY listing_id ORDER BY last_at DESC LIMIT $2) h
                 JOIN listings l ON l.id = h.listing_id
+                LEFT JOIN listing_factors f ON f.listing_id = h.listing_id
                 """, conn);
             cmd.Parameters.AddWithValue(userId);
             cmd.Parameters.AddWithValue(HistoryLimit);
@@ -169,7 +170,7 @@ public sealed class Recommender(CarRecommenderDb db)
         if (taste.Latent is { } latent)
         {
             var v = new Vector(latent);
-            candidates.AddRange(await Project(pool.Where(l => l.LatentVector != null).OrderBy(l => l.LatentVector!.MaxInnerProduct(v)).Take(perSource))
+            candidates.AddRange(await Project(pool.Where(l => l.Factors != null).OrderBy(l => l.Factors!.Factors.MaxInnerProduct(v)).Take(perSource))
                 .ToListAsync(ct));
         }
         if (taste.CarModels.Top(CarModelSourceModels) is { Count: > 0 } models)
@@ -285,7 +286,7 @@ public sealed class Recommender(CarRecommenderDb db)
     }
 
     private static IQueryable<CandidateRow> Project(IQueryable<Listing> q) => q.Select(l => new CandidateRow(
-        l.Id, l.Make, l.Model, l.Year, l.Price, l.BodyType, l.ContentVector, l.LatentVector, l.TrendKey, l.Latitude, l.Longitude));
+        l.Id, l.Make, l.Model, l.Year, l.Price, l.BodyType, l.ContentVector, l.Factors != null ? l.Factors.Factors : null, l.TrendKey, l.Latitude, l.Longitude));
 
     private sealed record CandidateRow(long Id, string Make, string Model, int Year, int Price, BodyType BodyType,
         Vector? Content, Vector? Latent, double TrendKey, double Latitude, double Longitude);

@@ -30,12 +30,22 @@ public sealed class Listing
     public Vector? ContentVector { get; set; }
     /// <summary>Which encoder version produced <see cref="ContentVector"/>.</summary>
     public short EncoderVersion { get; set; }
-    /// <summary>Collaborative item factors from the last ALS run (null until trained).</summary>
-    public Vector? LatentVector { get; set; }
+    /// <summary>Collaborative item factors of the serving ALS model (null until trained), in <c>listing_factors</c>.</summary>
+    public ListingFactors? Factors { get; set; }
 
     public int ViewCount { get; set; }
     public int SaveCount { get; set; }
     public int ContactCount { get; set; }
     /// <summary>Time-decayed interaction weight in log space (<see cref="Ranking.Trending"/>): larger is hotter.</summary>
     public double TrendKey { get; set; }
+}
+
+/// <summary>
+/// A listing's collaborative item factors under the serving ALS model (zero-padded to <see cref="VectorSizes.Latent"/>):
+/// trained, or mapped from content for a listing nobody interacted with.
+/// </summary>
+public sealed class ListingFactors
+{
+    public long ListingId { get; set; }
+    public required Vector Factors { get; set; }
 }

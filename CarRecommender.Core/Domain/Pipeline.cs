@@ -52,6 +52,11 @@ public sealed class ModelVersion
     public double? ValidationNdcg { get; set; }
     /// <summary>The self-tuning that chose the setting: slice, duration and every trial with its validation metrics (JSON).</summary>
     public string? Search { get; set; }
+    /// <summary>
+    /// When the training read its log: users with interactions recorded after it (less a margin) were folded into the
+    /// model at the switch, and the scheduler's "events since the last model" counts from here.
+    /// </summary>
+    public DateTimeOffset? SnapshotAt { get; set; }
     /// <summary>Car models the car-model EASE was fitted over (0 when it was not).</summary>
     public int CarModels { get; set; }
     /// <summary>λ of the car-model EASE (chosen by the self-tuning when it ran).</summary>

@@ -10,17 +10,31 @@ using Pgvector;
 namespace CarRecommender.Core.Learning;
 
 /// <summary>
-/// Retrains implicit ALS on the whole interaction log and swaps the factors in one transaction: item factors onto
-/// listings, user factors onto users, and a <c>model_versions</c> row. Listings nobody interacted with get factors
-/// from their content: a ridge regression from content vectors to the trained item factors (the attribute-to-feature
-/// mapping of Gantner et al., 2010), so a new car can be recommended collaboratively before anyone has clicked it.
-/// An advisory lock keeps two trainers (schedule, CLI, dashboard, admin console) from overlapping.
+/// Retrains implicit ALS on the whole interaction log without stopping anything that serves. The log is read (one
+/// snapshot), the model searched and trained in memory, and the next item factors are built beside the serving ones in
+/// <c>listing_factors_next</c> (COPY, then its primary key and HNSW index, which nobody reads yet). A short switch
+/// transaction then writes every user's factors, folds in the users whose events came after the snapshot, records the
+/// <c>model_versions</c> row and swaps the tables by rename: listings are never rewritten or locked, the API keeps
+/// serving the previous model until the commit, and the collaborative pipeline's fold-ins wait only for the switch
+/// (<see cref="FactorStore.SwitchLockKey"/>). Every user's stored vector is the exact fold-in of their whole history
+/// into the new item factors, so the pipeline's next fold-in of them continues from the same place.
+/// Listings nobody interacted with get factors from their content: a ridge regression from content vectors to the
+/// trained item factors (the attribute-to-feature mapping of Gantner et al., 2010), so a new car can be recommended
+/// collaboratively before anyone has clicked it. A session advisory lock keeps two trainers (schedule, CLI, dashboard,
+/// admin console) from overlapping.
 /// </summary>
 public sealed class AlsTrainer(NpgsqlDataSource dataSource)
 {
     private const long LockKey = 0x_A15_7A1;
     /// <summary>Ridge penalty of the content → factor mapping.</summary>
     private const double ColdStartRidge = 1.0;
+    /// <summary>
+    /// Users with interactions recorded less than this before the snapshot are folded in again at the switch: an event
+    /// whose transaction began before the snapshot but committed after it carries an earlier recorded_at than the
+    /// snapshot yet is not in it.
+    /// </summary>
+    public static readonly TimeSpan SnapshotMargin = TimeSpan.FromMinutes(1);
+    private const string NextTable = "listing_factors_next";
 
     /// <summary>Retrains as configured: the self-tuning first when it is on, else the fixed setting.</summary>
     public Task<ModelVersion?> TrainAsync(AlsSettings settings, string trigger, IProgress<LoadProgress>? progress, CancellationToken ct) =>
@@ -34,17 +48,27 @@ public sealed class AlsTrainer(NpgsqlDataSource dataSource)
     public async Task<ModelVersion?> TrainAsync(AlsOptions? fixedOptions, ModelSearchSettings? search, string trigger, IProgress<LoadProgress>? progress,
         CancellationToken ct)
     {
-        var total = Stopwatch.StartNew();
         await using var conn = await dataSource.OpenConnectionAsync(ct);
-        await using var tx = await conn.BeginTransactionAsync(ct);
-        await Exec(conn, tx, "SET LOCAL statement_timeout = 0", ct);
-        await using (var lockCmd = new NpgsqlCommand($"SELECT pg_try_advisory_xact_lock({LockKey})", conn, tx))
+        await Exec(conn, null, "SET statement_timeout = 0", ct);
+        if (!await ScalarAsync<bool>(conn, null, $"SELECT pg_try_advisory_lock({LockKey})", ct))
+            throw new InvalidOperationException("another ALS training is running");
+        try
         {
-            if (!(bool)(await lockCmd.ExecuteScalarAsync(ct))!) throw new InvalidOperationException("another ALS training is running");
+            return await TrainLockedAsync(conn, fixedOptions, search, trigger, progress, ct);
         }
+        finally
+        {
+            await Exec(conn, null, $"SELECT pg_advisory_unlock({LockKey}); RESET statement_timeout", CancellationToken.None);
+        }
+    }
 
+    private static async Task<ModelVersion?> TrainLockedAsync(NpgsqlConnection conn, AlsOptions? fixedOptions, ModelSearchSettings? search, string trigger,
+        IProgress<LoadProgress>? progress, CancellationToken ct)
+    {
+        var total = Stopwatch.StartNew();
         progress?.Report(new LoadProgress("loading interactions", 0, 0));
-        var (matrix, userIds, itemIds, pairs, log) = await LoadAsync(conn, tx, ct);
+        var snapshotAt = new DateTimeOffset(await ScalarAsync<DateTime>(conn, null, "SELECT clock_timestamp()", ct));
+        var (matrix, userIds, itemIds, pairs, log) = await LoadAsync(conn, ct);
         if (matrix.NonZeros == 0) return null;
 
         SearchOutcome? outcome = null;
@@ -70,11 +94,13 @@ public sealed class AlsTrainer(NpgsqlDataSource dataSource)
         // a lower rank is stored zero-padded to the column's width: dot products, the ANN index and the fold-in (whose
         // padded Gram rows are zero, so the padded coordinates solve to zero) are unchanged
         model = Pad(model, VectorSizes.Latent);
-        var cold = await ColdStartFactorsAsync(conn, tx, model, itemIds, ct);
+        var cold = await ColdStartFactorsAsync(conn, model, itemIds, ct);
+        var gram = ImplicitAls.Gram(model.ItemFactors, model.Factors);
+        var meanUserPairs = (double)matrix.NonZeros / Math.Max(1, matrix.Rows);
 
         // the second collaborative model: EASE over car models, which outlive the listings they were learnt from
         progress?.Report(new LoadProgress("car-model EASE", 0, 0));
-        var carModels = await CarModelsAsync(conn, tx, itemIds, ct);
+        var carModels = await CarModelsAsync(conn, itemIds, ct);
         var carModelLog = CarModelEase.MapLog(log, carModels);
         var carModelSearch = fixedOptions is null && search is not null && carModelLog.Entries.Length > 0
             ? ModelSearch.RunEase(carModelLog, search, null, progress, ct)
@@ -84,16 +110,8 @@ public sealed class AlsTrainer(NpgsqlDataSource dataSource)
         var links = carModelMatrix.NonZeros == 0 ? CarModelLinks.Empty
             : CarModelEase.Links(Ease.Train(carModelMatrix, carModelOptions, ct), carModelLog.ItemIds);
 
-        // Each row stays locked from its update to the commit. The users' rows, which the content and collaborative
-        // pipelines lock, are written last, so events wait at most for that one statement; the listings' rows, written
-        // first and locked for longer, are only the popularity pipeline's.
-        progress?.Report(new LoadProgress("writing factors", 0, 0));
-        await WriteFactorsAsync(conn, tx, "listings", itemIds.Select((id, i) => (id, model.Item(i).ToArray())).Concat(cold), ct);
-        await WriteFactorsAsync(conn, tx, "users", userIds.Select((id, i) => (id, model.User(i).ToArray())), ct);
-
         var version = new ModelVersion
         {
-            CreatedAt = DateTimeOffset.UtcNow,
             Factors = options.Factors,
             Iterations = options.Iterations,
             Regularization = options.Regularization,
@@ -105,59 +123,183 @@ public sealed class AlsTrainer(NpgsqlDataSource dataSource)
             LossHistory = [.. losses],
             Loss = losses.Count > 0 ? losses[^1] : double.NaN,
             ColdItems = cold.Count,
-            ItemGram = ImplicitAls.Gram(model.ItemFactors, model.Factors),
+            ItemGram = gram,
             Trigger = trigger,
             Confidence = options.Confidence.ToString(),
             RegularizationExponent = options.RegularizationExponent,
-            MeanUserPairs = (double)matrix.NonZeros / Math.Max(1, matrix.Rows),
+            MeanUserPairs = meanUserPairs,
             ValidationNdcg = outcome?.AlsValidation.Ndcg,
             Search = outcome is null ? null : SearchJson(outcome, carModelSearch?.Item3 ?? []),
+            SnapshotAt = snapshotAt,
             CarModels = carModelLog.Items,
             CarModelLambda = carModelOptions.Lambda,
             CarModelValidationNdcg = carModelSearch?.Item2.Ndcg,
         };
-        version.DurationMs = total.ElapsedMilliseconds;
-        await using (var insert = new NpgsqlCommand("""
+        // What the pipeline folds against once this model serves; every trained user gets the exact fold-in of their
+        // history into the final item factors (not the last sweep's factors, which solved against the previous ones).
+        var serving = new CurrentModel(0, options with { Factors = model.Factors }, gram, meanUserPairs, itemIds.Length);
+        progress?.Report(new LoadProgress("folding users into the final factors", 0, 0));
+        var userFactors = FoldInTrainedUsers(matrix, model, serving, ct);
+
+        progress?.Report(new LoadProgress("building the next item factors", 0, 0));
+        await BuildNextFactorsAsync(conn, itemIds.Select((id, i) => (id, model.Item(i).ToArray())).Concat(cold), ct);
+
+        progress?.Report(new LoadProgress("switching to the new model", 0, 0));
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                version.CreatedAt = DateTimeOffset.UtcNow;
+                version.DurationMs = total.ElapsedMilliseconds;
+                await SwitchAsync(conn, version, serving, userIds, userFactors, links, ct);
+                break;
+            }
+            catch (PostgresException ex) when (ex.SqlState is PostgresErrorCodes.LockNotAvailable or PostgresErrorCodes.DeadlockDetected && attempt < 5)
+            {
+                // a long query on the serving factors held the swap back, or a pipeline batch locked a user row the switch
+                // wanted while waiting for one it held: the transaction rolled back, nothing was switched, try again
+            }
+        }
+        // the planner's statistics of the new table (and of the users' vectors) are empty until analysed: without them it
+        // chose a sequential scan for the latent ANN query. After the commit, so it holds no locks; statistics are not
+        // data, a crash before it leaves autovacuum to do it
+        progress?.Report(new LoadProgress("analysing", 0, 0));
+        await Exec(conn, null, $"ANALYZE {FactorStore.ServingTable}; ANALYZE users", ct);
+        return version;
+    }
+
+    /// <summary>Every trained user's exact fold-in into the final item factors, as the pipeline computes one (row order).</summary>
+    private static float[][] FoldInTrainedUsers(SparseMatrix matrix, AlsModel model, CurrentModel serving, CancellationToken ct)
+    {
+        var result = new float[matrix.Rows][];
+        Parallel.For(0, matrix.Rows, new ParallelOptions { CancellationToken = ct }, u =>
+        {
+            var (start, end) = (matrix.RowStart[u], matrix.RowStart[u + 1]);
+            result[u] = ImplicitAls.FoldIn(matrix.ColumnIndex.AsSpan(start, end - start), matrix.Values.AsSpan(start, end - start), model.ItemFactors,
+                serving.ItemGram, serving.Options, serving.MeanUserPairs, serving.Items);
+        });
+        return result;
+    }
+
+    /// <summary>
+    /// The next item factors in a table of their own, with the serving table's primary key, HNSW index (its definition
+    /// read from the serving index, so the tuning lives in one place) and foreign key (NOT VALID: checking a million
+    /// rows would lock out writes to listings for the scan, and every row was just read from listings).
+    /// </summary>
+    private static async Task BuildNextFactorsAsync(NpgsqlConnection conn, IEnumerable<(long Id, float[] Factors)> rows, CancellationToken ct)
+    {
+        var indexDefinition = await ScalarAsync<string>(conn, null,
+            $"SELECT indexdef FROM pg_indexes WHERE schemaname = current_schema() AND tablename = '{FactorStore.ServingTable}' AND indexdef ILIKE '% USING hnsw %'", ct);
+        await Exec(conn, null, $"""
+            DROP TABLE IF EXISTS {NextTable};
+            CREATE TABLE {NextTable} (listing_id bigint NOT NULL, factors vector({VectorSizes.Latent}) NOT NULL);
+            """, ct);
+        await using (var writer = await conn.BeginBulkCopyAsync($"COPY {NextTable} (listing_id, factors) FROM STDIN (FORMAT BINARY)", ct))
+        {
+            foreach (var (id, factors) in rows)
+            {
+                await writer.StartRowAsync(ct);
+                await writer.WriteAsync(id, NpgsqlDbType.Bigint, ct);
+                await writer.WriteAsync(new Vector(factors), "vector", ct);
+            }
+            await writer.CompleteAsync(ct);
+        }
+        var nextIndex = indexDefinition
+            .Replace(" INDEX ix_listing_factors_factors ON ", " INDEX ix_listing_factors_factors_next ON ", StringComparison.Ordinal)
+            .Replace($".{FactorStore.ServingTable} USING", $".{NextTable} USING", StringComparison.Ordinal);
+        await Exec(conn, null, $"""
+            ALTER TABLE {NextTable} ADD CONSTRAINT pk_listing_factors_next PRIMARY KEY (listing_id);
+            {nextIndex};
+            ALTER TABLE {NextTable} ADD CONSTRAINT fk_listing_factors_listings_listing_id FOREIGN KEY (listing_id)
+                REFERENCES listings (id) ON DELETE CASCADE NOT VALID;
+            """, ct);
+    }
+
+    /// <summary>
+    /// The switch, in one transaction: every user's factors, the users whose events came after the snapshot folded into
+    /// the new factors, the model version and its car-model links, then the tables swapped by rename (an exclusive lock
+    /// on the serving factors for the last statements only, bounded by a lock timeout).
+    /// </summary>
+    private static async Task SwitchAsync(NpgsqlConnection conn, ModelVersion version, CurrentModel serving, long[] userIds, float[][] userFactors,
+        CarModelLinks links, CancellationToken ct)
+    {
+        await using var tx = await conn.BeginTransactionAsync(ct);
+        await Exec(conn, tx, $"SELECT pg_advisory_xact_lock({FactorStore.SwitchLockKey})", ct);
+        await Exec(conn, tx, "CREATE TEMP TABLE als_users (id bigint PRIMARY KEY, factors vector) ON COMMIT DROP", ct);
+        await using (var writer = await conn.BeginBulkCopyAsync("COPY als_users (id, factors) FROM STDIN (FORMAT BINARY)", ct))
+        {
+            for (var u = 0; u < userIds.Length; u++)
+            {
+                await writer.StartRowAsync(ct);
+                await writer.WriteAsync(userIds[u], NpgsqlDbType.Bigint, ct);
+                await writer.WriteAsync(new Vector(userFactors[u]), "vector", ct);
+            }
+            await writer.CompleteAsync(ct);
+        }
+        // a user outside the training data (no positive history) has no factors in the new space
+        await Exec(conn, tx, """
+            UPDATE users u SET latent_vector = f.factors FROM als_users f WHERE u.id = f.id;
+            UPDATE users u SET latent_vector = NULL WHERE u.latent_vector IS NOT NULL AND NOT EXISTS (SELECT 1 FROM als_users f WHERE f.id = u.id);
+            """, ct);
+
+        version.Id = await InsertVersionAsync(conn, tx, version, ct);
+        await WriteLinksAsync(conn, tx, version.Id, links, ct);
+
+        // events recorded after the snapshot (their fold-ins, if any, were against the old model): fold those users in
+        // again, now against the new factors, from their whole history as it stands inside this transaction
+        var late = new List<long>();
+        await using (var cmd = new NpgsqlCommand("SELECT DISTINCT user_id FROM interactions WHERE recorded_at > $1", conn, tx))
+        {
+            cmd.Parameters.AddWithValue(version.SnapshotAt!.Value - SnapshotMargin);
+            await using var reader = await cmd.ExecuteReaderAsync(ct);
+            while (await reader.ReadAsync(ct)) late.Add(reader.GetInt64(0));
+        }
+        await FactorStore.FoldInUsersAsync(conn, tx, serving with { Id = version.Id }, late, ct, NextTable);
+
+        await Exec(conn, tx, $"""
+            SET LOCAL lock_timeout = '10s';
+            DROP TABLE {FactorStore.ServingTable};
+            ALTER TABLE {NextTable} RENAME TO {FactorStore.ServingTable};
+            ALTER TABLE {FactorStore.ServingTable} RENAME CONSTRAINT pk_listing_factors_next TO pk_listing_factors;
+            ALTER INDEX ix_listing_factors_factors_next RENAME TO ix_listing_factors_factors;
+            """, ct);
+        await tx.CommitAsync(ct);
+    }
+
+    private static async Task<long> InsertVersionAsync(NpgsqlConnection conn, NpgsqlTransaction tx, ModelVersion version, CancellationToken ct)
+    {
+        await using var insert = new NpgsqlCommand("""
             INSERT INTO model_versions (created_at, factors, iterations, regularization, alpha, users, items, interactions,
                                         duration_ms, train_ms, loss_history, loss, cold_items, item_gram, trigger,
                                         confidence, regularization_exponent, mean_user_pairs, validation_ndcg, search,
-                                        car_models, car_model_lambda, car_model_validation_ndcg)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20::jsonb, $21, $22, $23) RETURNING id
-            """, conn, tx))
-        {
-            insert.Parameters.AddWithValue(version.CreatedAt);
-            insert.Parameters.AddWithValue(version.Factors);
-            insert.Parameters.AddWithValue(version.Iterations);
-            insert.Parameters.AddWithValue(version.Regularization);
-            insert.Parameters.AddWithValue(version.Alpha);
-            insert.Parameters.AddWithValue(version.Users);
-            insert.Parameters.AddWithValue(version.Items);
-            insert.Parameters.AddWithValue(version.Interactions);
-            insert.Parameters.AddWithValue(version.DurationMs);
-            insert.Parameters.AddWithValue(version.TrainMs);
-            insert.Parameters.AddWithValue(version.LossHistory);
-            insert.Parameters.AddWithValue(version.Loss);
-            insert.Parameters.AddWithValue(version.ColdItems);
-            insert.Parameters.AddWithValue(version.ItemGram);
-            insert.Parameters.AddWithValue(version.Trigger);
-            insert.Parameters.AddWithValue(version.Confidence);
-            insert.Parameters.AddWithValue(version.RegularizationExponent);
-            insert.Parameters.AddWithValue(version.MeanUserPairs);
-            insert.Parameters.AddWithValue(version.ValidationNdcg is { } v ? v : DBNull.Value);
-            insert.Parameters.Add(new NpgsqlParameter { Value = version.Search is { } json ? json : DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
-            insert.Parameters.AddWithValue(version.CarModels);
-            insert.Parameters.AddWithValue(version.CarModelLambda);
-            insert.Parameters.AddWithValue(version.CarModelValidationNdcg is { } c ? c : DBNull.Value);
-            version.Id = (long)(await insert.ExecuteScalarAsync(ct))!;
-        }
-        await WriteLinksAsync(conn, tx, version.Id, links, ct);
-        await tx.CommitAsync(ct);
-        // the planner's statistics still say latent_vector is mostly NULL after the first retrain: without this it
-        // chose a parallel sequential scan over every listing for the latent ANN query (found by eng/bench.sh recommend).
-        // After the commit, so it holds no row locks; statistics are not data, a crash before it leaves autovacuum to do it
-        progress?.Report(new LoadProgress("analysing", 0, 0));
-        await Exec(conn, null, "ANALYZE listings; ANALYZE users", ct);
-        return version;
+                                        car_models, car_model_lambda, car_model_validation_ndcg, snapshot_at)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20::jsonb, $21, $22, $23, $24) RETURNING id
+            """, conn, tx);
+        insert.Parameters.AddWithValue(version.CreatedAt);
+        insert.Parameters.AddWithValue(version.Factors);
+        insert.Parameters.AddWithValue(version.Iterations);
+        insert.Parameters.AddWithValue(version.Regularization);
+        insert.Parameters.AddWithValue(version.Alpha);
+        insert.Parameters.AddWithValue(version.Users);
+        insert.Parameters.AddWithValue(version.Items);
+        insert.Parameters.AddWithValue(version.Interactions);
+        insert.Parameters.AddWithValue(version.DurationMs);
+        insert.Parameters.AddWithValue(version.TrainMs);
+        insert.Parameters.AddWithValue(version.LossHistory);
+        insert.Parameters.AddWithValue(version.Loss);
+        insert.Parameters.AddWithValue(version.ColdItems);
+        insert.Parameters.AddWithValue(version.ItemGram);
+        insert.Parameters.AddWithValue(version.Trigger);
+        insert.Parameters.AddWithValue(version.Confidence);
+        insert.Parameters.AddWithValue(version.RegularizationExponent);
+        insert.Parameters.AddWithValue(version.MeanUserPairs);
+        insert.Parameters.AddWithValue(version.ValidationNdcg is { } v ? v : DBNull.Value);
+        insert.Parameters.Add(new NpgsqlParameter { Value = version.Search is { } json ? json : DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
+        insert.Parameters.AddWithValue(version.CarModels);
+        insert.Parameters.AddWithValue(version.CarModelLambda is { } lambda ? lambda : DBNull.Value);
+        insert.Parameters.AddWithValue(version.CarModelValidationNdcg is { } c ? c : DBNull.Value);
+        insert.Parameters.AddWithValue(version.SnapshotAt!.Value);
+        return (long)(await insert.ExecuteScalarAsync(ct))!;
     }
 
     /// <summary>The self-tuning as stored with the model (shown on the console's Pipelines page), with the car-model EASE's trials.</summary>
@@ -185,7 +327,7 @@ public sealed class AlsTrainer(NpgsqlDataSource dataSource)
     }
 
     private static async Task<(SparseMatrix Matrix, long[] UserIds, long[] ItemIds, long Pairs, InteractionLog Log)> LoadAsync(NpgsqlConnection conn,
-        NpgsqlTransaction tx, CancellationToken ct)
+        CancellationToken ct)
     {
         var users = new Dictionary<long, int>();
         var items = new Dictionary<long, int>();
@@ -195,7 +337,7 @@ public sealed class AlsTrainer(NpgsqlDataSource dataSource)
             FROM (SELECT user_id, listing_id, {ImplicitFeedback.SqlStrength} AS strength, max(occurred_at) AS last
                   FROM interactions GROUP BY user_id, listing_id) s
             WHERE strength > 0
-            """, conn, tx))
+            """, conn))
         await using (var reader = await cmd.ExecuteReaderAsync(ct))
         {
             while (await reader.ReadAsync(ct))
@@ -215,11 +357,11 @@ public sealed class AlsTrainer(NpgsqlDataSource dataSource)
     }
 
     /// <summary>The car-model key of each trained listing, by item index.</summary>
-    private static async Task<string?[]> CarModelsAsync(NpgsqlConnection conn, NpgsqlTransaction tx, long[] itemIds, CancellationToken ct)
+    private static async Task<string?[]> CarModelsAsync(NpgsqlConnection conn, long[] itemIds, CancellationToken ct)
     {
         var index = itemIds.Select((id, i) => (id, i)).ToDictionary(x => x.id, x => x.i);
         var models = new string?[itemIds.Length];
-        await using var cmd = new NpgsqlCommand("SELECT id, car_model FROM listings WHERE id = ANY($1)", conn, tx);
+        await using var cmd = new NpgsqlCommand("SELECT id, car_model FROM listings WHERE id = ANY($1)", conn);
         cmd.Parameters.AddWithValue(itemIds);
         await using var reader = await cmd.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct)) models[index[reader.GetInt64(0)]] = reader.GetString(1);
@@ -250,7 +392,7 @@ public sealed class AlsTrainer(NpgsqlDataSource dataSource)
     }
 
     /// <summary>Factors for active listings outside the training data, predicted from their content vectors.</summary>
-    private static async Task<List<(long Id, float[] Factors)>> ColdStartFactorsAsync(NpgsqlConnection conn, NpgsqlTransaction tx, AlsModel model,
+    private static async Task<List<(long Id, float[] Factors)>> ColdStartFactorsAsync(NpgsqlConnection conn, AlsModel model,
         long[] itemIds, CancellationToken ct)
     {
         var k = model.Factors;
@@ -258,7 +400,7 @@ public sealed class AlsTrainer(NpgsqlDataSource dataSource)
         var xs = new List<float[]>();
         var ys = new List<float[]>();
         var cold = new List<(long, float[])>();
-        await using (var cmd = new NpgsqlCommand("SELECT id, content_vector, status FROM listings WHERE content_vector IS NOT NULL", conn, tx))
+        await using (var cmd = new NpgsqlCommand("SELECT id, content_vector, status FROM listings WHERE content_vector IS NOT NULL", conn))
         await using (var reader = await cmd.ExecuteReaderAsync(ct))
         {
             while (await reader.ReadAsync(ct))
@@ -293,44 +435,15 @@ public sealed class AlsTrainer(NpgsqlDataSource dataSource)
         }).ToList();
     }
 
-    /// <summary>Binary COPY into a temp table, then one UPDATE … FROM: fast for any number of rows.</summary>
-    private static async Task WriteFactorsAsync(NpgsqlConnection conn, NpgsqlTransaction tx, string table, IEnumerable<(long Id, float[] Factors)> rows,
-        CancellationToken ct)
-    {
-        await Exec(conn, tx, "CREATE TEMP TABLE IF NOT EXISTS als_factors (id bigint PRIMARY KEY, factors vector) ON COMMIT DROP; TRUNCATE als_factors", ct);
-        await using (var writer = await conn.BeginBulkCopyAsync("COPY als_factors (id, factors) FROM STDIN (FORMAT BINARY)", ct))
-        {
-            foreach (var (id, factors) in rows)
-            {
-                await writer.StartRowAsync(ct);
-                await writer.WriteAsync(id, NpgsqlDbType.Bigint, ct);
-                await writer.WriteAsync(new Vector(factors), "vector", ct);
-            }
-            await writer.CompleteAsync(ct);
-        }
-        // Rewriting most of a large catalogue row by row through its HNSW indexes takes far longer than rebuilding them
-        // (measured at 1M listings), so above RebuildIndexesAbove rows the listings' HNSW indexes are dropped and rebuilt
-        // from their own definitions, inside this transaction like the catalogue loader does.
-        var rebuild = table == "listings" && await CountAsync(conn, tx, ct) > RebuildIndexesAbove
-            ? await CatalogueLoader.HnswIndexesAsync(conn, ct)
-            : [];
-        foreach (var (name, _) in rebuild) await Exec(conn, tx, $"DROP INDEX \"{name}\"", ct);
-        await Exec(conn, tx, $"UPDATE {table} t SET latent_vector = f.factors FROM als_factors f WHERE t.id = f.id", ct);
-        foreach (var (_, definition) in rebuild) await Exec(conn, tx, definition, ct);
-    }
-
-    /// <summary>Factor rows above which the listings' HNSW indexes are rebuilt rather than updated row by row.</summary>
-    public const int RebuildIndexesAbove = 100_000;
-
-    private static async Task<long> CountAsync(NpgsqlConnection conn, NpgsqlTransaction tx, CancellationToken ct)
-    {
-        await using var cmd = new NpgsqlCommand("SELECT count(*) FROM als_factors", conn, tx);
-        return (long)(await cmd.ExecuteScalarAsync(ct))!;
-    }
-
     private static async Task Exec(NpgsqlConnection conn, NpgsqlTransaction? tx, string sql, CancellationToken ct)
     {
         await using var cmd = new NpgsqlCommand(sql, conn, tx) { CommandTimeout = 0 };
         await cmd.ExecuteNonQueryAsync(ct);
+    }
+
+    private static async Task<T> ScalarAsync<T>(NpgsqlConnection conn, NpgsqlTransaction? tx, string sql, CancellationToken ct)
+    {
+        await using var cmd = new NpgsqlCommand(sql, conn, tx) { CommandTimeout = 0 };
+        return (T)(await cmd.ExecuteScalarAsync(ct))!;
     }
 }

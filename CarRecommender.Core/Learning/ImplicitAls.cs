@@ -218,13 +218,15 @@ public static class ImplicitAls
     /// (items and strengths), as a training sweep would compute it. <paramref name="gram"/> is YᵀY of the items.
     /// </summary>
     /// <param name="meanUserPairs">The training data's mean pairs per user (n̄ of the frequency-scaled λ; unused when ν = 0).</param>
+    /// <param name="modelItems">How many items the model was trained on (N of the frequency-scaled λ's unobserved
+    /// weight); by default the rows of <paramref name="itemFactors"/>, right only when those are all the model's items.</param>
     public static float[] FoldIn(ReadOnlySpan<int> items, ReadOnlySpan<float> strengths, float[] itemFactors, float[] gram, AlsOptions o,
-        double meanUserPairs = 0)
+        double meanUserPairs = 0, int? modelItems = null)
     {
         var k = o.Factors;
         var observed = 0;
         foreach (var s in strengths) if (s > 0) observed++;
-        var lambda = o.RowRegularization(observed, meanUserPairs, itemFactors.Length / k);
+        var lambda = o.RowRegularization(observed, meanUserPairs, modelItems ?? itemFactors.Length / k);
         var a = Matrix<double>.Build.Dense(k, k, (i, j) => gram[i * k + j] + (i == j ? lambda : 0));
         var b = Vector<double>.Build.Dense(k);
         for (var n = 0; n < items.Length; n++)

@@ -31,10 +31,16 @@ public sealed partial class AlsScheduler(NpgsqlDataSource dataSource, AlsSetting
         while (await timer.WaitForNextTickAsync(stoppingToken).AsTask().ContinueWith(t => !t.IsCanceled && t.Result, TaskScheduler.Default));
     }
 
+    /// <summary>
+    /// Whether interactions arrived after the newest model's snapshot (the time it read its log, not the time it finished:
+    /// events of a long retrain's run are not in it). Index on recorded_at.
+    /// </summary>
     private async Task<bool> NewInteractionsSinceLastModelAsync(CancellationToken ct)
     {
-        await using var cmd = dataSource.CreateCommand(
-            "SELECT EXISTS (SELECT 1 FROM interactions WHERE recorded_at > coalesce((SELECT max(created_at) FROM model_versions), '-infinity'))");
+        await using var cmd = dataSource.CreateCommand("""
+            SELECT EXISTS (SELECT 1 FROM interactions
+                           WHERE recorded_at > coalesce((SELECT coalesce(snapshot_at, created_at) FROM model_versions ORDER BY id DESC LIMIT 1), '-infinity'))
+            """);
         return (bool)(await cmd.ExecuteScalarAsync(ct))!;
     }
 

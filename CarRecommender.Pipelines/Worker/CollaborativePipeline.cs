@@ -1,9 +1,6 @@
 using CarRecommender.Core.Events;
 using CarRecommender.Core.Learning;
-using CarRecommender.Pipelines.Collaborative;
 using Npgsql;
-using NpgsqlTypes;
-using Pgvector;
 
 namespace CarRecommender.Pipelines.Worker;
 
@@ -24,6 +21,9 @@ public sealed class CollaborativePipeline(NpgsqlDataSource dataSource) : IPipeli
         var results = new EventResult[events.Count];
         await using var conn = await dataSource.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
+        // a retrain's switch waits for this batch, and this batch for the switch (FactorStore.SwitchLockKey)
+        await using (var lockCmd = new NpgsqlCommand($"SELECT pg_advisory_xact_lock_shared({FactorStore.SwitchLockKey})", conn, tx))
+            await lockCmd.ExecuteNonQueryAsync(ct);
 
         var listings = await PipelineSql.ContentVectorsAsync(conn, tx, events.Select(e => e.ListingId), ct);
         var users = await PipelineSql.ExistingUsersAsync(conn, tx, events.Select(e => e.UserId), lockRows: true, ct);
@@ -37,30 +37,8 @@ public sealed class CollaborativePipeline(NpgsqlDataSource dataSource) : IPipeli
             if (applied) foldIn.Add(events[i].UserId);
         }
 
-        var model = await AlsStore.CurrentModelAsync(conn, tx, ct);
-        if (model is not null && foldIn.Count > 0)
-        {
-            var histories = await AlsStore.HistoriesWithFactorsAsync(conn, tx, foldIn, ct);
-            await using var batch = new NpgsqlBatch(conn, tx);
-            foreach (var userId in foldIn)
-            {
-                var cmd = new NpgsqlBatchCommand($"UPDATE users SET latent_vector = $1, vectors_updated_at = {CarRecommender.Core.Data.VectorClock.Next} WHERE id = $2");
-                if (histories.TryGetValue(userId, out var h) && h.Items.Count > 0)
-                {
-                    var options = model.Options;
-                    var factors = ImplicitAls.FoldIn(Enumerable.Range(0, h.Items.Count).ToArray(), h.Strengths.ToArray(),
-                        h.Items.SelectMany(v => v).ToArray(), model.ItemGram, options, model.MeanUserPairs);
-                    cmd.Parameters.AddWithValue(new Vector(factors));
-                }
-                else
-                {
-                    cmd.Parameters.Add(new NpgsqlParameter { Value = DBNull.Value, DataTypeName = "vector" });
-                }
-                cmd.Parameters.AddWithValue(userId);
-                batch.BatchCommands.Add(cmd);
-            }
-            await batch.ExecuteNonQueryAsync(ct);
-        }
+        if (foldIn.Count > 0 && await FactorStore.CurrentModelAsync(conn, tx, ct) is { } model)
+            await FactorStore.FoldInUsersAsync(conn, tx, model, foldIn, ct);
         await tx.CommitAsync(ct);
         return results;
     }

@@ -63,7 +63,7 @@ public sealed class EventTests(AppFixture fixture)
         Guid save;
         await using (var holder = await Db.OpenAsync(cs))
         {
-            // the lock an ALS retrain takes on every trained listing while it writes factors, until it commits
+            // a row lock another writer of the listing (an import, an operator) holds until it commits
             await using var tx = await holder.BeginTransactionAsync();
             await using (var hold = new NpgsqlCommand("SELECT 1 FROM listings WHERE id = $1 FOR NO KEY UPDATE", holder, tx))
             {
@@ -217,7 +217,7 @@ public sealed class EventTests(AppFixture fixture)
         Assert.Equal("test", await Db.ScalarAsync<string>(cs, "SELECT trigger FROM model_versions ORDER BY id DESC LIMIT 1"));
         Assert.True(await Db.ScalarAsync<long>(cs, "SELECT users FROM model_versions ORDER BY id DESC LIMIT 1") >= fixture.ShopperTokens.Count);
         Assert.True(double.IsFinite(await Db.ScalarAsync<double>(cs, "SELECT loss FROM model_versions ORDER BY id DESC LIMIT 1")));
-        Assert.True(await Db.ScalarAsync<long>(cs, "SELECT count(*) FROM listings WHERE latent_vector IS NOT NULL") >= 12);
+        Assert.True(await Db.ScalarAsync<long>(cs, "SELECT count(*) FROM listing_factors") >= 12);
         var trained = await UserVectorAsync(cs, userId, "latent_vector");
         Assert.NotNull(trained);
 
@@ -243,6 +243,89 @@ public sealed class EventTests(AppFixture fixture)
         var folded = await UserVectorAsync(cs, userId, "latent_vector");
         Assert.NotNull(folded);
         Assert.True(Distance(trained, folded) > 1e-4, "the fold-in should move the user's factors");
+    }
+
+    [Fact]
+    public async Task A_retrain_under_load_fails_no_request_and_leaves_every_user_at_the_fold_in_of_their_history()
+    {
+        var cs = await DbAsync();
+        var ids = await ListingIdsAsync(cs, 200);
+        var before = await Db.ScalarAsync<long>(cs, "SELECT coalesce(max(id), 0) FROM model_versions");
+
+        // a client reads listings and stored lists and posts events (folded in against whichever model serves) for as long
+        // as the retrain runs
+        using var stop = new CancellationTokenSource();
+        var failures = new List<string>();
+        var latencies = new List<double>();
+        var lastEvent = new Dictionary<int, Guid>();
+        async Task ClientAsync(int shopper)
+        {
+            using var api = fixture.Api(fixture.ShopperTokens[shopper].Token);
+            for (var i = 0; !stop.IsCancellationRequested; i++)
+            {
+                var started = System.Diagnostics.Stopwatch.StartNew();
+                using var response = (i % 3) switch
+                {
+                    0 => await api.GetAsync($"/api/listings/{ids[(i + shopper * 7) % ids.Count]}"),
+                    1 => await api.GetAsync("/api/users/me/recommendations"),
+                    _ => await api.PostAsJsonAsync("/api/events", new { listingId = ids[(i * 13 + shopper) % ids.Count], type = i % 2 == 0 ? "view" : "save" }),
+                };
+                var body = await response.Content.ReadAsStringAsync();
+                lock (failures)
+                {
+                    latencies.Add(started.Elapsed.TotalMilliseconds);
+                    if (!response.IsSuccessStatusCode) failures.Add($"{(int)response.StatusCode} {response.RequestMessage!.RequestUri!.PathAndQuery}: {body}");
+                    else if (i % 3 == 2) lastEvent[shopper] = JsonSerializer.Deserialize<JsonElement>(body).GetProperty("eventIds")[0].GetGuid();
+                }
+            }
+        }
+        var clients = Enumerable.Range(0, 3).Select(ClientAsync).ToArray();
+
+        // the worker retrains at start-up on the seeded history; the CLI waits its turn behind that training's lock
+        CliResult train = null!;
+        Assert.True(await Db.EventuallyAsync(async () =>
+        {
+            train = await Cli.RunAsync(cs, "train", "--iterations", "8", "--trigger", "under-load");
+            return !train.Output.Contains("another ALS training is running", StringComparison.Ordinal);
+        }, TimeSpan.FromMinutes(3)), train.Output);
+        await stop.CancelAsync();
+        await Task.WhenAll(clients);
+        Assert.True(train.ExitCode == 0, train.Output);
+        latencies.Sort();
+        Report.Line($"retrain under load: {latencies.Count} requests (listing, stored list, events) during the retrain, {failures.Count} failed, "
+            + $"p50 {latencies[latencies.Count / 2]:0.0} ms, p99 {latencies[(int)(latencies.Count * 0.99)]:0.0} ms, max {latencies[^1]:0.0} ms");
+        Assert.True(failures.Count == 0, string.Join("\n", failures.Take(5)));
+        Assert.NotEmpty(lastEvent);
+
+        // the new model serves once the events posted during the retrain are applied
+        foreach (var id in lastEvent.Values) await WaitProcessedAsync(cs, "collaborative", id);
+        var version = await Db.ScalarAsync<long>(cs, "SELECT id FROM model_versions WHERE trigger = 'under-load' ORDER BY id DESC LIMIT 1");
+        Assert.True(version > before);
+        Assert.Equal(version, await Db.ScalarAsync<long>(cs, "SELECT max(id) FROM model_versions"));
+        Assert.True(await Db.ScalarAsync<bool>(cs, "SELECT to_regclass('listing_factors_next') IS NULL"), "the next factors table was swapped in");
+
+        // every user's latent vector is the fold-in of their whole history into the new model: trained users, those whose
+        // events arrived during the retrain, and those folded in after it alike
+        await using var conn = await Db.OpenAsync(cs);
+        var model = (await Core.Learning.FactorStore.CurrentModelAsync(conn, null, default))!;
+        Assert.Equal(version, model.Id);
+        var stored = new Dictionary<long, float[]>();
+        await using (var cmd = new NpgsqlCommand("SELECT id, latent_vector FROM users WHERE latent_vector IS NOT NULL", conn))
+        await using (var reader = await cmd.ExecuteReaderAsync())
+        {
+            while (await reader.ReadAsync()) stored[reader.GetInt64(0)] = reader.GetFieldValue<Vector>(1).ToArray();
+        }
+        var histories = await Core.Learning.FactorStore.HistoriesWithFactorsAsync(conn, null, stored.Keys, default);
+        Assert.True(stored.Count >= fixture.ShopperTokens.Count);
+        var worst = 0.0;
+        foreach (var (userId, vector) in stored)
+        {
+            var fresh = Core.Learning.FactorStore.FoldIn(model, histories.GetValueOrDefault(userId));
+            Assert.True(fresh is not null, $"user {userId} has a latent vector but no history with factors");
+            worst = Math.Max(worst, Distance(vector, fresh));
+        }
+        Report.Line($"retrain under load: {stored.Count} users' latent vectors vs a fresh fold-in into model {version}: largest distance {worst:E1}");
+        Assert.True(worst < 1e-3, $"largest distance from a fresh fold-in {worst}");
     }
 
     [Fact]

@@ -99,6 +99,9 @@ namespace CarRecommender.Core.Data.Migrations
                     b.HasIndex("OccurredAt")
                         .HasDatabaseName("ix_interactions_occurred_at");
 
+                    b.HasIndex("RecordedAt")
+                        .HasDatabaseName("ix_interactions_recorded_at");
+
                     b.HasIndex("ListingId", "OccurredAt")
                         .HasDatabaseName("ix_interactions_listing_id_occurred_at");
 
@@ -164,10 +167,6 @@ namespace CarRecommender.Core.Data.Migrations
                         .HasMaxLength(16)
                         .HasColumnType("character varying(16)")
                         .HasColumnName("fuel");
-
-                    b.Property<Vector>("LatentVector")
-                        .HasColumnType("vector(64)")
-                        .HasColumnName("latent_vector");
 
                     b.Property<double>("Latitude")
                         .HasColumnType("double precision")
@@ -246,14 +245,6 @@ namespace CarRecommender.Core.Data.Migrations
                     NpgsqlIndexBuilderExtensions.HasMethod(b.HasIndex("ContentVector"), "hnsw");
                     NpgsqlIndexBuilderExtensions.HasOperators(b.HasIndex("ContentVector"), new[] { "vector_cosine_ops" });
 
-                    b.HasIndex("LatentVector")
-                        .HasDatabaseName("ix_listings_latent_vector")
-                        .HasAnnotation("Npgsql:StorageParameter:ef_construction", 64)
-                        .HasAnnotation("Npgsql:StorageParameter:m", 16);
-
-                    NpgsqlIndexBuilderExtensions.HasMethod(b.HasIndex("LatentVector"), "hnsw");
-                    NpgsqlIndexBuilderExtensions.HasOperators(b.HasIndex("LatentVector"), new[] { "vector_ip_ops" });
-
                     b.HasIndex("Latitude", "Longitude")
                         .HasDatabaseName("ix_listings_latitude_longitude");
 
@@ -281,6 +272,31 @@ namespace CarRecommender.Core.Data.Migrations
                         .HasDatabaseName("ix_listings_status_car_model_trend_key");
 
                     b.ToTable("listings", (string)null);
+                });
+
+            modelBuilder.Entity("CarRecommender.Core.Domain.ListingFactors", b =>
+                {
+                    b.Property<long>("ListingId")
+                        .HasColumnType("bigint")
+                        .HasColumnName("listing_id");
+
+                    b.Property<Vector>("Factors")
+                        .IsRequired()
+                        .HasColumnType("vector(64)")
+                        .HasColumnName("factors");
+
+                    b.HasKey("ListingId")
+                        .HasName("pk_listing_factors");
+
+                    b.HasIndex("Factors")
+                        .HasDatabaseName("ix_listing_factors_factors")
+                        .HasAnnotation("Npgsql:StorageParameter:ef_construction", 64)
+                        .HasAnnotation("Npgsql:StorageParameter:m", 16);
+
+                    NpgsqlIndexBuilderExtensions.HasMethod(b.HasIndex("Factors"), "hnsw");
+                    NpgsqlIndexBuilderExtensions.HasOperators(b.HasIndex("Factors"), new[] { "vector_ip_ops" });
+
+                    b.ToTable("listing_factors", (string)null);
                 });
 
             modelBuilder.Entity("CarRecommender.Core.Domain.ModelVersion", b =>
@@ -373,6 +389,10 @@ namespace CarRecommender.Core.Data.Migrations
                     b.Property<string>("Search")
                         .HasColumnType("jsonb")
                         .HasColumnName("search");
+
+                    b.Property<DateTimeOffset?>("SnapshotAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("snapshot_at");
 
                     b.Property<long>("TrainMs")
                         .HasColumnType("bigint")
@@ -612,6 +632,16 @@ namespace CarRecommender.Core.Data.Migrations
                         .HasConstraintName("fk_interactions_users_user_id");
                 });
 
+            modelBuilder.Entity("CarRecommender.Core.Domain.ListingFactors", b =>
+                {
+                    b.HasOne("CarRecommender.Core.Domain.Listing", null)
+                        .WithOne("Factors")
+                        .HasForeignKey("CarRecommender.Core.Domain.ListingFactors", "ListingId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_listing_factors_listings_listing_id");
+                });
+
             modelBuilder.Entity("CarRecommender.Core.Domain.OutboxMessage", b =>
                 {
                     b.HasOne("CarRecommender.Core.Domain.Interaction", null)
@@ -630,6 +660,11 @@ namespace CarRecommender.Core.Data.Migrations
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
                         .HasConstraintName("fk_recommendations_users_user_id");
+                });
+
+            modelBuilder.Entity("CarRecommender.Core.Domain.Listing", b =>
+                {
+                    b.Navigation("Factors");
                 });
 #pragma warning restore 612, 618
         }
