@@ -81,6 +81,7 @@ api() {
   ASPNETCORE_URLS="http://127.0.0.1:$API_PORT" ASPNETCORE_ENVIRONMENT=Production \
     ConnectionStrings__carrecommender="$CONN" ConnectionStrings__messaging="amqp://guest:guest@127.0.0.1:1/" \
     Auth__SigningKey="$(head -c 48 /dev/urandom | base64)" Seed__OnEmptyDatabase=false Logging__LogLevel__Default=Warning \
+    RateLimits__Search__AnonymousPerMinute=1000000000 \
     dotnet CarRecommender.Api/bin/Release/net10.0/CarRecommender.Api.dll >"$BENCH_DIR/api.log" 2>&1 &
   api_pid=$!
   for _ in $(seq 1 900); do  # a pending migration may rebuild an index over the whole catalogue first

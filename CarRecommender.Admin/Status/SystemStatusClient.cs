@@ -31,6 +31,11 @@ public sealed class SystemStatusClient(HttpClient http, CarRecommenderDb db)
         {
             return new BackendStatus("PostgreSQL", false, "unreachable: " + ex.Message);
         }
+        catch (OperationCanceledException)
+        {
+            // a database that accepts connections but does not answer (stalled, overloaded): not healthy either
+            return new BackendStatus("PostgreSQL", false, "no answer in time");
+        }
     }
 
     private async Task<BackendStatus> ApiAsync(CancellationToken ct)
@@ -42,9 +47,13 @@ public sealed class SystemStatusClient(HttpClient http, CarRecommenderDb db)
             var checks = report?.Checks is null ? "" : string.Join(", ", report.Checks.Select(c => $"{c.Key}: {c.Value.Status}"));
             return new BackendStatus("API", response.IsSuccessStatusCode, $"{report?.Status ?? "unknown"} ({checks})");
         }
-        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or System.Text.Json.JsonException)
+        catch (Exception ex) when (ex is HttpRequestException or System.Text.Json.JsonException)
         {
             return new BackendStatus("API", false, "unreachable: " + ex.Message);
+        }
+        catch (OperationCanceledException)
+        {
+            return new BackendStatus("API", false, "no answer in time");
         }
     }
 

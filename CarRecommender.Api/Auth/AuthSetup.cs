@@ -15,7 +15,7 @@ public static class AuthSetup
 {
     public const string AdminPolicy = "admin";
     public const string TokenRateLimit = "token";
-    public const string EventsRateLimit = "events";
+    public const string SearchRateLimit = "search";
 
     public static WebApplicationBuilder AddCarRecommenderAuth(this WebApplicationBuilder builder)
     {
@@ -25,6 +25,7 @@ public static class AuthSetup
         options.DemoTokens ??= builder.Environment.IsDevelopment();
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton<TokenIssuer>();
+        builder.Services.AddSingleton<EventQuota>();
 
         builder.Services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer(o =>
         {
@@ -49,20 +50,14 @@ public static class AuthSetup
             o.AddPolicy(TokenRateLimit, ctx => RateLimitPartition.GetFixedWindowLimiter(
                 ctx.Connection.RemoteIpAddress?.ToString() ?? "unknown",
                 _ => new FixedWindowRateLimiterOptions { PermitLimit = 30, Window = TimeSpan.FromMinutes(1), QueueLimit = 0 }));
-            // events: a token bucket per user (the sub claim), so one client cannot flood the log; batches count once
-            var events = builder.Configuration.GetSection("RateLimits:Events");
-            var perSecond = events.GetValue("PerSecond", 100);
-            var burst = events.GetValue("Burst", 200);
-            o.AddPolicy(EventsRateLimit, ctx => RateLimitPartition.GetTokenBucketLimiter(
-                ctx.User.FindFirstValue(JwtRegisteredClaimNames.Sub) ?? ctx.Connection.RemoteIpAddress?.ToString() ?? "unknown",
-                _ => new TokenBucketRateLimiterOptions
-                {
-                    TokenLimit = burst,
-                    TokensPerPeriod = perSecond,
-                    ReplenishmentPeriod = TimeSpan.FromSeconds(1),
-                    QueueLimit = 0,
-                    AutoReplenishment = true,
-                }));
+            // events are charged per event by EventQuota, in the endpoint (a policy here could only count requests).
+            // Search: anonymous callers per client address, signed-in ones per user (RateLimits:Search).
+            var search = builder.Configuration.GetSection("RateLimits:Search");
+            var anonymousPerMinute = search.GetValue("AnonymousPerMinute", 600);
+            var userPerMinute = search.GetValue("UserPerMinute", 1200);
+            o.AddPolicy(SearchRateLimit, ctx => ctx.User.FindFirstValue(JwtRegisteredClaimNames.Sub) is { } sub
+                ? RateLimitPartition.GetTokenBucketLimiter("user:" + sub, _ => PerMinute(userPerMinute))
+                : RateLimitPartition.GetTokenBucketLimiter("ip:" + (ctx.Connection.RemoteIpAddress?.ToString() ?? "unknown"), _ => PerMinute(anonymousPerMinute)));
             o.OnRejected = async (ctx, ct) =>
             {
                 var retryAfter = ctx.Lease.TryGetMetadata(MetadataName.RetryAfter, out var ra) ? ra : TimeSpan.FromMinutes(1);
@@ -76,6 +71,23 @@ public static class AuthSetup
             };
         });
         return builder;
+    }
+
+    /// <summary>
+    /// A bucket of a minute's allowance, refilled evenly: a sixtieth every second, or one token every 60/n seconds below
+    /// 60 a minute (the limiter replenishes whole tokens on a timer, so periods shorter than a second are avoided).
+    /// </summary>
+    private static TokenBucketRateLimiterOptions PerMinute(int perMinute)
+    {
+        perMinute = Math.Max(1, perMinute);
+        return new()
+        {
+            TokenLimit = perMinute,
+            TokensPerPeriod = Math.Max(1, perMinute / 60),
+            ReplenishmentPeriod = perMinute >= 60 ? TimeSpan.FromSeconds(1) : TimeSpan.FromSeconds(60.0 / perMinute),
+            QueueLimit = 0,
+            AutoReplenishment = true,
+        };
     }
 
     /// <summary>The caller's user id from the token's <c>sub</c> claim.</summary>

@@ -19,14 +19,15 @@ public static class EventEndpoints
             .WithDescription("202 when stored (the pipelines apply it asynchronously). The same eventId twice is stored once. Nothing is stored unless every event is valid.")
             .Accepts<JsonElement>("application/json")
             .RequireAuthorization()
-            .RequireRateLimiting(AuthSetup.EventsRateLimit)
             .ProducesProblem(StatusCodes.Status429TooManyRequests);
         return app;
     }
 
-    private static async Task<Results<Accepted<EventsAcceptedDto>, ValidationProblem>> Post(
-        JsonElement body, HttpContext http, InteractionRecorder recorder, TimeProvider time, CancellationToken ct)
+    private static async Task<Results<Accepted<EventsAcceptedDto>, ValidationProblem, ProblemHttpResult>> Post(
+        JsonElement body, HttpContext http, InteractionRecorder recorder, EventQuota quota, TimeProvider time, CancellationToken ct)
     {
+        // charged per event before anything else, so neither a large batch nor a stream of invalid bodies gets through free
+        if (quota.TryCharge(http, EventQuota.EventsIn(body)) is { } limited) return limited;
         var errors = new Dictionary<string, string[]>();
         var events = EventParser.Parse(body, time.GetUtcNow(), errors);
         if (errors.Count == 0)

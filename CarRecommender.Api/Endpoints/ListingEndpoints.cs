@@ -18,9 +18,11 @@ public static class ListingEndpoints
     {
         var group = app.MapGroup("/api/listings").WithTags("Listings");
         group.MapGet("/", Search).WithName("SearchListings")
-            .WithSummary("Search listings: filters, free text, radius, sort and paging (active listings unless status= says otherwise)");
+            .WithSummary("Search listings: filters, free text, radius, sort and paging (active listings unless status= says otherwise)")
+            .RequireRateLimiting(AuthSetup.SearchRateLimit)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests);
         group.MapGet("/{id}", GetById).WithName("GetListing")
-            .WithSummary("One listing's details; an authenticated call records a view");
+            .WithSummary("One listing's details; an authenticated call records a view (one per user and listing within RateLimits:ViewWindowMinutes)");
         group.MapGet("/{id}/similar", Similar).WithName("SimilarListings")
             .WithSummary("The nearest active listings by content vector (pgvector HNSW), excluding the listing itself");
         return app;
@@ -41,8 +43,7 @@ public static class ListingEndpoints
         var listing = await db.Listings.AsNoTracking().SingleOrDefaultAsync(l => l.Id == listingId, ct);
         if (listing is null) return TypedResults.NotFound();
         if (http.User.Identity?.IsAuthenticated == true)
-            await recorder.RecordAsync(http.User.UserId(),
-                [new EventInput(Guid.CreateVersion7(), listingId, InteractionType.View, DateTimeOffset.UtcNow, null)], ct);
+            await recorder.RecordViewAsync(http.User.UserId(), listingId, ct);
         return TypedResults.Ok(listing.ToDetail());
     }
 

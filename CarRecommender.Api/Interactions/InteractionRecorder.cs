@@ -16,15 +16,28 @@ public sealed record RecordResult(IReadOnlyList<Guid> Accepted, IReadOnlyList<Gu
 /// The listings' popularity counters are left to the content pipeline: updating many listing rows from concurrent
 /// requests deadlocked under load, and the worker updates them in one sorted batch.
 /// </summary>
-public sealed class InteractionRecorder(NpgsqlDataSource dataSource, OutboxSignal outbox, CarRecommenderMetrics metrics)
+public sealed class InteractionRecorder(NpgsqlDataSource dataSource, OutboxSignal outbox, CarRecommenderMetrics metrics, IConfiguration configuration)
 {
+    /// <summary>
+    /// <c>RateLimits:ViewWindowMinutes</c> (default 30): a listing page reloaded by the same user within it records one
+    /// view, so reloading cannot pump a listing's views and trending. (Two requests racing within milliseconds may both
+    /// record one; the window bounds the rate, not the exact count.)
+    /// </summary>
+    private TimeSpan ViewWindow => TimeSpan.FromMinutes(configuration.GetValue("RateLimits:ViewWindowMinutes", 30.0));
+
     private const string Sql = """
         WITH input AS (
             SELECT * FROM unnest($1::uuid[], $2::bigint[], $3::text[], $4::timestamptz[], $5::uuid[])
                 AS t(event_id, listing_id, type, occurred_at, recommendation_id)
+        ), kept AS (
+            -- with a view window ($9), a view of a listing the user viewed within it is not stored again
+            SELECT * FROM input i
+            WHERE $9::interval IS NULL OR i.type <> 'View' OR NOT EXISTS (
+                SELECT 1 FROM interactions p
+                WHERE p.user_id = $6 AND p.listing_id = i.listing_id AND p.type = 'View' AND p.occurred_at > i.occurred_at - $9::interval)
         ), ins AS (
             INSERT INTO interactions (event_id, user_id, listing_id, type, occurred_at, recorded_at, recommendation_id)
-            SELECT event_id, $6, listing_id, type, occurred_at, now(), recommendation_id FROM input
+            SELECT event_id, $6, listing_id, type, occurred_at, now(), recommendation_id FROM kept
             ON CONFLICT (event_id) DO NOTHING
             RETURNING id, event_id, listing_id, type
         ), queued AS (
@@ -48,7 +61,14 @@ public sealed class InteractionRecorder(NpgsqlDataSource dataSource, OutboxSigna
         return unknown;
     }
 
-    public async Task<RecordResult> RecordAsync(long userId, IReadOnlyList<EventInput> events, CancellationToken ct)
+    /// <summary>The view a listing page records: stored unless the user viewed that listing within the view window.</summary>
+    public async Task<bool> RecordViewAsync(long userId, long listingId, CancellationToken ct) =>
+        (await RecordAsync(userId, [new EventInput(Guid.CreateVersion7(), listingId, InteractionType.View, DateTimeOffset.UtcNow, null)], ct,
+            ViewWindow)).Accepted.Count > 0;
+
+    public Task<RecordResult> RecordAsync(long userId, IReadOnlyList<EventInput> events, CancellationToken ct) => RecordAsync(userId, events, ct, null);
+
+    private async Task<RecordResult> RecordAsync(long userId, IReadOnlyList<EventInput> events, CancellationToken ct, TimeSpan? viewWindow)
     {
         await using var cmd = dataSource.CreateCommand(Sql);
         cmd.Parameters.Add(new NpgsqlParameter { Value = events.Select(e => e.EventId).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Uuid });
@@ -61,6 +81,7 @@ public sealed class InteractionRecorder(NpgsqlDataSource dataSource, OutboxSigna
         var activity = Activity.Current;
         cmd.Parameters.Add(new NpgsqlParameter { Value = (object?)activity?.Id ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
         cmd.Parameters.Add(new NpgsqlParameter { Value = (object?)activity?.TraceStateString ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = viewWindow is { } w ? w : DBNull.Value, NpgsqlDbType = NpgsqlDbType.Interval });
 
         var accepted = new List<Guid>(events.Count);
         await using (var reader = await cmd.ExecuteReaderAsync(ct))

@@ -73,7 +73,7 @@ public sealed partial class OutboxDispatcher(
         var connection = services.GetRequiredService<IConnection>();
         var channel = await connection.CreateChannelAsync(
             new CreateChannelOptions(publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: true), ct);
-        await EventTopologySetup.DeclareAsync(channel, ct);
+        await EventTopologySetup.DeclareAsync(connection, channel, ct);
         return channel;
     }
 

@@ -47,6 +47,8 @@ public sealed class CarRecommenderDb(DbContextOptions<CarRecommenderDb> options)
         processed.ToTable("processed_events");
         processed.Property(x => x.Pipeline).HasMaxLength(32);
         processed.HasKey(x => new { x.Pipeline, x.EventId });
+        // the pruner deletes rows past the redelivery horizon by age (ProcessedEventLog)
+        processed.HasIndex(x => x.ProcessedAt);
 
         var models = modelBuilder.Entity<ModelVersion>();
         models.ToTable("model_versions");

@@ -39,6 +39,11 @@ public static class ListingQueryParser
     public const int DefaultPageSize = 20;
     public const int MaxPageSize = 100;
     public const int MaxPage = 10_000;
+    /// <summary>
+    /// How deep paging may reach (page × pageSize), as search engines cap it (Elasticsearch's max_result_window): an
+    /// offset makes the database read and drop every row before it, so a deep page costs as much as the whole result.
+    /// </summary>
+    public const int MaxResultWindow = 10_000;
     public const int MaxTextLength = 100;
     public const double MaxRadiusKm = 2_000;
 
@@ -92,6 +97,8 @@ public static class ListingQueryParser
 
         var page = (int?)Number(q.Page, "page", 1, MaxPage, e, integer: true) ?? 1;
         var pageSize = (int?)Number(q.PageSize, "pageSize", 1, MaxPageSize, e, integer: true) ?? DefaultPageSize;
+        if (!e.ContainsKey("page") && (long)page * pageSize > MaxResultWindow)
+            e["page"] = [$"Paging reaches at most the {MaxResultWindow.ToString("N0", CultureInfo.InvariantCulture)}th result (page × pageSize); page {page} of {pageSize} goes past it. Narrow the filters instead."];
 
         errors = e;
         filter = new ListingFilter

@@ -26,6 +26,8 @@ public sealed partial class PipelineConsumer<THandler>(IServiceProvider services
     public const ushort Prefetch = 1000;
     public const int BatchSize = 250;
     private const int AttemptsPerMessage = 3;
+    /// <summary>Timeouts of a whole batch, while the database answers, before it is split one by one.</summary>
+    private const int BatchTimeouts = 3;
 
     private sealed record Delivery(ulong Tag, byte[] Body, IReadOnlyBasicProperties Properties, bool Redelivered);
 
@@ -57,7 +59,7 @@ public sealed partial class PipelineConsumer<THandler>(IServiceProvider services
         await using var channel = await connection.CreateChannelAsync(cancellationToken: stoppingToken);
         await using var deadLetters = await connection.CreateChannelAsync(
             new CreateChannelOptions(publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: true), stoppingToken);
-        await EventTopologySetup.DeclareAsync(channel, stoppingToken);
+        await EventTopologySetup.DeclareAsync(connection, channel, stoppingToken);
         await channel.BasicQosAsync(0, Prefetch, global: false, stoppingToken);
 
         var inbox = Channel.CreateUnbounded<Delivery>(new UnboundedChannelOptions { SingleReader = true });
@@ -148,11 +150,17 @@ public sealed partial class PipelineConsumer<THandler>(IServiceProvider services
         return true;
     }
 
-    /// <summary>Applies a batch, waiting out database outages (the batch stays unacknowledged meanwhile).</summary>
-    private async Task<IReadOnlyList<EventResult>> ApplyWithRetryAsync(List<UserActivityEvent> events, CancellationToken ct)
+    /// <summary>
+    /// Applies a batch, waiting out database outages (the batch stays unacknowledged meanwhile). A timeout is an outage
+    /// only while the database does not answer: when it answers a ping, the batch itself is what is slow, and after
+    /// <paramref name="timeoutsWhileUp"/> such timeouts it fails (split one by one, then dead-lettered with the reason)
+    /// instead of holding its queue forever.
+    /// </summary>
+    private async Task<IReadOnlyList<EventResult>> ApplyWithRetryAsync(List<UserActivityEvent> events, CancellationToken ct, int timeoutsWhileUp = BatchTimeouts)
     {
         if (events.Count == 0) return [];
         var backoff = TimeSpan.FromMilliseconds(200);
+        var timeouts = 0;
         while (true)
         {
             try
@@ -161,6 +169,8 @@ public sealed partial class PipelineConsumer<THandler>(IServiceProvider services
             }
             catch (Exception ex) when (IsTransient(ex) && !ct.IsCancellationRequested)
             {
+                if (IsTimeout(ex) && await DatabaseAnswersAsync(ct) && ++timeouts >= timeoutsWhileUp)
+                    throw new TimeoutException($"timed out {timeouts} times while the database answered: {ex.Message}", ex);
                 LogDatabaseAway(logger, handler.Pipeline, backoff.TotalSeconds, ex.Message);
                 await Task.Delay(backoff, ct);
                 backoff = TimeSpan.FromTicks(Math.Min(TimeSpan.FromSeconds(5).Ticks, backoff.Ticks * 2));
@@ -179,7 +189,7 @@ public sealed partial class PipelineConsumer<THandler>(IServiceProvider services
             {
                 try
                 {
-                    result = (await ApplyWithRetryAsync([e], ct))[0];
+                    result = (await ApplyWithRetryAsync([e], ct, timeoutsWhileUp: 1))[0];
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException)
                 {
@@ -223,6 +233,30 @@ public sealed partial class PipelineConsumer<THandler>(IServiceProvider services
         activity?.SetTag("messaging.batch.message_count", count);
         return activity;
     }
+
+    /// <summary>Whether the database answers a trivial query within a few seconds.</summary>
+    private async Task<bool> DatabaseAnswersAsync(CancellationToken ct)
+    {
+        try
+        {
+            await using var cmd = services.GetRequiredService<NpgsqlDataSource>().CreateCommand("SELECT 1");
+            cmd.CommandTimeout = 5;
+            await cmd.ExecuteScalarAsync(ct);
+            return true;
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>A command that ran out of time (Npgsql's command timeout, or the server's statement timeout).</summary>
+    public static bool IsTimeout(Exception ex) => ex switch
+    {
+        TimeoutException => true,
+        PostgresException { SqlState: PostgresErrorCodes.QueryCanceled } => true,
+        _ => ex.InnerException is { } inner && IsTimeout(inner),
+    };
 
     public static bool IsTransient(Exception ex) => ex switch
     {

@@ -41,6 +41,17 @@ public sealed class ListingQueryParserTests
         Assert.Equal([field], errors.Keys);
     }
 
+    [Theory]
+    [InlineData("500", "20", true)]
+    [InlineData("501", "20", false)]
+    [InlineData("100", "100", true)]
+    [InlineData("101", "100", false)]
+    public void Paging_reaches_at_most_the_result_window(string page, string pageSize, bool ok)
+    {
+        Assert.Equal(ok, ListingQueryParser.TryParse(new ListingQuery { Page = page, PageSize = pageSize }, out _, out var errors));
+        if (!ok) Assert.Contains("10,000", Assert.Single(errors["page"]), StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Csv_reader_converts_units_and_rejects_bad_rows_with_reasons()
     {

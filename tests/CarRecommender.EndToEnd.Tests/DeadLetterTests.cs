@@ -68,4 +68,41 @@ public sealed class DeadLetterTests(AppFixture fixture)
         Assert.Equal(HttpStatusCode.Forbidden, (await user.GetAsync("/api/admin/dead-letters")).StatusCode);
         Assert.Equal(HttpStatusCode.Forbidden, (await user.PostAsync("/api/admin/dead-letters/content/discard", null)).StatusCode);
     }
+
+    [Fact]
+    public async Task Dead_letter_queues_have_no_delivery_limit_and_a_dead_letter_survives_25_looks()
+    {
+        // RabbitMQ 4 gives a quorum queue a delivery limit of 20 unless it is declared with -1 (unlimited); RabbitMQ 3 has
+        // no default limit and refuses -1. Re-declaring a queue with other arguments fails (406), which tells its arguments.
+        await using var connection = await new ConnectionFactory { Uri = new Uri(await fixture.ConnectionStringAsync("messaging")) }.CreateConnectionAsync();
+        var version = Encoding.UTF8.GetString((byte[])connection.ServerProperties!["version"]!);
+        var major = int.Parse(version.Split('.')[0], System.Globalization.CultureInfo.InvariantCulture);
+        foreach (var queue in new[] { "pipeline.content.dead", "pipeline.collaborative.dead", "pipeline.popularity.dead" })
+        {
+            var unlimited = new Dictionary<string, object?> { ["x-queue-type"] = "quorum" };
+            if (major >= 4) unlimited["x-delivery-limit"] = -1;
+            await using (var same = await connection.CreateChannelAsync())
+                await same.QueueDeclareAsync(queue, durable: true, exclusive: false, autoDelete: false, arguments: unlimited);
+            await using var other = await connection.CreateChannelAsync();
+            var limited = new Dictionary<string, object?>(unlimited) { ["x-delivery-limit"] = 20 };
+            var refused = await Assert.ThrowsAnyAsync<RabbitMQ.Client.Exceptions.OperationInterruptedException>(() =>
+                other.QueueDeclareAsync(queue, durable: true, exclusive: false, autoDelete: false, arguments: limited));
+            Assert.Equal((ushort)406, refused.ShutdownReason?.ReplyCode);
+        }
+
+        using var admin = fixture.Api(fixture.AdminToken);
+        var poison = "looked-at-" + Guid.NewGuid().ToString("N");
+        await PublishRawAsync(Encoding.UTF8.GetBytes("not json at all"), poison);
+        Assert.True(await Db.EventuallyAsync(async () => await FindAsync(admin, "popularity", poison) is not null, Patience));
+        var seen = 1;
+        for (var look = 2; look <= 25; look++)
+        {
+            // a peeked message returns to the queue when the peek's channel closes, asynchronously: wait for it each time
+            if (await Db.EventuallyAsync(async () => await FindAsync(admin, "popularity", poison) is not null, TimeSpan.FromSeconds(10))) seen++;
+        }
+        Report.Line($"[dead letters] RabbitMQ {version}: dead-letter queues without a delivery limit; one dead letter looked at 25 times, found {seen} times");
+        Assert.Equal(25, seen);
+        var discarded = await (await admin.PostAsync($"/api/admin/dead-letters/popularity/discard?messageId={poison}", null)).Content.ReadFromJsonAsync<Outcome>(Json);
+        Assert.Equal(1, discarded!.Messages);
+    }
 }

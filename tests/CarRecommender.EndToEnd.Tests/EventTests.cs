@@ -329,6 +329,31 @@ public sealed class EventTests(AppFixture fixture)
     }
 
     [Fact]
+    public async Task Processed_event_records_past_the_redelivery_horizon_are_pruned_and_recent_ones_kept()
+    {
+        var cs = await DbAsync();
+        var (old, recent) = (Guid.NewGuid(), Guid.NewGuid());
+        await using (var conn = await Db.OpenAsync(cs))
+        await using (var cmd = new NpgsqlCommand("""
+            INSERT INTO processed_events (pipeline, event_id, processed_at)
+            VALUES ('content', $1, now() - interval '10 days'), ('popularity', $1, now() - interval '8 days'), ('content', $2, now() - interval '1 hour')
+            """, conn))
+        {
+            cmd.Parameters.AddWithValue(old);
+            cmd.Parameters.AddWithValue(recent);
+            await cmd.ExecuteNonQueryAsync();
+        }
+        var before = await Db.ScalarAsync<long>(cs, "SELECT count(*) FROM processed_events");
+        await using var dataSource = Core.Data.DataSources.Create(cs);
+        var deleted = await Core.Events.ProcessedEventLog.PruneAsync(dataSource, DateTimeOffset.UtcNow - Core.Events.ProcessedEventLog.DefaultRetention, default);
+        Report.Line($"[processed events] pruned {deleted} of {before} idempotency records older than 7 days");
+        Assert.True(deleted >= 2);
+        Assert.Equal(0L, await Db.ScalarAsync<long>(cs, "SELECT count(*) FROM processed_events WHERE event_id = $1", old));
+        Assert.Equal(1L, await Db.ScalarAsync<long>(cs, "SELECT count(*) FROM processed_events WHERE event_id = $1", recent));
+        Assert.Equal(0L, await Db.ScalarAsync<long>(cs, "SELECT count(*) FROM processed_events WHERE processed_at < now() - interval '7 days'"));
+    }
+
+    [Fact]
     public async Task A_stopped_worker_catches_up_after_restart_with_every_event_applied_once()
     {
         var cs = await DbAsync();

@@ -334,10 +334,11 @@ public sealed class HostileInputTests(AppFixture fixture)
         var cs = await fixture.ConnectionStringAsync("carrecommender");
         var before = await Db.ScalarAsync<long>(cs, "SELECT count(*) FROM interactions WHERE user_id = $1", userId);
         using var client = fixture.Api(token);
-        var responses = await Task.WhenAll(Enumerable.Range(0, 400).Select(_ => client.PostAsync("/api/events", JsonBody("{}"))));
+        // an unreadable body still costs an event: 1,100 of them at once exceed the burst of 1,000
+        var responses = await Task.WhenAll(Enumerable.Range(0, 1100).Select(_ => client.PostAsync("/api/events", JsonBody("{}"))));
         var limited = responses.Where(r => r.StatusCode == HttpStatusCode.TooManyRequests).ToList();
         Assert.NotEmpty(limited);
-        Report.Line($"[rate limit] 400 event requests at once from one user: {limited.Count} answered 429 with Retry-After, the rest 400, nothing stored");
+        Report.Line($"[rate limit] 1,100 invalid event requests at once from one user: {limited.Count} answered 429 with Retry-After, the rest 400, nothing stored");
         Assert.All(limited, r =>
         {
             Assert.NotNull(r.Headers.RetryAfter);
@@ -346,5 +347,116 @@ public sealed class HostileInputTests(AppFixture fixture)
         Assert.All(responses.Where(r => r.StatusCode != HttpStatusCode.TooManyRequests), r => Assert.Equal(HttpStatusCode.BadRequest, r.StatusCode));
         Assert.Equal(before, await Db.ScalarAsync<long>(cs, "SELECT count(*) FROM interactions WHERE user_id = $1", userId));
         foreach (var r in responses) r.Dispose();
+    }
+
+    [Fact]
+    public async Task The_event_rate_limit_charges_each_event_so_batches_buy_no_extra_rate()
+    {
+        // three batches of 500 valid events at once: a per-request limit lets all 1,500 in; per event, the bucket (burst
+        // 1,000, then 100 a second) holds the third back
+        var (userId, token) = fixture.ShopperTokens[13];
+        var cs = await fixture.ConnectionStringAsync("carrecommender");
+        var ids = new List<long>();
+        await using (var conn = await Db.OpenAsync(cs))
+        await using (var cmd = new Npgsql.NpgsqlCommand("SELECT id FROM listings WHERE status = 'Active' ORDER BY id LIMIT 500", conn))
+        await using (var reader = await cmd.ExecuteReaderAsync())
+            while (await reader.ReadAsync()) ids.Add(reader.GetInt64(0));
+        var before = await Db.ScalarAsync<long>(cs, "SELECT count(*) FROM interactions WHERE user_id = $1", userId);
+        using var client = fixture.Api(token);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var responses = await Task.WhenAll(Enumerable.Range(0, 3).Select(_ =>
+            client.PostAsJsonAsync("/api/events", ids.Select(id => new { listingId = id, type = "view", eventId = Guid.NewGuid() }).ToArray())));
+        var elapsed = clock.Elapsed;
+        var limited = responses.Where(r => r.StatusCode == HttpStatusCode.TooManyRequests).ToList();
+        var stored = await Db.ScalarAsync<long>(cs, "SELECT count(*) FROM interactions WHERE user_id = $1", userId) - before;
+        Report.Line($"[rate limit] 3 batches of 500 events at once from one user: {responses.Length - limited.Count} accepted, {limited.Count} answered 429; "
+                    + $"{stored} events stored (burst 1,000, then 100 a second)");
+        Assert.All(responses, r => Assert.True(r.StatusCode is HttpStatusCode.Accepted or HttpStatusCode.TooManyRequests, $"{r.StatusCode}"));
+        Assert.NotEmpty(limited);
+        var problem = await limited[0].Content.ReadFromJsonAsync<JsonElement>(Json);
+        Assert.Contains("500", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.NotNull(limited[0].Headers.RetryAfter);
+        Assert.InRange(stored, 500, 1000 + 100 * (long)Math.Ceiling(elapsed.TotalSeconds));
+        foreach (var r in responses) r.Dispose();
+    }
+
+    [Fact]
+    public async Task Reloading_a_listing_page_records_one_view_per_window()
+    {
+        var (userId, token) = fixture.ShopperTokens[14];
+        var cs = await fixture.ConnectionStringAsync("carrecommender");
+        var (first, second) = (await Db.ScalarAsync<long>(cs, "SELECT min(id) FROM listings WHERE status = 'Active' AND id > 100"),
+            await Db.ScalarAsync<long>(cs, "SELECT min(id) FROM listings WHERE status = 'Active' AND id > 200"));
+        using var client = fixture.Api(token);
+        for (var i = 0; i < 10; i++)
+        {
+            using var response = await client.GetAsync($"/api/listings/{first}");
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+        using (var other = await client.GetAsync($"/api/listings/{second}")) Assert.Equal(HttpStatusCode.OK, other.StatusCode);
+        const string Views = "SELECT count(*) FROM interactions WHERE user_id = $1 AND listing_id = $2 AND type = 'View'";
+        var firstViews = await Db.ScalarAsync<long>(cs, Views, userId, first);
+        Report.Line($"[rate limit] a listing page loaded 10 times by one user: {firstViews} view recorded (window 30 min); another listing: "
+                    + $"{await Db.ScalarAsync<long>(cs, Views, userId, second)}");
+        Assert.Equal(1, firstViews);
+        Assert.Equal(1, await Db.ScalarAsync<long>(cs, Views, userId, second));
+    }
+
+    [Fact]
+    public async Task Anonymous_search_is_metered_per_client_and_a_signed_in_user_has_a_bucket_of_their_own()
+    {
+        // an API of its own with a small anonymous allowance, so the shared API's budget stays with the other tests
+        var cs = await fixture.ConnectionStringAsync("carrecommender");
+        var port = ServiceProcess.FreePort();
+        using var api = ServiceProcess.Start(new Projects.CarRecommender_Api().ProjectPath, "CarRecommender.Api.dll", new Dictionary<string, string?>
+        {
+            ["ASPNETCORE_ENVIRONMENT"] = "Development",
+            ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}",
+            ["ConnectionStrings__carrecommender"] = cs,
+            ["ConnectionStrings__messaging"] = await fixture.ConnectionStringAsync("messaging"),
+            ["Auth__SigningKey"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(48)),
+            ["Auth__DemoTokens"] = "true",
+            ["RateLimits__Search__AnonymousPerMinute"] = "30",
+        });
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(30) };
+        await api.WaitUntilAsync(_ => ServiceProcess.IsAliveAsync(http), TimeSpan.FromSeconds(90), "the API answering /alive");
+
+        var statuses = new List<HttpStatusCode>();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        for (var i = 0; i < 40; i++)
+        {
+            using var response = await http.GetAsync($"/api/listings?q=golf&page={1 + i % 5}");
+            statuses.Add(response.StatusCode);
+            if (response.StatusCode == HttpStatusCode.TooManyRequests)
+            {
+                Assert.NotNull(response.Headers.RetryAfter);
+                Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+            }
+        }
+        using var tokenResponse = await http.PostAsJsonAsync("/api/auth/token", new { email = fixture.OtherUserEmail });
+        tokenResponse.EnsureSuccessStatusCode();
+        using var signedIn = new HttpRequestMessage(HttpMethod.Get, "/api/listings?q=golf");
+        signedIn.Headers.Authorization = new("Bearer", (await tokenResponse.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("accessToken").GetString());
+        using var userResponse = await http.SendAsync(signedIn);
+        var limited = statuses.Count(s => s == HttpStatusCode.TooManyRequests);
+        Report.Line($"[rate limit] 40 anonymous searches from one client against an allowance of 30 a minute: {statuses.Count(s => s == HttpStatusCode.OK)} answered, "
+                    + $"{limited} 429; a signed-in search meanwhile: {(int)userResponse.StatusCode}");
+        // 30 in the bucket, one more every 2 s while the loop ran
+        Assert.True(limited > 0, "no anonymous search was limited");
+        Assert.InRange(statuses.Count(s => s == HttpStatusCode.OK), 1, 30 + 1 + (int)(clock.Elapsed.TotalSeconds / 2));
+        Assert.All(statuses, s => Assert.True(s is HttpStatusCode.OK or HttpStatusCode.TooManyRequests, $"{s}"));
+        Assert.Equal(HttpStatusCode.OK, userResponse.StatusCode);
+    }
+
+    [Fact]
+    public async Task Deep_pages_are_refused_with_the_result_window_named()
+    {
+        using var client = fixture.Api(fixture.ShopperTokens[^1].Token);
+        using var deep = await client.GetAsync("/api/listings?page=600&pageSize=20");
+        Assert.Equal(HttpStatusCode.BadRequest, deep.StatusCode);
+        var problem = await deep.Content.ReadFromJsonAsync<JsonElement>(Json);
+        Assert.Contains("10,000", problem.GetProperty("errors").GetProperty("page")[0].GetString(), StringComparison.Ordinal);
+        using var last = await client.GetAsync("/api/listings?page=500&pageSize=20");
+        Assert.Equal(HttpStatusCode.OK, last.StatusCode);
     }
 }

@@ -475,6 +475,9 @@ namespace CarRecommender.Core.Data.Migrations
                     b.HasKey("Pipeline", "EventId")
                         .HasName("pk_processed_events");
 
+                    b.HasIndex("ProcessedAt")
+                        .HasDatabaseName("ix_processed_events_processed_at");
+
                     b.ToTable("processed_events", (string)null);
                 });
 

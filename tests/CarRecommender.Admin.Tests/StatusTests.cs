@@ -1,0 +1,60 @@
+using System.Net;
+using System.Net.Sockets;
+using CarRecommender.Admin.Status;
+using CarRecommender.Core.Data;
+using Microsoft.EntityFrameworkCore;
+
+namespace CarRecommender.Admin.Tests;
+
+/// <summary>
+/// The overview's backend status against backends that accept a connection and then never answer (a stalled database,
+/// a hung API): each must come back unhealthy when the page's deadline passes, not throw (the page used to stop
+/// refreshing there, frozen on its last "healthy").
+/// </summary>
+public sealed class StatusTests : IDisposable
+{
+    private readonly TcpListener _silent = new(IPAddress.Loopback, 0);
+    private readonly List<Socket> _accepted = [];
+
+    public StatusTests()
+    {
+        _silent.Start();
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                while (true) lock (_accepted) _accepted.Add(_silent.AcceptSocket());
+            }
+            catch (SocketException)
+            {
+                // stopped
+            }
+            await Task.CompletedTask;
+        });
+    }
+
+    private int Port => ((IPEndPoint)_silent.LocalEndpoint).Port;
+
+    [Fact]
+    public async Task A_database_and_an_api_that_never_answer_are_reported_unhealthy_at_the_deadline()
+    {
+        var options = new DbContextOptionsBuilder<CarRecommenderDb>();
+        CarRecommenderDb.Configure(options, DataSources.Create($"Host=127.0.0.1;Port={Port};Username=x;Password=x;Database=x;Timeout=3;Command Timeout=3"));
+        await using var db = new CarRecommenderDb(options.Options);
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{Port}"), Timeout = TimeSpan.FromMinutes(1) };
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+
+        var started = DateTime.UtcNow;
+        var status = await new SystemStatusClient(http, db).GetAsync(deadline.Token);
+
+        Assert.All(status, s => Assert.False(s.Healthy, $"{s.Name} reported healthy"));
+        Assert.Equal("no answer in time", status.Single(s => s.Name == "API").Detail);
+        Assert.True(DateTime.UtcNow - started < TimeSpan.FromSeconds(30), "the status waited past its deadline");
+    }
+
+    public void Dispose()
+    {
+        _silent.Stop();
+        lock (_accepted) foreach (var s in _accepted) s.Dispose();
+    }
+}
