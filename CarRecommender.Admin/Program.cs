@@ -1,14 +1,15 @@
+using System.Threading.RateLimiting;
 using CarRecommender.Admin.Api;
 using CarRecommender.Admin.Auth;
 using CarRecommender.Admin.Components;
 using CarRecommender.Admin.Data;
 using CarRecommender.Admin.Operations;
 using CarRecommender.Admin.Status;
-using CarRecommender.Auth;
 using CarRecommender.Core.Learning;
 using CarRecommender.Telemetry;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
+using Microsoft.AspNetCore.Components.Authorization;
 using MudBlazor.Services;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -20,8 +21,9 @@ builder.AddCarRecommenderMessaging();
 builder.Services.AddRazorComponents().AddInteractiveServerComponents();
 builder.Services.AddMudServices();
 
-// Operators sign in with an Admin-role user's e-mail and the console password (AppHost parameter admin-password).
-builder.Services.AddSingleton(builder.Configuration.GetSection("Admin").Get<AdminLoginOptions>() ?? new AdminLoginOptions());
+// Operators sign in with their own e-mail and password, checked by the API (POST /api/auth/sign-in), which hands the
+// console that admin's token; the console holds no signing key. The session is a cookie of at most the token's life
+// (8 h), idle for at most 30 minutes, and the role is re-checked on every request and every minute in an open console.
 builder.Services.AddAuthentication(CookieAuthenticationDefaults.AuthenticationScheme).AddCookie(o =>
 {
     o.LoginPath = "/login";
@@ -29,20 +31,25 @@ builder.Services.AddAuthentication(CookieAuthenticationDefaults.AuthenticationSc
     o.Cookie.Name = "carrecommender-admin";
     o.Cookie.HttpOnly = true;
     o.Cookie.SameSite = SameSiteMode.Strict;
-    o.ExpireTimeSpan = TimeSpan.FromHours(8);
+    o.ExpireTimeSpan = TimeSpan.FromMinutes(30);
     o.SlidingExpiration = true;
+    o.Events.OnValidatePrincipal = AdminSessionCheck.ValidateCookieAsync;
 });
 builder.Services.AddAuthorization();
 builder.Services.AddCascadingAuthenticationState();
-builder.Services.AddScoped<AdminLogin>();
-
-// The API's signing key (from the AppHost): the console calls the API with short-lived tokens it signs itself.
-var auth = builder.Configuration.GetSection("Auth").Get<AuthOptions>() ?? new AuthOptions();
-if (System.Text.Encoding.UTF8.GetByteCount(auth.SigningKey) < 32)
-    throw new InvalidOperationException("Auth:SigningKey must be at least 32 bytes (the AppHost provides one).");
-builder.Services.AddSingleton(auth);
+builder.Services.AddScoped<AuthenticationStateProvider, AdminRevalidation>();
+builder.Services.AddHttpClient<AdminLogin>(c => c.BaseAddress = new Uri("http://api"));
 builder.Services.AddSingleton(TimeProvider.System);
-builder.Services.AddSingleton<TokenIssuer>();
+// a sign-in form answers 10 attempts a minute per client address (each account also locks after 5 wrong passwords)
+builder.Services.AddRateLimiter(o =>
+{
+    o.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
+    o.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(ctx =>
+        HttpMethods.IsPost(ctx.Request.Method) && ctx.Request.Path.StartsWithSegments("/login")
+            ? RateLimitPartition.GetFixedWindowLimiter(ctx.Connection.RemoteIpAddress?.ToString() ?? "unknown",
+                _ => new FixedWindowRateLimiterOptions { PermitLimit = 10, Window = TimeSpan.FromMinutes(1), QueueLimit = 0 })
+            : RateLimitPartition.GetNoLimiter("other"));
+});
 // "http://api" resolves through Aspire service discovery to the API's endpoint.
 builder.Services.AddHttpClient<SystemStatusClient>(c => c.BaseAddress = new Uri("http://api"));
 builder.Services.AddHttpClient<ApiClient>(c => c.BaseAddress = new Uri("http://api"));
@@ -58,6 +65,7 @@ var app = builder.Build();
 if (!app.Environment.IsDevelopment())
     app.UseExceptionHandler("/error", createScopeForErrors: true);
 
+app.UseRateLimiter();
 app.UseAuthentication();
 app.UseAuthorization();
 app.UseAntiforgery();

@@ -30,6 +30,7 @@ var app = builder.Build();
 // The API owns the schema: migrations (and the demo catalogue on an empty database) come before it answers.
 await app.MigrateDatabaseAsync();
 await app.SeedDemoDataIfEmptyAsync();
+await app.EnsureBootstrapAdminAsync();
 
 app.UseExceptionHandler();
 app.UseStatusCodePages();

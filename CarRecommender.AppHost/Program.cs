@@ -8,8 +8,20 @@ var (database, messaging) = builder.AddBackingServices();
 // Signs the API's access tokens; generated once and kept in the AppHost's user secrets (a secret parameter when deployed).
 var jwtKey = builder.AddGeneratedSecret("jwt-signing-key");
 
+// The first operator (AdminBootstrap): created, or promoted, with this password when it has none. Run mode:
+// admin@example.com / "carrecommender-admin" unless set in the AppHost's user secrets (Parameters:admin-email,
+// Parameters:admin-password); publish mode (azd) asks for both. Further operators: the CLI's admin verb.
+var adminEmail = builder.ExecutionContext.IsRunMode
+    ? builder.AddParameter("admin-email", "admin@example.com", publishValueAsDefault: false)
+    : builder.AddParameter("admin-email");
+var adminPassword = builder.ExecutionContext.IsRunMode
+    ? builder.AddParameter("admin-password", "carrecommender-admin", publishValueAsDefault: false, secret: true)
+    : builder.AddParameter("admin-password", secret: true);
+
 var api = builder.AddProject<Projects.CarRecommender_Api>("api")
     .WithEnvironment("Auth__SigningKey", jwtKey)
+    .WithEnvironment("Admin__Email", adminEmail)
+    .WithEnvironment("Admin__Password", adminPassword)
     .WithReference(database).WaitFor(database)
     .WithReference(messaging).WaitFor(messaging)
     .WithHttpHealthCheck("/health");
@@ -22,15 +34,8 @@ builder.AddProject<Projects.CarRecommender_Pipelines>("pipelines")
     .WithHttpHealthCheck("/health")
     .WithCatalogueCommands(database);
 
-// The admin console's sign-in password. Run mode: "carrecommender-admin" unless set in the AppHost's user secrets
-// (Parameters:admin-password); publish mode (azd) asks for it.
-var adminPassword = builder.ExecutionContext.IsRunMode
-    ? builder.AddParameter("admin-password", "carrecommender-admin", publishValueAsDefault: false, secret: true)
-    : builder.AddParameter("admin-password", secret: true);
-
+// The console signs operators in through the API and calls it with their tokens: it holds no signing key.
 builder.AddProject<Projects.CarRecommender_Admin>("admin")
-    .WithEnvironment("Auth__SigningKey", jwtKey)
-    .WithEnvironment("Admin__Password", adminPassword)
     .WithReference(database).WaitFor(database)
     .WithReference(messaging).WaitFor(messaging)
     .WithReference(api).WaitFor(api)

@@ -2,7 +2,6 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using CarRecommender.Admin.Auth;
-using CarRecommender.Auth;
 using CarRecommender.Core.Domain;
 using Microsoft.AspNetCore.Mvc;
 
@@ -30,26 +29,23 @@ public sealed class ApiException(string message, HttpStatusCode? status = null) 
 }
 
 /// <summary>
-/// The admin console's calls to the API ("http://api" through Aspire service discovery). Each call carries a
-/// short-lived token signed with the API's key: as the signed-in admin, or, to post a test event, as the user being
-/// inspected. So recommendations, events and dead-letter actions go through exactly the code the product runs.
+/// The admin console's calls to the API ("http://api" through Aspire service discovery), each with the signed-in
+/// admin's own token (from the API's sign-in; the console cannot make tokens). So recommendations, events and
+/// dead-letter actions go through exactly the code the product runs, under the operator's name.
 /// </summary>
-public sealed class ApiClient(HttpClient http, TokenIssuer issuer)
+public sealed class ApiClient(HttpClient http)
 {
-    private static readonly TimeSpan TokenLifetime = TimeSpan.FromMinutes(5);
-
     public Task<ServedRecommendations> RecommendationsAsync(AdminIdentity admin, long userId, CancellationToken ct) =>
         SendAsync<ServedRecommendations>(HttpMethod.Get, $"/api/admin/users/{userId}/recommendations?limit=10", Token(admin), null, ct);
 
     public Task<List<SimilarListing>> SimilarAsync(long listingId, CancellationToken ct) =>
         SendAsync<List<SimilarListing>>(HttpMethod.Get, $"/api/listings/{listingId}/similar?limit=8", null, null, ct);
 
-    /// <summary>Posts one activity event as <paramref name="user"/> (their own token), the way the marketplace front end does.</summary>
-    public async Task<Guid> PostEventAsUserAsync(long userId, string email, long listingId, InteractionType type, CancellationToken ct)
+    /// <summary>Posts one activity event on the inspected user's behalf (admin endpoint; recorded exactly as their own would be).</summary>
+    public async Task<Guid> PostEventAsUserAsync(AdminIdentity admin, long userId, long listingId, InteractionType type, CancellationToken ct)
     {
         var eventId = Guid.NewGuid();
-        var (token, _) = issuer.Issue(userId, email, UserRole.User, TokenLifetime);
-        await SendAsync<object>(HttpMethod.Post, "/api/events", token,
+        await SendAsync<object>(HttpMethod.Post, $"/api/admin/users/{userId}/events", Token(admin),
             new { eventId, listingId, type = type.ToString().ToLowerInvariant() }, ct);
         return eventId;
     }
@@ -62,7 +58,8 @@ public sealed class ApiClient(HttpClient http, TokenIssuer issuer)
             $"/api/admin/dead-letters/{Uri.EscapeDataString(pipeline)}/{(requeue ? "requeue" : "discard")}"
             + (messageId is null ? "" : "?messageId=" + Uri.EscapeDataString(messageId)), Token(admin), null, ct);
 
-    private string Token(AdminIdentity admin) => issuer.Issue(admin.UserId, admin.Email, UserRole.Admin, TokenLifetime).Token;
+    private static string Token(AdminIdentity admin) =>
+        admin.AccessToken ?? throw new ApiException("The session has no API token: sign in again.", HttpStatusCode.Unauthorized);
 
     private async Task<T> SendAsync<T>(HttpMethod method, string path, string? token, object? body, CancellationToken ct)
     {

@@ -1,59 +1,69 @@
 using System.Globalization;
+using System.Net;
+using System.Net.Http.Json;
 using System.Security.Claims;
-using System.Security.Cryptography;
-using System.Text;
-using CarRecommender.Core.Data;
+using System.Text.Json;
 using CarRecommender.Core.Domain;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
-using Microsoft.EntityFrameworkCore;
 
 namespace CarRecommender.Admin.Auth;
-
-/// <summary>Settings under <c>Admin</c>.</summary>
-public sealed class AdminLoginOptions
-{
-    /// <summary>The console password (the AppHost's <c>admin-password</c> parameter). Empty: nobody can sign in.</summary>
-    public string Password { get; set; } = "";
-}
 
 public enum LoginOutcome { SignedIn, Refused, Unavailable }
 
 /// <summary>
-/// Signs operators in: the e-mail must belong to an Admin-role user and the password must match the console
-/// password. One message for every refusal, so the form does not tell which e-mails exist.
+/// Signs operators in through the API (<c>POST /api/auth/sign-in</c>): each admin has their own password, hashed and
+/// checked by the API, which locks an account after repeated failures. The console keeps the admin's token in its
+/// (encrypted) cookie and calls the API with it; it holds no signing key and cannot act as anyone else. One message for
+/// every refusal, so the form does not tell which e-mails exist.
 /// </summary>
-public sealed class AdminLogin(CarRecommenderDb db, AdminLoginOptions options, ILogger<AdminLogin> logger)
+public sealed class AdminLogin(HttpClient http, ILogger<AdminLogin> logger)
 {
+    public const string AccessTokenClaim = "access_token";
+    public const string AccessTokenExpiresClaim = "access_token_expires";
+
+    private sealed record TokenResponse(string AccessToken, DateTimeOffset ExpiresAt, long UserId, string Role);
+
     public async Task<LoginOutcome> SignInAsync(HttpContext context, string? email, string? password, CancellationToken ct)
     {
-        if (string.IsNullOrWhiteSpace(email) || string.IsNullOrEmpty(password) || options.Password.Length == 0) return LoginOutcome.Refused;
-        var normalised = email.Trim().ToLowerInvariant();
-        User? user;
+        if (string.IsNullOrWhiteSpace(email) || string.IsNullOrEmpty(password)) return LoginOutcome.Refused;
+        HttpResponseMessage response;
         try
         {
-            user = await db.Users.AsNoTracking().SingleOrDefaultAsync(u => u.Email == normalised, ct);
+            response = await http.PostAsJsonAsync("/api/auth/sign-in", new { email = email.Trim(), password }, ct);
         }
-        catch (Exception ex) when (ex is Npgsql.NpgsqlException or InvalidOperationException or TimeoutException)
+        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException && !ct.IsCancellationRequested)
         {
-            logger.LogWarning("Sign-in could not reach the database: {Message}", ex.Message);
+            logger.LogWarning("Sign-in could not reach the API: {Message}", ex.Message);
             return LoginOutcome.Unavailable;
         }
-        var passwordOk = CryptographicOperations.FixedTimeEquals(
-            SHA256.HashData(Encoding.UTF8.GetBytes(password)), SHA256.HashData(Encoding.UTF8.GetBytes(options.Password)));
-        if (user is null || user.Role != UserRole.Admin || !passwordOk)
+        using (response)
         {
-            logger.LogWarning("Refused an admin console sign-in");
-            return LoginOutcome.Refused;
+            if (response.StatusCode is HttpStatusCode.ServiceUnavailable or HttpStatusCode.BadGateway or HttpStatusCode.GatewayTimeout)
+                return LoginOutcome.Unavailable;
+            if (!response.IsSuccessStatusCode)
+            {
+                logger.LogWarning("Refused an admin console sign-in ({Status})", (int)response.StatusCode);
+                return LoginOutcome.Refused;
+            }
+            var token = await response.Content.ReadFromJsonAsync<TokenResponse>(new JsonSerializerOptions(JsonSerializerDefaults.Web), ct);
+            if (token is null || token.Role != nameof(UserRole.Admin))
+            {
+                logger.LogWarning("Refused an admin console sign-in: not an administrator");
+                return LoginOutcome.Refused;
+            }
+            var identity = new ClaimsIdentity(
+            [
+                new Claim(ClaimTypes.NameIdentifier, token.UserId.ToString(CultureInfo.InvariantCulture)),
+                new Claim(ClaimTypes.Name, email.Trim()),
+                new Claim(ClaimTypes.Email, email.Trim().ToLowerInvariant()),
+                new Claim(ClaimTypes.Role, nameof(UserRole.Admin)),
+                new Claim(AccessTokenClaim, token.AccessToken),
+                new Claim(AccessTokenExpiresClaim, token.ExpiresAt.ToString("O", CultureInfo.InvariantCulture)),
+            ], CookieAuthenticationDefaults.AuthenticationScheme);
+            await context.SignInAsync(CookieAuthenticationDefaults.AuthenticationScheme, new ClaimsPrincipal(identity),
+                new AuthenticationProperties { ExpiresUtc = token.ExpiresAt, IsPersistent = false });
+            return LoginOutcome.SignedIn;
         }
-        var identity = new ClaimsIdentity(
-        [
-            new Claim(ClaimTypes.NameIdentifier, user.Id.ToString(CultureInfo.InvariantCulture)),
-            new Claim(ClaimTypes.Name, user.DisplayName),
-            new Claim(ClaimTypes.Email, user.Email),
-            new Claim(ClaimTypes.Role, nameof(UserRole.Admin)),
-        ], CookieAuthenticationDefaults.AuthenticationScheme);
-        await context.SignInAsync(CookieAuthenticationDefaults.AuthenticationScheme, new ClaimsPrincipal(identity));
-        return LoginOutcome.SignedIn;
     }
 }

@@ -16,6 +16,7 @@ public static class AuthSetup
     public const string AdminPolicy = "admin";
     public const string TokenRateLimit = "token";
     public const string SearchRateLimit = "search";
+    public const string SignInRateLimit = "sign-in";
 
     public static WebApplicationBuilder AddCarRecommenderAuth(this WebApplicationBuilder builder)
     {
@@ -42,12 +43,19 @@ public static class AuthSetup
             };
         });
         builder.Services.AddAuthorizationBuilder()
-            .AddPolicy(AdminPolicy, p => p.RequireAuthenticatedUser().RequireRole(nameof(UserRole.Admin)));
+            .AddPolicy(AdminPolicy, p => p.RequireAuthenticatedUser().RequireRole(nameof(UserRole.Admin)).AddRequirements(new CurrentAdminRequirement()));
+        builder.Services.AddSingleton<Microsoft.AspNetCore.Authorization.IAuthorizationHandler, CurrentAdminHandler>();
+        builder.Services.AddSingleton(builder.Configuration.GetSection("Auth:SignIn").Get<SignInOptions>() ?? new SignInOptions());
+        builder.Services.AddScoped<PasswordSignIn>();
 
         builder.Services.AddRateLimiter(o =>
         {
             o.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
             o.AddPolicy(TokenRateLimit, ctx => RateLimitPartition.GetFixedWindowLimiter(
+                ctx.Connection.RemoteIpAddress?.ToString() ?? "unknown",
+                _ => new FixedWindowRateLimiterOptions { PermitLimit = 30, Window = TimeSpan.FromMinutes(1), QueueLimit = 0 }));
+            // operators' sign-in: per client address, on top of each account's lockout (PasswordSignIn)
+            o.AddPolicy(SignInRateLimit, ctx => RateLimitPartition.GetFixedWindowLimiter(
                 ctx.Connection.RemoteIpAddress?.ToString() ?? "unknown",
                 _ => new FixedWindowRateLimiterOptions { PermitLimit = 30, Window = TimeSpan.FromMinutes(1), QueueLimit = 0 }));
             // events are charged per event by EventQuota, in the endpoint (a policy here could only count requests).

@@ -32,7 +32,8 @@ public static partial class DemoData
         var now = DateTimeOffset.UtcNow;
         var generator = new CatalogueGenerator(options.Seed, now.Date);
         var listings = generator.Listings(options.Listings).ToList();
-        var users = generator.Users(options.Users).ToList();
+        // the well-known demo admin only in Development; elsewhere the first operator comes from Admin:Email (AdminBootstrap)
+        var users = generator.Users(options.Users).Where(u => app.Environment.IsDevelopment() || u.Email != CatalogueGenerator.AdminEmail).ToList();
         var report = await CatalogueLoader.LoadAsync(dataSource, listings, listings.Count, users, users.Count, reset: false, progress: null,
             CancellationToken.None, options.History ? DemoHistory.Plan(listings, users, options.Seed, now) : null);
         LogSeeded(app.Logger, report.Listings, report.Users, report.Interactions, sw.ElapsedMilliseconds);

@@ -31,7 +31,29 @@ public static class AdminEndpoints
             .WithMetadata(new RequestSizeLimitAttribute(MaxImportBytes));
         group.MapPut("/listings/{id}/status", SetStatus).WithName("SetListingStatus")
             .WithSummary("Mark a listing sold (or active again); a sold listing leaves every precomputed recommendation list (admin only)");
+        group.MapPost("/users/{id}/events", PostEventsAs).WithName("AdminPostEventsAsUser")
+            .Accepts<System.Text.Json.JsonElement>("application/json")
+            .WithSummary("Record activity events on a user's behalf, exactly as POST /api/events does for them (admin only: the console's test events)");
         return app;
+    }
+
+    private static async Task<Results<Accepted<EventsAcceptedDto>, ValidationProblem, NotFound>> PostEventsAs(string id, System.Text.Json.JsonElement body,
+        HttpContext http, CarRecommenderDb db, Interactions.InteractionRecorder recorder, TimeProvider time, ILoggerFactory logs, CancellationToken ct)
+    {
+        if (!ListingEndpoints.TryParseId(id, out var userId, out var problem)) return problem;
+        if (!await db.Users.AnyAsync(u => u.Id == userId, ct)) return TypedResults.NotFound();
+        var errors = new Dictionary<string, string[]>();
+        var events = Interactions.EventParser.Parse(body, time.GetUtcNow(), errors);
+        if (errors.Count == 0)
+        {
+            var unknown = await recorder.UnknownListingsAsync(events.Select(e => e.ListingId), ct);
+            if (unknown.Count > 0) errors["listingId"] = [$"No listing has the id {string.Join(", ", unknown.Take(10))}."];
+        }
+        if (errors.Count > 0) return TypedResults.ValidationProblem(errors);
+        var result = await recorder.RecordAsync(userId, events, ct);
+        logs.CreateLogger("CarRecommender.Api.Admin").LogInformation("Admin {AdminId} recorded {Count} events on behalf of user {UserId}",
+            http.User.UserId(), result.Accepted.Count, userId);
+        return TypedResults.Accepted((string?)null, new EventsAcceptedDto(result.Accepted.Count, result.Duplicates.Count, events.Select(e => e.EventId).ToList()));
     }
 
     private static async Task<Results<Ok<UserPageDto>, ValidationProblem>> Users(

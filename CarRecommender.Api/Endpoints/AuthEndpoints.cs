@@ -19,7 +19,29 @@ public static class AuthEndpoints
             .WithSummary("A signed JWT for a seeded user, by e-mail (demo only: off outside Development unless Auth:DemoTokens is true)")
             .RequireRateLimiting(AuthSetup.TokenRateLimit)
             .ProducesProblem(StatusCodes.Status429TooManyRequests);
+        group.MapPost("/sign-in", SignIn)
+            .WithName("SignIn")
+            .WithSummary("An operator's token for their e-mail and password (the admin console signs in here); 5 wrong passwords lock the account for 15 minutes")
+            .RequireRateLimiting(AuthSetup.SignInRateLimit)
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests);
         return app;
+    }
+
+    public sealed record SignInRequest(string? Email, string? Password);
+
+    private static async Task<Results<Ok<TokenResponse>, ValidationProblem, ProblemHttpResult>> SignIn(
+        SignInRequest? request, PasswordSignIn signIn, SignInOptions options, TokenIssuer issuer, CancellationToken ct)
+    {
+        var email = request?.Email?.Trim();
+        if (string.IsNullOrEmpty(email) || email.Length > 254 || string.IsNullOrEmpty(request?.Password) || request.Password.Length > 1000)
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["email"] = ["An e-mail and a password are required."] });
+        var user = await signIn.SignInAsync(email, request.Password, ct);
+        if (user is null)
+            return TypedResults.Problem(statusCode: StatusCodes.Status401Unauthorized, title: "Sign-in refused",
+                detail: $"The e-mail or the password is wrong, or the account is locked after {options.MaxFailures} failed sign-ins in a row (for {options.LockoutMinutes:0} minutes).");
+        var (token, expires) = issuer.Issue(user.Id, user.Email, user.Role, TimeSpan.FromHours(options.TokenHours));
+        return TypedResults.Ok(new TokenResponse(token, "Bearer", expires, user.Id, user.Role.ToString()));
     }
 
     private static async Task<Results<Ok<TokenResponse>, ValidationProblem, ProblemHttpResult>> CreateToken(

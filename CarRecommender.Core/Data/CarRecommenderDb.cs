@@ -124,6 +124,7 @@ public sealed class CarRecommenderDb(DbContextOptions<CarRecommenderDb> options)
         e.Property(x => x.DisplayName).HasMaxLength(100);
         e.Property(x => x.City).HasMaxLength(60);
         e.Property(x => x.Role).HasConversion<string>().HasMaxLength(16);
+        e.Property(x => x.PasswordHash).HasMaxLength(200);
         e.Property(x => x.ContentVector).HasColumnType($"vector({VectorSizes.Content})");
         e.Property(x => x.ContentSum).HasColumnType($"vector({VectorSizes.Content})");
         e.Property(x => x.LatentVector).HasColumnType($"vector({VectorSizes.Latent})");

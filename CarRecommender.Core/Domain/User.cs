@@ -24,5 +24,10 @@ public sealed class User
     /// <summary>Collaborative user factors (from ALS, folded in per event).</summary>
     public Vector? LatentVector { get; set; }
     public int InteractionCount { get; set; }
+    /// <summary>ASP.NET Core Identity's password hash (PBKDF2), for operators; marketplace users sign in through their own identity.</summary>
+    public string? PasswordHash { get; set; }
+    /// <summary>Failed sign-ins in a row; at the limit the account is locked until <see cref="LockedUntil"/>.</summary>
+    public int FailedSignIns { get; set; }
+    public DateTimeOffset? LockedUntil { get; set; }
     public DateTimeOffset? VectorsUpdatedAt { get; set; }
 }

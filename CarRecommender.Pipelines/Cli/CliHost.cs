@@ -8,7 +8,8 @@ namespace CarRecommender.Pipelines.Cli;
 /// </summary>
 public static class CliHost
 {
-    private static readonly string[] Verbs = ["seed", "import", "train", "bench-recall", "bench-api", "bench-als", "evaluate", "help", "--help", "-h"];
+    // every verb configured below must be here too, or the process starts the worker instead (CliTests runs each verb's --help)
+    private static readonly string[] Verbs = ["seed", "import", "train", "admin", "bench-recall", "bench-api", "bench-retrain", "bench-als", "evaluate", "help", "--help", "-h"];
 
     public static bool IsCommandLine(string[] args) => args.Length > 0 && Verbs.Contains(args[0], StringComparer.OrdinalIgnoreCase);
 
@@ -35,10 +36,15 @@ public static class CliHost
             c.AddCommand<TrainCommand>("train")
                 .WithDescription("Retrain the collaborative model (implicit ALS) on the interaction log now and swap its factors in")
                 .WithExample("train", "--search-seconds", "120");
+            c.AddCommand<AdminCommand>("admin")
+                .WithDescription("Give an operator their own console credentials (password read from standard input), or --revoke them")
+                .WithExample("admin", "--email", "ops@example.com");
             c.AddCommand<RecallCommand>("bench-recall")
                 .WithDescription("Recall@k of the listings' HNSW index against exact search, per ef_search");
             c.AddCommand<ApiBenchCommand>("bench-api")
                 .WithDescription("Latency (p50/p99) and throughput of listing reads and filtered searches against a running API");
+            c.AddCommand<RetrainBenchCommand>("bench-retrain")
+                .WithDescription("An ALS retrain under load against a running API: latency before vs during, failures, and every user's vector vs a fresh fold-in");
             c.AddCommand<AlsBenchCommand>("bench-als")
                 .WithDescription("ALS training time on generated implicit feedback (1M pairs, 64 factors, 15 iterations by default)");
             c.AddCommand<EvaluateCommand>("evaluate")

@@ -176,4 +176,119 @@ public sealed class AdminAccessTests(AppFixture fixture)
         public override void SetLength(long value) => throw new NotSupportedException();
         public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
+
+    private async Task<(string Email, string Password)> NewOperatorAsync()
+    {
+        var email = $"ops-{Guid.NewGuid():N}@example.com";
+        var password = "correct horse " + Guid.NewGuid().ToString("N")[..8];
+        var made = await Cli.RunWithInputAsync(await fixture.ConnectionStringAsync("carrecommender"), password, "admin", "--email", email);
+        Assert.True(made.ExitCode == 0, made.Output);
+        return (email, password);
+    }
+
+    private async Task<HttpResponseMessage> ApiSignInAsync(string email, string password)
+    {
+        using var api = fixture.Api();
+        return await api.PostAsJsonAsync("/api/auth/sign-in", new { email, password });
+    }
+
+    [Fact]
+    public async Task Each_operator_has_their_own_password_five_wrong_ones_lock_the_account_and_a_revoked_token_loses_admin_rights()
+    {
+        var cs = await fixture.ConnectionStringAsync("carrecommender");
+        var (email, password) = await NewOperatorAsync();
+        Assert.StartsWith("AQAAAA", await Db.ScalarAsync<string>(cs, "SELECT password_hash FROM users WHERE email = $1", email), StringComparison.Ordinal);
+
+        string token;
+        using (var ok = await ApiSignInAsync(email, password))
+        {
+            Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
+            var body = await ok.Content.ReadFromJsonAsync<JsonElement>();
+            Assert.Equal("Admin", body.GetProperty("role").GetString());
+            token = body.GetProperty("accessToken").GetString()!;
+        }
+        using (var admin = fixture.Api(token))
+            Assert.Equal(HttpStatusCode.OK, (await admin.GetAsync("/api/admin/users?pageSize=1")).StatusCode);
+
+        // the shared console password of old is no key, nor is a wrong one; five in a row lock the account
+        for (var i = 0; i < 5; i++)
+        {
+            using var wrong = await ApiSignInAsync(email, i == 0 ? AppFixture.AdminPassword : "wrong " + i);
+            Assert.Equal(HttpStatusCode.Unauthorized, wrong.StatusCode);
+            Assert.Equal("application/problem+json", wrong.Content.Headers.ContentType?.MediaType);
+        }
+        using (var locked = await ApiSignInAsync(email, password))
+            Assert.Equal(HttpStatusCode.Unauthorized, locked.StatusCode);
+        Assert.True(await Db.ScalarAsync<bool>(cs, "SELECT locked_until > now() FROM users WHERE email = $1", email));
+        var (_, _, consoleStatus) = await SignInAsync(email, password);
+        Assert.Equal(HttpStatusCode.Unauthorized, consoleStatus);
+        using (var unknown = await ApiSignInAsync("nobody-" + Guid.NewGuid().ToString("N") + "@example.com", password))
+            Assert.Equal(HttpStatusCode.Unauthorized, unknown.StatusCode);
+
+        // revoked: the token signed before still has hours left, yet the admin endpoints shut within the re-check time
+        var revoked = await Cli.RunAsync(cs, "admin", "--email", email, "--revoke");
+        Assert.True(revoked.ExitCode == 0, revoked.Output);
+        using (var admin = fixture.Api(token))
+            Assert.True(await Db.EventuallyAsync(async () => (await admin.GetAsync("/api/admin/users?pageSize=1")).StatusCode == HttpStatusCode.Forbidden,
+                TimeSpan.FromSeconds(60)), "a revoked operator's token still opened the admin endpoints");
+        Report.Line("[access] operators: own hashed passwords (PBKDF2), 5 wrong ones lock the account for 15 min, the console shares the lockout, "
+                    + "a revoked operator's token loses the admin endpoints within 30 s");
+    }
+
+    [Fact]
+    public async Task A_console_session_ends_when_the_operator_is_revoked()
+    {
+        var cs = await fixture.ConnectionStringAsync("carrecommender");
+        var (email, password) = await NewOperatorAsync();
+        var (http, _, status) = await SignInAsync(email, password);
+        using (http)
+        {
+            Assert.Equal(HttpStatusCode.Redirect, status);
+            using (var open = await http.GetAsync("/users"))
+                Assert.Equal(HttpStatusCode.OK, open.StatusCode);
+            var revoked = await Cli.RunAsync(cs, "admin", "--email", email, "--revoke");
+            Assert.True(revoked.ExitCode == 0, revoked.Output);
+            using var shut = await http.GetAsync("/users");
+            Assert.Equal(HttpStatusCode.Redirect, shut.StatusCode);
+            Assert.StartsWith("/login", shut.Headers.Location!.IsAbsoluteUri ? shut.Headers.Location.PathAndQuery : shut.Headers.Location.OriginalString,
+                StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public async Task Outside_development_no_known_admin_is_seeded_and_the_first_operator_comes_from_configuration()
+    {
+        var cs = await fixture.ConnectionStringAsync("carrecommender");
+        var fresh = new Npgsql.NpgsqlConnectionStringBuilder(cs) { Database = "carrec_production" }.ConnectionString;
+        await using (var conn = await Db.OpenAsync(cs))
+        await using (var cmd = new Npgsql.NpgsqlCommand("DROP DATABASE IF EXISTS carrec_production WITH (FORCE); CREATE DATABASE carrec_production", conn))
+            await cmd.ExecuteNonQueryAsync();
+        var port = ServiceProcess.FreePort();
+        var bootstrapPassword = "first operator " + Guid.NewGuid().ToString("N")[..8];
+        using (var api = ServiceProcess.Start(new Projects.CarRecommender_Api().ProjectPath, "CarRecommender.Api.dll", new Dictionary<string, string?>
+        {
+            ["ASPNETCORE_ENVIRONMENT"] = "Production",
+            ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}",
+            ["ConnectionStrings__carrecommender"] = fresh,
+            ["ConnectionStrings__messaging"] = await fixture.ConnectionStringAsync("messaging"),
+            ["Auth__SigningKey"] = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(48)),
+            ["Seed__Listings"] = "200",
+            ["Seed__Users"] = "50",
+            ["Seed__History"] = "false",
+            ["Admin__Email"] = "Boss@Example.com",
+            ["Admin__Password"] = bootstrapPassword,
+        }))
+        using (var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") })
+        {
+            await api.WaitUntilAsync(_ => ServiceProcess.IsAliveAsync(http), TimeSpan.FromSeconds(90), "the API answering /alive");
+            Assert.True(await Db.ScalarAsync<long>(fresh, "SELECT count(*) FROM listings") > 0, "the demo catalogue was seeded");
+            Assert.Equal(0L, await Db.ScalarAsync<long>(fresh, "SELECT count(*) FROM users WHERE email = 'admin@example.com'"));
+            Assert.Equal(["boss@example.com"], await Db.ScalarAsync<string[]>(fresh, "SELECT array_agg(email) FROM users WHERE role = 'Admin'"));
+            using var signIn = await http.PostAsJsonAsync("/api/auth/sign-in", new { email = "boss@example.com", password = bootstrapPassword });
+            Assert.Equal(HttpStatusCode.OK, signIn.StatusCode);
+        }
+        await using (var conn = await Db.OpenAsync(cs))
+        await using (var cmd = new Npgsql.NpgsqlCommand("DROP DATABASE carrec_production WITH (FORCE)", conn))
+            await cmd.ExecuteNonQueryAsync();
+    }
 }

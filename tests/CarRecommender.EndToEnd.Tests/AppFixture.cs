@@ -35,6 +35,11 @@ public sealed class AppFixture : IAsyncLifetime
             .AddFilter("Aspire.", LogLevel.Warning)
             .AddFilter("Microsoft.", LogLevel.Warning)
             .AddProvider(new CapturingLoggerProvider(ServiceLogs)));
+        // The outage tests post 20,000 events from four shoppers to build a backlog: the per-user event rate limit (100 a
+        // second, charged per event) would spread that over minutes. The limit itself is tested on an API of its own
+        // with the defaults (HostileInputTests).
+        builder.CreateResourceBuilder<ProjectResource>("api")
+            .WithEnvironment("RateLimits__Events__PerSecond", "1000000").WithEnvironment("RateLimits__Events__Burst", "1000000");
         App = await builder.BuildAsync(cts.Token);
         await App.StartAsync(cts.Token);
         foreach (var name in ServiceNames)
@@ -112,6 +117,43 @@ public sealed class AppFixture : IAsyncLifetime
     }
 
     public HttpClient CreateClient(string resource) => App.CreateHttpClient(resource);
+
+    /// <summary>
+    /// Stops a resource as an orchestrator would: the stop command (SIGTERM), 45 s of grace, then the process tree is
+    /// killed. DCP gives up on a slow stop after about 10 s and never reports the resource as stopped, so a plain wait
+    /// could hang the run; a kill here is reported, and every test that stops a resource also holds after a SIGKILL.
+    /// </summary>
+    public async Task StopResourceAsync(string resource)
+    {
+        await App.ResourceCommands.ExecuteCommandAsync(resource, KnownResourceCommands.StopCommand);
+        using (var grace = new CancellationTokenSource(TimeSpan.FromSeconds(45)))
+        {
+            try
+            {
+                await App.ResourceNotifications.WaitForResourceAsync(resource, KnownResourceStates.TerminalStates, grace.Token);
+                return;
+            }
+            catch (OperationCanceledException)
+            {
+                // still running: kill it below
+            }
+        }
+        if (App.ResourceNotifications.TryGetCurrentState(resource, out var state)
+            && state.Snapshot.Properties.SingleOrDefault(p => p.Name == "executable.pid")?.Value is { } pid)
+        {
+            try
+            {
+                Process.GetProcessById(Convert.ToInt32(pid, System.Globalization.CultureInfo.InvariantCulture)).Kill(entireProcessTree: true);
+            }
+            catch (ArgumentException)
+            {
+                // exited meanwhile
+            }
+        }
+        Report.Line($"[shutdown] {resource} did not stop within 45 s of the stop command: killed");
+        using var after = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await App.ResourceNotifications.WaitForResourceAsync(resource, KnownResourceStates.TerminalStates, after.Token);
+    }
 
     public async Task<string> ConnectionStringAsync(string resource) =>
         await App.GetConnectionStringAsync(resource) ?? throw new InvalidOperationException($"{resource} has no connection string");

@@ -361,8 +361,7 @@ public sealed class EventTests(AppFixture fixture)
         using var api = fixture.Api(token);
         var ids = await ListingIdsAsync(cs, 50);
 
-        await fixture.App.ResourceCommands.ExecuteCommandAsync("pipelines", KnownResourceCommands.StopCommand);
-        await fixture.App.ResourceNotifications.WaitForResourceAsync("pipelines", KnownResourceStates.TerminalStates);
+        await fixture.StopResourceAsync("pipelines");
         try
         {
             var events = Enumerable.Range(0, 200).Select(i => new { listingId = ids[i % ids.Count], type = i % 7 == 0 ? "save" : "view", eventId = Guid.NewGuid() }).ToArray();

@@ -327,57 +327,89 @@ public sealed class HostileInputTests(AppFixture fixture)
         Assert.True(await Db.ScalarAsync<long>(cs, "SELECT count(*) FROM listings WHERE make = 'Citroën' AND model = 'Berlingo' AND price = 12000") >= 1);
     }
 
-    [Fact]
-    public async Task The_event_rate_limit_answers_429_with_retry_after_and_stores_nothing()
+    /// <summary>An API of its own on the shared database and broker, with the product's default limits unless overridden.</summary>
+    private async Task<(ServiceProcess Process, HttpClient Http)> OwnApiAsync(Dictionary<string, string?>? settings = null)
     {
-        var (userId, token) = fixture.ShopperTokens[^1];
-        var cs = await fixture.ConnectionStringAsync("carrecommender");
-        var before = await Db.ScalarAsync<long>(cs, "SELECT count(*) FROM interactions WHERE user_id = $1", userId);
-        using var client = fixture.Api(token);
-        // an unreadable body still costs an event: 1,100 of them at once exceed the burst of 1,000
-        var responses = await Task.WhenAll(Enumerable.Range(0, 1100).Select(_ => client.PostAsync("/api/events", JsonBody("{}"))));
-        var limited = responses.Where(r => r.StatusCode == HttpStatusCode.TooManyRequests).ToList();
-        Assert.NotEmpty(limited);
-        Report.Line($"[rate limit] 1,100 invalid event requests at once from one user: {limited.Count} answered 429 with Retry-After, the rest 400, nothing stored");
-        Assert.All(limited, r =>
+        var port = ServiceProcess.FreePort();
+        var environment = new Dictionary<string, string?>
         {
-            Assert.NotNull(r.Headers.RetryAfter);
-            Assert.Equal("application/problem+json", r.Content.Headers.ContentType?.MediaType);
-        });
-        Assert.All(responses.Where(r => r.StatusCode != HttpStatusCode.TooManyRequests), r => Assert.Equal(HttpStatusCode.BadRequest, r.StatusCode));
-        Assert.Equal(before, await Db.ScalarAsync<long>(cs, "SELECT count(*) FROM interactions WHERE user_id = $1", userId));
-        foreach (var r in responses) r.Dispose();
+            ["ASPNETCORE_ENVIRONMENT"] = "Development",
+            ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}",
+            ["ConnectionStrings__carrecommender"] = await fixture.ConnectionStringAsync("carrecommender"),
+            ["ConnectionStrings__messaging"] = await fixture.ConnectionStringAsync("messaging"),
+            ["Auth__SigningKey"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(48)),
+            ["Auth__DemoTokens"] = "true",
+        };
+        foreach (var (k, v) in settings ?? []) environment[k] = v;
+        var process = ServiceProcess.Start(new Projects.CarRecommender_Api().ProjectPath, "CarRecommender.Api.dll", environment);
+        var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(30) };
+        await process.WaitUntilAsync(_ => ServiceProcess.IsAliveAsync(http), TimeSpan.FromSeconds(90), "the API answering /alive");
+        return (process, http);
+    }
+
+    private static async Task<HttpClient> SignedInAsync(HttpClient http, string email)
+    {
+        using var response = await http.PostAsJsonAsync("/api/auth/token", new { email });
+        response.EnsureSuccessStatusCode();
+        var client = new HttpClient { BaseAddress = http.BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
+        client.DefaultRequestHeaders.Authorization = new("Bearer", (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("accessToken").GetString());
+        return client;
     }
 
     [Fact]
-    public async Task The_event_rate_limit_charges_each_event_so_batches_buy_no_extra_rate()
+    public async Task The_event_rate_limit_charges_each_event_so_batches_buy_no_extra_rate_and_garbage_pays_too()
     {
-        // three batches of 500 valid events at once: a per-request limit lets all 1,500 in; per event, the bucket (burst
-        // 1,000, then 100 a second) holds the third back
-        var (userId, token) = fixture.ShopperTokens[13];
         var cs = await fixture.ConnectionStringAsync("carrecommender");
+        var (process, http) = await OwnApiAsync();
+        using var ownApi = process;
+        using var ownHttp = http;
+        var shoppers = await Db.ScalarAsync<string[]>(cs,
+            "SELECT array_agg(email ORDER BY id) FROM (SELECT id, email FROM users WHERE role = 'User' AND interaction_count = 0 ORDER BY id DESC LIMIT 2) u");
         var ids = new List<long>();
         await using (var conn = await Db.OpenAsync(cs))
         await using (var cmd = new Npgsql.NpgsqlCommand("SELECT id FROM listings WHERE status = 'Active' ORDER BY id LIMIT 500", conn))
         await using (var reader = await cmd.ExecuteReaderAsync())
             while (await reader.ReadAsync()) ids.Add(reader.GetInt64(0));
-        var before = await Db.ScalarAsync<long>(cs, "SELECT count(*) FROM interactions WHERE user_id = $1", userId);
-        using var client = fixture.Api(token);
-        var clock = System.Diagnostics.Stopwatch.StartNew();
-        var responses = await Task.WhenAll(Enumerable.Range(0, 3).Select(_ =>
-            client.PostAsJsonAsync("/api/events", ids.Select(id => new { listingId = id, type = "view", eventId = Guid.NewGuid() }).ToArray())));
-        var elapsed = clock.Elapsed;
-        var limited = responses.Where(r => r.StatusCode == HttpStatusCode.TooManyRequests).ToList();
-        var stored = await Db.ScalarAsync<long>(cs, "SELECT count(*) FROM interactions WHERE user_id = $1", userId) - before;
-        Report.Line($"[rate limit] 3 batches of 500 events at once from one user: {responses.Length - limited.Count} accepted, {limited.Count} answered 429; "
-                    + $"{stored} events stored (burst 1,000, then 100 a second)");
-        Assert.All(responses, r => Assert.True(r.StatusCode is HttpStatusCode.Accepted or HttpStatusCode.TooManyRequests, $"{r.StatusCode}"));
-        Assert.NotEmpty(limited);
-        var problem = await limited[0].Content.ReadFromJsonAsync<JsonElement>(Json);
-        Assert.Contains("500", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
-        Assert.NotNull(limited[0].Headers.RetryAfter);
-        Assert.InRange(stored, 500, 1000 + 100 * (long)Math.Ceiling(elapsed.TotalSeconds));
-        foreach (var r in responses) r.Dispose();
+
+        // three batches of 500 valid events at once: a per-request limit lets all 1,500 in; per event, the bucket (burst
+        // 1,000, then 100 a second) holds the third back
+        using (var client = await SignedInAsync(http, shoppers[0]))
+        {
+            var userId = await Db.ScalarAsync<long>(cs, "SELECT id FROM users WHERE email = $1", shoppers[0]);
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            var responses = await Task.WhenAll(Enumerable.Range(0, 3).Select(_ =>
+                client.PostAsJsonAsync("/api/events", ids.Select(id => new { listingId = id, type = "view", eventId = Guid.NewGuid() }).ToArray())));
+            var elapsed = clock.Elapsed;
+            var limited = responses.Where(r => r.StatusCode == HttpStatusCode.TooManyRequests).ToList();
+            var stored = await Db.ScalarAsync<long>(cs, "SELECT count(*) FROM interactions WHERE user_id = $1", userId);
+            Report.Line($"[rate limit] 3 batches of 500 events at once from one user: {responses.Length - limited.Count} accepted, {limited.Count} answered 429; "
+                        + $"{stored} events stored (burst 1,000, then 100 a second)");
+            Assert.All(responses, r => Assert.True(r.StatusCode is HttpStatusCode.Accepted or HttpStatusCode.TooManyRequests, $"{r.StatusCode}"));
+            Assert.NotEmpty(limited);
+            var problem = await limited[0].Content.ReadFromJsonAsync<JsonElement>(Json);
+            Assert.Contains("500", problem.GetProperty("detail").GetString(), StringComparison.Ordinal);
+            Assert.NotNull(limited[0].Headers.RetryAfter);
+            Assert.InRange(stored, 500, 1000 + 100 * (long)Math.Ceiling(elapsed.TotalSeconds));
+            foreach (var r in responses) r.Dispose();
+        }
+
+        // an unreadable body still costs an event: 1,100 of them at once exceed the burst of 1,000, and nothing is stored
+        using (var client = await SignedInAsync(http, shoppers[1]))
+        {
+            var userId = await Db.ScalarAsync<long>(cs, "SELECT id FROM users WHERE email = $1", shoppers[1]);
+            var responses = await Task.WhenAll(Enumerable.Range(0, 1100).Select(_ => client.PostAsync("/api/events", JsonBody("{}"))));
+            var limited = responses.Where(r => r.StatusCode == HttpStatusCode.TooManyRequests).ToList();
+            Report.Line($"[rate limit] 1,100 invalid event requests at once from one user: {limited.Count} answered 429 with Retry-After, the rest 400, nothing stored");
+            Assert.NotEmpty(limited);
+            Assert.All(limited, r =>
+            {
+                Assert.NotNull(r.Headers.RetryAfter);
+                Assert.Equal("application/problem+json", r.Content.Headers.ContentType?.MediaType);
+            });
+            Assert.All(responses.Where(r => r.StatusCode != HttpStatusCode.TooManyRequests), r => Assert.Equal(HttpStatusCode.BadRequest, r.StatusCode));
+            Assert.Equal(0L, await Db.ScalarAsync<long>(cs, "SELECT count(*) FROM interactions WHERE user_id = $1", userId));
+            foreach (var r in responses) r.Dispose();
+        }
     }
 
     [Fact]
@@ -406,20 +438,9 @@ public sealed class HostileInputTests(AppFixture fixture)
     public async Task Anonymous_search_is_metered_per_client_and_a_signed_in_user_has_a_bucket_of_their_own()
     {
         // an API of its own with a small anonymous allowance, so the shared API's budget stays with the other tests
-        var cs = await fixture.ConnectionStringAsync("carrecommender");
-        var port = ServiceProcess.FreePort();
-        using var api = ServiceProcess.Start(new Projects.CarRecommender_Api().ProjectPath, "CarRecommender.Api.dll", new Dictionary<string, string?>
-        {
-            ["ASPNETCORE_ENVIRONMENT"] = "Development",
-            ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}",
-            ["ConnectionStrings__carrecommender"] = cs,
-            ["ConnectionStrings__messaging"] = await fixture.ConnectionStringAsync("messaging"),
-            ["Auth__SigningKey"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(48)),
-            ["Auth__DemoTokens"] = "true",
-            ["RateLimits__Search__AnonymousPerMinute"] = "30",
-        });
-        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(30) };
-        await api.WaitUntilAsync(_ => ServiceProcess.IsAliveAsync(http), TimeSpan.FromSeconds(90), "the API answering /alive");
+        var (api, http) = await OwnApiAsync(new() { ["RateLimits__Search__AnonymousPerMinute"] = "30" });
+        using var ownApi = api;
+        using var ownHttp = http;
 
         var statuses = new List<HttpStatusCode>();
         var clock = System.Diagnostics.Stopwatch.StartNew();

@@ -16,11 +16,7 @@ public sealed class OutageTests(AppFixture fixture)
     /// <summary>Pipelines that apply every event (content, collaborative, popularity): each records it once in processed_events.</summary>
     private static readonly int Pipelines = Core.Events.EventTopology.PipelineQueues.Length;
 
-    private async Task StopAsync(string resource)
-    {
-        await fixture.App.ResourceCommands.ExecuteCommandAsync(resource, KnownResourceCommands.StopCommand);
-        await fixture.App.ResourceNotifications.WaitForResourceAsync(resource, KnownResourceStates.TerminalStates);
-    }
+    private Task StopAsync(string resource) => fixture.StopResourceAsync(resource);
 
     private async Task StartAsync(string resource)
     {

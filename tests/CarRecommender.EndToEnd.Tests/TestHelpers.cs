@@ -20,19 +20,37 @@ public static class Cli
         return Path.Combine(Path.GetDirectoryName(projectPath)!, "bin", configuration, "net10.0", assembly);
     }
 
-    public static async Task<CliResult> RunAsync(string? connection, params string[] args)
+    public static Task<CliResult> RunAsync(string? connection, params string[] args) => RunAsync(connection, TimeSpan.FromMinutes(3), args);
+
+    public static Task<CliResult> RunAsync(string? connection, TimeSpan timeout, params string[] args) => RunAsync(connection, timeout, null, args);
+
+    /// <summary>Runs a verb with <paramref name="input"/> as its standard input (a password, say).</summary>
+    public static Task<CliResult> RunWithInputAsync(string? connection, string input, params string[] args) => RunAsync(connection, TimeSpan.FromMinutes(3), input, args);
+
+    private static async Task<CliResult> RunAsync(string? connection, TimeSpan timeout, string? input, string[] args)
     {
         var dll = BuiltDll(new Projects.CarRecommender_Pipelines().ProjectPath, "CarRecommender.Pipelines.dll");
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        var start = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = input is not null,
+            UseShellExecute = false,
+        };
         start.ArgumentList.Add(dll);
         foreach (var a in args) start.ArgumentList.Add(a);
         start.Environment.Remove("ConnectionStrings__carrecommender");
         if (connection is not null) start.Environment["ConnectionStrings__carrecommender"] = connection;
         using var process = Process.Start(start)!;
+        if (input is not null)
+        {
+            await process.StandardInput.WriteLineAsync(input);
+            process.StandardInput.Close();
+        }
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
-        await process.WaitForExitAsync(timeout.Token);
+        using var deadline = new CancellationTokenSource(timeout);
+        await process.WaitForExitAsync(deadline.Token);
         return new CliResult(process.ExitCode, await stdout + await stderr);
     }
 }
