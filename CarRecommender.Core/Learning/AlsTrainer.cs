@@ -13,11 +13,11 @@ namespace CarRecommender.Core.Learning;
 /// Retrains implicit ALS on the whole interaction log without stopping anything that serves. The log is read (one
 /// snapshot), the model searched and trained in memory, and the next item factors are built beside the serving ones in
 /// <c>listing_factors_next</c> (COPY, then its primary key and HNSW index, which nobody reads yet). A short switch
-/// transaction then writes every user's factors, folds in the users whose events came after the snapshot, records the
-/// <c>model_versions</c> row and swaps the tables by rename: listings are never rewritten or locked, the API keeps
-/// serving the previous model until the commit, and the collaborative pipeline's fold-ins wait only for the switch
-/// (<see cref="FactorStore.SwitchLockKey"/>). Every user's stored vector is the exact fold-in of their whole history
-/// into the new item factors, so the pipeline's next fold-in of them continues from the same place.
+/// transaction then folds in the users whose events came after the snapshot, records the <c>model_versions</c> row and
+/// swaps the tables by rename: listings are never rewritten or locked, the API keeps serving the previous model until
+/// the commit, and the collaborative pipeline's fold-ins wait only for the switch (<see cref="FactorStore.SwitchLockKey"/>).
+/// The other users' factors follow in short transactions. Every user's stored vector ends as the exact fold-in of their
+/// whole history into the new item factors, so the pipeline's next fold-in of them continues from the same place.
 /// Listings nobody interacted with get factors from their content: a ridge regression from content vectors to the
 /// trained item factors (the attribute-to-feature mapping of Gantner et al., 2010), so a new car can be recommended
 /// collaboratively before anyone has clicked it. A session advisory lock keeps two trainers (schedule, CLI, dashboard,
@@ -151,7 +151,7 @@ public sealed class AlsTrainer(NpgsqlDataSource dataSource)
             {
                 version.CreatedAt = DateTimeOffset.UtcNow;
                 version.DurationMs = total.ElapsedMilliseconds;
-                await SwitchAsync(conn, version, serving, userIds, userFactors, links, ct);
+                await SwitchAsync(conn, version, serving, links, ct);
                 break;
             }
             catch (PostgresException ex) when (ex.SqlState is PostgresErrorCodes.LockNotAvailable or PostgresErrorCodes.DeadlockDetected && attempt < 5)
@@ -160,6 +160,8 @@ public sealed class AlsTrainer(NpgsqlDataSource dataSource)
                 // wanted while waiting for one it held: the transaction rolled back, nothing was switched, try again
             }
         }
+        progress?.Report(new LoadProgress("writing users' factors", 0, 0));
+        await WriteTrainedUsersAsync(conn, snapshotAt - SnapshotMargin, userIds, userFactors, ct);
         // the planner's statistics of the new table (and of the users' vectors) are empty until analysed: without them it
         // chose a sequential scan for the latent ANN query. After the commit, so it holds no locks; statistics are not
         // data, a crash before it leaves autovacuum to do it
@@ -176,7 +178,7 @@ public sealed class AlsTrainer(NpgsqlDataSource dataSource)
         {
             var (start, end) = (matrix.RowStart[u], matrix.RowStart[u + 1]);
             result[u] = ImplicitAls.FoldIn(matrix.ColumnIndex.AsSpan(start, end - start), matrix.Values.AsSpan(start, end - start), model.ItemFactors,
-                serving.ItemGram, serving.Options, serving.MeanUserPairs, serving.Items);
+                serving.ItemGram, serving.Options, serving.MeanUserPairs, modelItems: end - start);
         });
         return result;
     }
@@ -216,32 +218,16 @@ public sealed class AlsTrainer(NpgsqlDataSource dataSource)
     }
 
     /// <summary>
-    /// The switch, in one transaction: every user's factors, the users whose events came after the snapshot folded into
-    /// the new factors, the model version and its car-model links, then the tables swapped by rename (an exclusive lock
-    /// on the serving factors for the last statements only, bounded by a lock timeout).
+    /// The switch, in one short transaction: the model version and its car-model links, the users whose events came
+    /// after the snapshot folded into the new factors, then the tables swapped by rename (an exclusive lock on the serving
+    /// factors for the last statements only, bounded by a lock timeout). The other users' rows are not touched here: a
+    /// switch that rewrote every user held their row locks until it committed, and the API's requests (a view updates the
+    /// user's interaction count) waited on them (<see cref="WriteTrainedUsersAsync"/> writes them afterwards).
     /// </summary>
-    private static async Task SwitchAsync(NpgsqlConnection conn, ModelVersion version, CurrentModel serving, long[] userIds, float[][] userFactors,
-        CarModelLinks links, CancellationToken ct)
+    private static async Task SwitchAsync(NpgsqlConnection conn, ModelVersion version, CurrentModel serving, CarModelLinks links, CancellationToken ct)
     {
         await using var tx = await conn.BeginTransactionAsync(ct);
         await Exec(conn, tx, $"SELECT pg_advisory_xact_lock({FactorStore.SwitchLockKey})", ct);
-        await Exec(conn, tx, "CREATE TEMP TABLE als_users (id bigint PRIMARY KEY, factors vector) ON COMMIT DROP", ct);
-        await using (var writer = await conn.BeginBulkCopyAsync("COPY als_users (id, factors) FROM STDIN (FORMAT BINARY)", ct))
-        {
-            for (var u = 0; u < userIds.Length; u++)
-            {
-                await writer.StartRowAsync(ct);
-                await writer.WriteAsync(userIds[u], NpgsqlDbType.Bigint, ct);
-                await writer.WriteAsync(new Vector(userFactors[u]), "vector", ct);
-            }
-            await writer.CompleteAsync(ct);
-        }
-        // a user outside the training data (no positive history) has no factors in the new space
-        await Exec(conn, tx, """
-            UPDATE users u SET latent_vector = f.factors FROM als_users f WHERE u.id = f.id;
-            UPDATE users u SET latent_vector = NULL WHERE u.latent_vector IS NOT NULL AND NOT EXISTS (SELECT 1 FROM als_users f WHERE f.id = u.id);
-            """, ct);
-
         version.Id = await InsertVersionAsync(conn, tx, version, ct);
         await WriteLinksAsync(conn, tx, version.Id, links, ct);
 
@@ -264,6 +250,57 @@ public sealed class AlsTrainer(NpgsqlDataSource dataSource)
             ALTER INDEX ix_listing_factors_factors_next RENAME TO ix_listing_factors_factors;
             """, ct);
         await tx.CommitAsync(ct);
+    }
+
+    /// <summary>Users written per transaction after the switch: each holds its rows' locks for a fraction of a second.</summary>
+    private const int UserChunk = 2_000;
+
+    /// <summary>
+    /// After the switch, every trained user's fold-in into the new factors (computed in memory from the snapshot), in
+    /// short transactions of <see cref="UserChunk"/> users. A user with events after the snapshot (less the margin) is
+    /// skipped: the switch re-folded them from their whole history, and the collaborative pipeline folds them from then
+    /// on; for everyone else the snapshot is their whole history, so the written vector is exactly a fresh fold-in.
+    /// Users outside the training data lose their vectors from the old space. Until a user's chunk is written (seconds at
+    /// 100,000 users) their live latent candidates mix the old user vector with the new item factors; stored lists are
+    /// unaffected.
+    /// </summary>
+    private static async Task WriteTrainedUsersAsync(NpgsqlConnection conn, DateTimeOffset lateSince, long[] userIds, float[][] userFactors,
+        CancellationToken ct)
+    {
+        for (var start = 0; start < userIds.Length; start += UserChunk)
+        {
+            var end = Math.Min(userIds.Length, start + UserChunk);
+            await using var tx = await conn.BeginTransactionAsync(ct);
+            await Exec(conn, tx, "CREATE TEMP TABLE IF NOT EXISTS als_users (id bigint PRIMARY KEY, factors vector) ON COMMIT DELETE ROWS", ct);
+            await using (var writer = await conn.BeginBulkCopyAsync("COPY als_users (id, factors) FROM STDIN (FORMAT BINARY)", ct))
+            {
+                for (var u = start; u < end; u++)
+                {
+                    await writer.StartRowAsync(ct);
+                    await writer.WriteAsync(userIds[u], NpgsqlDbType.Bigint, ct);
+                    await writer.WriteAsync(new Vector(userFactors[u]), "vector", ct);
+                }
+                await writer.CompleteAsync(ct);
+            }
+            await using (var update = new NpgsqlCommand("""
+                UPDATE users u SET latent_vector = f.factors FROM als_users f
+                WHERE u.id = f.id AND NOT EXISTS (SELECT 1 FROM interactions i WHERE i.user_id = u.id AND i.recorded_at > $1)
+                """, conn, tx))
+            {
+                update.Parameters.AddWithValue(lateSince);
+                await update.ExecuteNonQueryAsync(ct);
+            }
+            await tx.CommitAsync(ct);
+        }
+        // a user outside the training data (no positive history) has no factors in the new space
+        await using var clear = new NpgsqlCommand("""
+            UPDATE users u SET latent_vector = NULL
+            WHERE u.latent_vector IS NOT NULL AND u.id <> ALL ($1)
+              AND NOT EXISTS (SELECT 1 FROM interactions i WHERE i.user_id = u.id AND i.recorded_at > $2)
+            """, conn);
+        clear.Parameters.AddWithValue(userIds);
+        clear.Parameters.AddWithValue(lateSince);
+        await clear.ExecuteNonQueryAsync(ct);
     }
 
     private static async Task<long> InsertVersionAsync(NpgsqlConnection conn, NpgsqlTransaction tx, ModelVersion version, CancellationToken ct)

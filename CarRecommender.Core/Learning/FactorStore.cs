@@ -72,7 +72,7 @@ public static class FactorStore
     public static float[]? FoldIn(CurrentModel model, UserHistory? history) =>
         history is not { Items.Count: > 0 } h ? null
             : ImplicitAls.FoldIn(Enumerable.Range(0, h.Items.Count).ToArray(), h.Strengths.ToArray(), h.Items.SelectMany(v => v).ToArray(),
-                model.ItemGram, model.Options, model.MeanUserPairs, model.Items);
+                model.ItemGram, model.Options, model.MeanUserPairs, modelItems: h.Items.Count);
 
     /// <summary>
     /// Folds <paramref name="userIds"/> into <paramref name="model"/> (item factors from <paramref name="table"/>) and

@@ -17,7 +17,7 @@ namespace CarRecommender.Core.Ranking;
 /// <param name="CarModelShare">The car-model EASE score's share of the collaborative weight when the user has both it
 /// and listing factors (either alone takes the whole collaborative weight).</param>
 public sealed record RankingOptions(
-    double CollaborativeMax = 0.8, double CollaborativeHalfHistory = 5, double TrendingCold = 0.5, double TrendingHalfHistory = 3,
+    double CollaborativeMax = 0.8, double CollaborativeHalfHistory = 10, double TrendingCold = 0.5, double TrendingHalfHistory = 3,
     double SeenPenalty = 0.5, double Lambda = 0.95, int MaxPerModel = 3, double NearKm = 100, double CarModelShare = 0.1);
 
 /// <summary>

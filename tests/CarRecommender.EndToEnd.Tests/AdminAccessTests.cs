@@ -105,18 +105,10 @@ public sealed class AdminAccessTests(AppFixture fixture)
     public async Task Demo_tokens_are_off_when_the_api_runs_outside_development()
     {
         // a second API process on the same database and broker, started as Production would be
-        var port = ServiceProcess.FreePort();
-        using var api = ServiceProcess.Start(new Projects.CarRecommender_Api().ProjectPath, "CarRecommender.Api.dll", new Dictionary<string, string?>
-        {
-            ["ASPNETCORE_ENVIRONMENT"] = "Production",
-            ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}",
-            ["ConnectionStrings__carrecommender"] = await fixture.ConnectionStringAsync("carrecommender"),
-            ["ConnectionStrings__messaging"] = await fixture.ConnectionStringAsync("messaging"),
-            ["Auth__SigningKey"] = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(48)),
-            ["Auth__DemoTokens"] = null,
-        });
-        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
-        await api.WaitUntilAsync(_ => ServiceProcess.IsAliveAsync(http), TimeSpan.FromSeconds(90), "the Production API answering /alive");
+        var (api, http) = await ServiceProcess.StartApiAsync(await fixture.ConnectionStringAsync("carrecommender"), await fixture.ConnectionStringAsync("messaging"),
+            "Production", new Dictionary<string, string?> { ["Auth__DemoTokens"] = null });
+        using var ownApi = api;
+        using var ownHttp = http;
 
         using var response = await http.PostAsJsonAsync("/api/auth/token", new { email = AppFixture.AdminEmail });
 
@@ -263,24 +255,18 @@ public sealed class AdminAccessTests(AppFixture fixture)
         await using (var conn = await Db.OpenAsync(cs))
         await using (var cmd = new Npgsql.NpgsqlCommand("DROP DATABASE IF EXISTS carrec_production WITH (FORCE); CREATE DATABASE carrec_production", conn))
             await cmd.ExecuteNonQueryAsync();
-        var port = ServiceProcess.FreePort();
         var bootstrapPassword = "first operator " + Guid.NewGuid().ToString("N")[..8];
-        using (var api = ServiceProcess.Start(new Projects.CarRecommender_Api().ProjectPath, "CarRecommender.Api.dll", new Dictionary<string, string?>
+        var (api, http) = await ServiceProcess.StartApiAsync(fresh, await fixture.ConnectionStringAsync("messaging"), "Production", new Dictionary<string, string?>
         {
-            ["ASPNETCORE_ENVIRONMENT"] = "Production",
-            ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}",
-            ["ConnectionStrings__carrecommender"] = fresh,
-            ["ConnectionStrings__messaging"] = await fixture.ConnectionStringAsync("messaging"),
-            ["Auth__SigningKey"] = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(48)),
             ["Seed__Listings"] = "200",
             ["Seed__Users"] = "50",
             ["Seed__History"] = "false",
             ["Admin__Email"] = "Boss@Example.com",
             ["Admin__Password"] = bootstrapPassword,
-        }))
-        using (var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") })
+        });
+        using (api)
+        using (http)
         {
-            await api.WaitUntilAsync(_ => ServiceProcess.IsAliveAsync(http), TimeSpan.FromSeconds(90), "the API answering /alive");
             Assert.True(await Db.ScalarAsync<long>(fresh, "SELECT count(*) FROM listings") > 0, "the demo catalogue was seeded");
             Assert.Equal(0L, await Db.ScalarAsync<long>(fresh, "SELECT count(*) FROM users WHERE email = 'admin@example.com'"));
             Assert.Equal(["boss@example.com"], await Db.ScalarAsync<string[]>(fresh, "SELECT array_agg(email) FROM users WHERE role = 'Admin'"));

@@ -91,6 +91,11 @@ public sealed class RecommendationTests(AppFixture fixture)
     [Fact]
     public async Task Simulated_shoppers_with_hidden_tastes_find_mostly_such_cars_in_their_top_10_after_10_saves()
     {
+        // the product as it runs: with the collaborative model the worker trains at start-up (run alone, this test used to
+        // finish before it existed and measured content alone)
+        var cs = await DbAsync();
+        Assert.True(await Db.EventuallyAsync(async () => await Db.ScalarAsync<long>(cs, "SELECT count(*) FROM model_versions") > 0, TimeSpan.FromMinutes(4)),
+            "the worker's start-up retrain should produce a model");
         var random = new Random(7);
         for (var t = 0; t < Tastes.Length; t++)
         {

@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using System.Text.Json;
 using Npgsql;
 
@@ -27,21 +26,15 @@ public sealed class ScaleTests(AppFixture fixture)
         Assert.True(seed.ExitCode == 0, seed.Output);
 
         // no broker for this API: its accepted events wait in its outbox (the pipelines are not what this test is about)
-        var port = ServiceProcess.FreePort();
-        using var api = ServiceProcess.Start(new Projects.CarRecommender_Api().ProjectPath, "CarRecommender.Api.dll", new Dictionary<string, string?>
+        var (api, http) = await ServiceProcess.StartApiAsync(scale, "amqp://guest:guest@127.0.0.1:1/", "Development", new Dictionary<string, string?>
         {
-            ["ASPNETCORE_ENVIRONMENT"] = "Development",
-            ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}",
-            ["ConnectionStrings__carrecommender"] = scale,
-            ["ConnectionStrings__messaging"] = "amqp://guest:guest@127.0.0.1:1/",
-            ["Auth__SigningKey"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(48)),
             ["Auth__DemoTokens"] = "true",
             ["Seed__OnEmptyDatabase"] = "false",
         });
-        using (var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") })
-            await api.WaitUntilAsync(_ => ServiceProcess.IsAliveAsync(http), TimeSpan.FromSeconds(90), "the API answering /alive");
+        using var ownApi = api;
+        using var ownHttp = http;
 
-        var bench = await Cli.RunAsync(scale, TimeSpan.FromMinutes(8), "bench-retrain", "--api", $"http://127.0.0.1:{port}", "--concurrency", "3",
+        var bench = await Cli.RunAsync(scale, TimeSpan.FromMinutes(8), "bench-retrain", "--api", http.BaseAddress!.ToString(), "--concurrency", "3",
             "--baseline", "5", "--iterations", "6", "--json");
         Assert.True(bench.ExitCode == 0, bench.Output);
         var result = JsonSerializer.Deserialize<JsonElement>(bench.Output.Split('\n').Last(l => l.TrimStart().StartsWith('{')), Json);

@@ -171,6 +171,39 @@ public sealed class ServiceProcess : IDisposable
         }
     }
 
+    /// <summary>
+    /// An API of its own on a free port: on <paramref name="database"/> and <paramref name="messaging"/>, with a signing key
+    /// of its own, in <paramref name="environment"/>, plus <paramref name="settings"/> (null removes one); returned once it
+    /// answers /alive, with a client for it. Dispose both.
+    /// </summary>
+    public static async Task<(ServiceProcess Process, HttpClient Http)> StartApiAsync(string database, string messaging, string environment,
+        IReadOnlyDictionary<string, string?>? settings = null)
+    {
+        var port = FreePort();
+        var variables = new Dictionary<string, string?>
+        {
+            ["ASPNETCORE_ENVIRONMENT"] = environment,
+            ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}",
+            ["ConnectionStrings__carrecommender"] = database,
+            ["ConnectionStrings__messaging"] = messaging,
+            ["Auth__SigningKey"] = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(48)),
+        };
+        foreach (var (name, value) in settings ?? new Dictionary<string, string?>()) variables[name] = value;
+        var process = Start(new Projects.CarRecommender_Api().ProjectPath, "CarRecommender.Api.dll", variables);
+        var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(30) };
+        try
+        {
+            await process.WaitUntilAsync(_ => IsAliveAsync(http), TimeSpan.FromSeconds(90), $"the {environment} API answering /alive");
+        }
+        catch
+        {
+            http.Dispose();
+            process.Dispose();
+            throw;
+        }
+        return (process, http);
+    }
+
     /// <summary>A free local TCP port for the process to listen on.</summary>
     public static int FreePort()
     {
