@@ -253,7 +253,7 @@ public sealed class AlsTrainer(NpgsqlDataSource dataSource)
     }
 
     /// <summary>Users written per transaction after the switch: each holds its rows' locks for a fraction of a second.</summary>
-    private const int UserChunk = 2_000;
+    private const int UserChunk = 500;
 
     /// <summary>
     /// After the switch, every trained user's fold-in into the new factors (computed in memory from the snapshot), in

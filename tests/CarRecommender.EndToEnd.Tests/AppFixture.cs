@@ -118,6 +118,16 @@ public sealed class AppFixture : IAsyncLifetime
 
     public HttpClient CreateClient(string resource) => App.CreateHttpClient(resource);
 
+    /// <summary>Kills a resource's process tree (SIGKILL), as a crash or an evicted pod would end it, and waits until it is down.</summary>
+    public async Task KillResourceAsync(string resource)
+    {
+        Assert.True(App.ResourceNotifications.TryGetCurrentState(resource, out var state));
+        var pid = Convert.ToInt32(state!.Snapshot.Properties.Single(p => p.Name == "executable.pid").Value, System.Globalization.CultureInfo.InvariantCulture);
+        Process.GetProcessById(pid).Kill(entireProcessTree: true);
+        using var down = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await App.ResourceNotifications.WaitForResourceAsync(resource, KnownResourceStates.TerminalStates, down.Token);
+    }
+
     /// <summary>
     /// Stops a resource as an orchestrator would: the stop command (SIGTERM), 45 s of grace, then the process tree is
     /// killed. DCP gives up on a slow stop after about 10 s and never reports the resource as stopped, so a plain wait
