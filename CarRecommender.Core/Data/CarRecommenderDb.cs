@@ -19,6 +19,7 @@ public sealed class CarRecommenderDb(DbContextOptions<CarRecommenderDb> options)
     public DbSet<ModelVersion> ModelVersions => Set<ModelVersion>();
     public DbSet<RecommendationList> Recommendations => Set<RecommendationList>();
     public DbSet<CarModelLinkRow> CarModelLinks => Set<CarModelLinkRow>();
+    public DbSet<ListingFactors> ListingFactors => Set<ListingFactors>();
 
     /// <summary>The options every service and tool uses: pgvector types and snake_case names.</summary>
     public static DbContextOptionsBuilder Configure(DbContextOptionsBuilder options, NpgsqlDataSource dataSource) =>
@@ -103,10 +104,13 @@ public sealed class CarRecommenderDb(DbContextOptions<CarRecommenderDb> options)
         // HNSW, tuned for the 28-d content vectors (eng/bench.sh seed measures recall against exact search).
         e.HasIndex(x => x.ContentVector).HasMethod("hnsw").HasOperators("vector_cosine_ops")
             .HasStorageParameter("m", 16).HasStorageParameter("ef_construction", 64);
-        e.HasOne(x => x.Factors).WithOne().HasForeignKey<ListingFactors>(x => x.ListingId).OnDelete(DeleteBehavior.Cascade);
 
         // The serving model's item factors, in a table of their own: a retrain builds the next one beside it (COPY, then
-        // its indexes) and swaps it in by rename, so it never rewrites listings nor locks them (AlsTrainer).
+        // its indexes) and swaps it in by rename, so it never rewrites listings nor locks them (AlsTrainer). No foreign key
+        // to listings, on purpose: dropping the old table would then drop its constraint's triggers on listings, which
+        // takes an ACCESS EXCLUSIVE lock on listings inside the switch (every read waits, and readers that already hold
+        // listings deadlock with it). Listings are never deleted (sold ones change status); every reader joins listings,
+        // and the next retrain's table holds only listings that exist.
         var factors = modelBuilder.Entity<ListingFactors>();
         factors.ToTable("listing_factors");
         factors.HasKey(x => x.ListingId);

@@ -156,7 +156,7 @@ public sealed class Recommender(CarRecommenderDb db)
     /// The three sources through the indexes: content and latent ANN (HNSW; with a filter, pgvector's iterative scans
     /// keep going until enough rows match) and trending (b-tree on the trend key).
     /// </summary>
-    private static async Task<List<CandidateRow>> IndexedCandidatesAsync(IQueryable<Listing> pool, UserTaste taste, ListingFilter? filter,
+    private async Task<List<CandidateRow>> IndexedCandidatesAsync(IQueryable<Listing> pool, UserTaste taste, ListingFilter? filter,
         int perSource, int trending, CancellationToken ct)
     {
         var candidates = new List<CandidateRow>();
@@ -170,7 +170,10 @@ public sealed class Recommender(CarRecommenderDb db)
         if (taste.Latent is { } latent)
         {
             var v = new Vector(latent);
-            candidates.AddRange(await Project(pool.Where(l => l.Factors != null).OrderBy(l => l.Factors!.Factors.MaxInnerProduct(v)).Take(perSource))
+            candidates.AddRange(await pool.Join(db.ListingFactors, l => l.Id, f => f.ListingId, (l, f) => new { l, f })
+                .OrderBy(x => x.f.Factors.MaxInnerProduct(v)).Take(perSource)
+                .Select(x => new CandidateRow(x.l.Id, x.l.Make, x.l.Model, x.l.Year, x.l.Price, x.l.BodyType, x.l.ContentVector, x.f.Factors,
+                    x.l.TrendKey, x.l.Latitude, x.l.Longitude))
                 .ToListAsync(ct));
         }
         if (taste.CarModels.Top(CarModelSourceModels) is { Count: > 0 } models)
@@ -285,8 +288,13 @@ public sealed class Recommender(CarRecommenderDb db)
         return await cmd.ExecuteNonQueryAsync(ct);
     }
 
-    private static IQueryable<CandidateRow> Project(IQueryable<Listing> q) => q.Select(l => new CandidateRow(
-        l.Id, l.Make, l.Model, l.Year, l.Price, l.BodyType, l.ContentVector, l.Factors != null ? l.Factors.Factors : null, l.TrendKey, l.Latitude, l.Longitude));
+    /// <summary>Candidate rows of <paramref name="q"/> with their item factors, when they have some.</summary>
+    private IQueryable<CandidateRow> Project(IQueryable<Listing> q) =>
+        from l in q
+        join f in db.ListingFactors on l.Id equals f.ListingId into factors
+        from f in factors.DefaultIfEmpty()
+        select new CandidateRow(l.Id, l.Make, l.Model, l.Year, l.Price, l.BodyType, l.ContentVector, f != null ? f.Factors : null, l.TrendKey,
+            l.Latitude, l.Longitude);
 
     private sealed record CandidateRow(long Id, string Make, string Model, int Year, int Price, BodyType BodyType,
         Vector? Content, Vector? Latent, double TrendKey, double Latitude, double Longitude);

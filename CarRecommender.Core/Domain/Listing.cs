@@ -30,9 +30,6 @@ public sealed class Listing
     public Vector? ContentVector { get; set; }
     /// <summary>Which encoder version produced <see cref="ContentVector"/>.</summary>
     public short EncoderVersion { get; set; }
-    /// <summary>Collaborative item factors of the serving ALS model (null until trained), in <c>listing_factors</c>.</summary>
-    public ListingFactors? Factors { get; set; }
-
     public int ViewCount { get; set; }
     public int SaveCount { get; set; }
     public int ContactCount { get; set; }

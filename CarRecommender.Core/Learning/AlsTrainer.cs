@@ -184,9 +184,9 @@ public sealed class AlsTrainer(NpgsqlDataSource dataSource)
     }
 
     /// <summary>
-    /// The next item factors in a table of their own, with the serving table's primary key, HNSW index (its definition
-    /// read from the serving index, so the tuning lives in one place) and foreign key (NOT VALID: checking a million
-    /// rows would lock out writes to listings for the scan, and every row was just read from listings).
+    /// The next item factors in a table of their own, with the serving table's primary key and HNSW index (its definition
+    /// read from the serving index, so the tuning lives in one place). No foreign key to listings: creating one locks
+    /// listings against writes, and dropping the old table with one locks listings against reads (see CarRecommenderDb).
     /// </summary>
     private static async Task BuildNextFactorsAsync(NpgsqlConnection conn, IEnumerable<(long Id, float[] Factors)> rows, CancellationToken ct)
     {
@@ -212,8 +212,6 @@ public sealed class AlsTrainer(NpgsqlDataSource dataSource)
         await Exec(conn, null, $"""
             ALTER TABLE {NextTable} ADD CONSTRAINT pk_listing_factors_next PRIMARY KEY (listing_id);
             {nextIndex};
-            ALTER TABLE {NextTable} ADD CONSTRAINT fk_listing_factors_listings_listing_id FOREIGN KEY (listing_id)
-                REFERENCES listings (id) ON DELETE CASCADE NOT VALID;
             """, ct);
     }
 

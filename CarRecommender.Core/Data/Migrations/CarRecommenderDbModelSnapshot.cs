@@ -648,16 +648,6 @@ namespace CarRecommender.Core.Data.Migrations
                         .HasConstraintName("fk_interactions_users_user_id");
                 });
 
-            modelBuilder.Entity("CarRecommender.Core.Domain.ListingFactors", b =>
-                {
-                    b.HasOne("CarRecommender.Core.Domain.Listing", null)
-                        .WithOne("Factors")
-                        .HasForeignKey("CarRecommender.Core.Domain.ListingFactors", "ListingId")
-                        .OnDelete(DeleteBehavior.Cascade)
-                        .IsRequired()
-                        .HasConstraintName("fk_listing_factors_listings_listing_id");
-                });
-
             modelBuilder.Entity("CarRecommender.Core.Domain.OutboxMessage", b =>
                 {
                     b.HasOne("CarRecommender.Core.Domain.Interaction", null)
@@ -676,11 +666,6 @@ namespace CarRecommender.Core.Data.Migrations
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
                         .HasConstraintName("fk_recommendations_users_user_id");
-                });
-
-            modelBuilder.Entity("CarRecommender.Core.Domain.Listing", b =>
-                {
-                    b.Navigation("Factors");
                 });
 #pragma warning restore 612, 618
         }
