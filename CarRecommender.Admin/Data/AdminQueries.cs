@@ -6,7 +6,7 @@ using NpgsqlTypes;
 namespace CarRecommender.Admin.Data;
 
 public sealed record OverviewCounts(long ActiveListings, long SoldListings, long Users, long InteractionsToday, long OutboxPending,
-    double? OutboxOldestSeconds, long RecommendationClicks24h, long RecommendedViews24h, long Views24h);
+    double? OutboxOldestSeconds, long RecommendationClicks24h, long RecommendedViews24h, long Views24h, long DeadLettersArchived);
 
 public sealed record MinuteCount(DateTimeOffset Minute, long Events);
 
@@ -65,7 +65,7 @@ public sealed class AdminQueries(NpgsqlDataSource dataSource)
             SELECT l.active, l.sold, (SELECT count(*) FROM users), i.today,
                    (SELECT count(*) FROM outbox),
                    (SELECT extract(epoch FROM now() - min(created_at))::float8 FROM outbox),
-                   i.attributed, i.attributed_views, i.views
+                   i.attributed, i.attributed_views, i.views, (SELECT count(*) FROM dead_letters)
             FROM (SELECT count(*) FILTER (WHERE status = 'Active') AS active, count(*) FILTER (WHERE status = 'Sold') AS sold
                   FROM listings) l,
                  (SELECT count(*) FILTER (WHERE occurred_at >= date_trunc('day', now())) AS today,
@@ -77,7 +77,7 @@ public sealed class AdminQueries(NpgsqlDataSource dataSource)
         await using var r = await cmd.ExecuteReaderAsync(ct);
         await r.ReadAsync(ct);
         return new OverviewCounts(r.GetInt64(0), r.GetInt64(1), r.GetInt64(2), r.GetInt64(3), r.GetInt64(4),
-            r.IsDBNull(5) ? null : r.GetDouble(5), r.GetInt64(6), r.GetInt64(7), r.GetInt64(8));
+            r.IsDBNull(5) ? null : r.GetDouble(5), r.GetInt64(6), r.GetInt64(7), r.GetInt64(8), r.GetInt64(9));
     }
 
     /// <summary>Events per minute over the last <paramref name="minutes"/> minutes (minutes without events included as 0).</summary>

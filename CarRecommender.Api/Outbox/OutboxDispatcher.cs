@@ -73,7 +73,7 @@ public sealed partial class OutboxDispatcher(
         var connection = services.GetRequiredService<IConnection>();
         var channel = await connection.CreateChannelAsync(
             new CreateChannelOptions(publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: true), ct);
-        await EventTopologySetup.DeclareAsync(connection, channel, ct);
+        foreach (var notice in await EventTopologySetup.DeclareAsync(connection, ct)) LogTopology(logger, notice);
         return channel;
     }
 
@@ -161,4 +161,7 @@ public sealed partial class OutboxDispatcher(
 
     [LoggerMessage(EventId = 2001, Level = LogLevel.Warning, Message = "Outbox dispatch paused, retrying in {Seconds} s: {Error}: {Message}")]
     private static partial void LogRetry(ILogger logger, double seconds, string error, string message);
+
+    [LoggerMessage(EventId = 2002, Level = LogLevel.Warning, Message = "Event topology: {Notice}")]
+    private static partial void LogTopology(ILogger logger, string notice);
 }

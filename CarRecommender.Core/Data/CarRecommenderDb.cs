@@ -51,6 +51,21 @@ public sealed class CarRecommenderDb(DbContextOptions<CarRecommenderDb> options)
         // the pruner deletes rows past the redelivery horizon by age (ProcessedEventLog)
         processed.HasIndex(x => x.ProcessedAt);
 
+        var attempts = modelBuilder.Entity<DeliveryAttempt>();
+        attempts.ToTable("delivery_attempts");
+        attempts.Property(x => x.Pipeline).HasMaxLength(32);
+        attempts.HasKey(x => new { x.Pipeline, x.EventId });
+
+        var deadLetters = modelBuilder.Entity<DeadLetterRecord>();
+        deadLetters.ToTable("dead_letters");
+        deadLetters.Property(x => x.Id).UseIdentityByDefaultColumn();
+        deadLetters.Property(x => x.Pipeline).HasMaxLength(32);
+        deadLetters.Property(x => x.MessageKey).HasMaxLength(200);
+        deadLetters.Property(x => x.MessageId).HasMaxLength(200);
+        deadLetters.Property(x => x.Headers).HasColumnType("jsonb");
+        deadLetters.HasIndex(x => new { x.Pipeline, x.MessageKey }).IsUnique();
+        deadLetters.HasIndex(x => new { x.Pipeline, x.LastDeadLetteredAt });
+
         var models = modelBuilder.Entity<ModelVersion>();
         models.ToTable("model_versions");
         models.Property(x => x.Id).UseIdentityByDefaultColumn();

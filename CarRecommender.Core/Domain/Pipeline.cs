@@ -19,6 +19,44 @@ public sealed class ProcessedEvent
     public DateTimeOffset ProcessedAt { get; set; }
 }
 
+/// <summary>
+/// How often a pipeline began applying a redelivered event alone without settling it (<see cref="Events.DeliveryAttempts"/>):
+/// what tells a message that stops the worker from a healthy one that was only in flight when the worker stopped.
+/// </summary>
+public sealed class DeliveryAttempt
+{
+    public required string Pipeline { get; set; }
+    public Guid EventId { get; set; }
+    public int Attempts { get; set; }
+    public DateTimeOffset LastAttemptAt { get; set; }
+}
+
+/// <summary>
+/// A dead-lettered message, archived by the worker from its pipeline's dead-letter queue (<see cref="Events.DeadLetterArchive"/>):
+/// operators browse these rows as often as they like, and requeue or discard one without touching the others.
+/// </summary>
+public sealed class DeadLetterRecord
+{
+    public long Id { get; set; }
+    public required string Pipeline { get; set; }
+    /// <summary>The message id, or a hash of the body for a message without one: one row per pipeline and key.</summary>
+    public required string MessageKey { get; set; }
+    public string? MessageId { get; set; }
+    public string Reason { get; set; } = "";
+    public string? SourceQueue { get; set; }
+    /// <summary>How often an operator sent it back to its pipeline before (the x-requeue-count header).</summary>
+    public int Requeued { get; set; }
+    /// <summary>How often it was archived (a message dead-lettered again without a requeue in between adds one).</summary>
+    public int Occurrences { get; set; }
+    public string? ContentType { get; set; }
+    public string? Type { get; set; }
+    /// <summary>The message's other headers (trace context and the like), as JSON text values, restored on a requeue.</summary>
+    public string Headers { get; set; } = "{}";
+    public byte[] Body { get; set; } = [];
+    public DateTimeOffset FirstDeadLetteredAt { get; set; }
+    public DateTimeOffset LastDeadLetteredAt { get; set; }
+}
+
 /// <summary>One ALS training run: its parameters, cost and result.</summary>
 public sealed class ModelVersion
 {

@@ -28,7 +28,14 @@ public static class ProcessedEventLog
             cmd.Parameters.AddWithValue(Chunk);
             var deleted = await cmd.ExecuteNonQueryAsync(ct);
             total += deleted;
-            if (deleted < Chunk) return total;
+            if (deleted < Chunk) break;
         }
+        // start records of redelivered events left by a crash between settling an event and forgetting its record
+        await using (var attempts = dataSource.CreateCommand("DELETE FROM delivery_attempts WHERE last_attempt_at < $1"))
+        {
+            attempts.Parameters.AddWithValue(olderThan);
+            await attempts.ExecuteNonQueryAsync(ct);
+        }
+        return total;
     }
 }

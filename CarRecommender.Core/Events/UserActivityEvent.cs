@@ -72,14 +72,24 @@ public static class EventTopology
     /// <summary>The dead-letter queue of a pipeline queue.</summary>
     public static string DeadLetterQueue(string queue) => queue + ".dead";
 
-    /// <summary>Deliveries (first included) before RabbitMQ dead-letters a message the worker keeps failing on.</summary>
-    public const int DeliveryLimit = 5;
+    /// <summary>The pipeline a pipeline queue feeds (<c>pipeline.content</c> → <c>content</c>).</summary>
+    public static string PipelineOf(string queue) => queue.StartsWith("pipeline.", StringComparison.Ordinal) ? queue["pipeline.".Length..] : queue;
+
+    /// <summary>
+    /// RabbitMQ's delivery limit on the pipeline queues: only a backstop. The broker counts a delivery for every message
+    /// the worker held when it stopped (its whole prefetch), so a low limit dead-letters healthy events after a few
+    /// restarts during a backlog; the worker itself tells a poison message from those (<see cref="DeliveryAttempts"/>)
+    /// and dead-letters it, with the reason, after a few starts on it alone.
+    /// </summary>
+    public const int DeliveryLimit = 50;
 
     public const string EventIdHeader = "x-event-id";
     public const string ContractHeader = "x-contract-version";
     /// <summary>Why the worker dead-lettered a message (set by the worker, next to RabbitMQ's own x-death).</summary>
     public const string DeathReasonHeader = "x-death-reason";
     public const string SourceQueueHeader = "x-source-queue";
+    /// <summary>How often an operator sent a dead letter back to its pipeline.</summary>
+    public const string RequeueCountHeader = "x-requeue-count";
     /// <summary>W3C trace context, so one trace follows an event from the API through RabbitMQ into the worker.</summary>
     public const string TraceParentHeader = "traceparent";
     public const string TraceStateHeader = "tracestate";

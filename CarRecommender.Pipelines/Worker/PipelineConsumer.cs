@@ -17,14 +17,18 @@ namespace CarRecommender.Pipelines.Worker;
 /// that commit. Poison messages (unreadable, or refused by the pipeline, e.g. an unknown listing) are republished to the
 /// dead-letter exchange with the reason in a header and then acknowledged. While the database is unreachable the batch
 /// is retried with back-off and stays unacknowledged, so a restart of either side loses nothing. A message that keeps
-/// failing in another way is retried a few times, then dead-lettered; RabbitMQ's delivery limit (quorum queues) catches
-/// one that crashes the worker every time.
+/// failing in another way is retried a few times, then dead-lettered. A redelivered message is applied alone, with its
+/// start recorded first (<see cref="DeliveryAttempts"/>), so one that stops the worker every time is found and
+/// dead-lettered with that reason, and the healthy messages that were only in flight with it are applied. Prefetch is
+/// two batches (one applied while the next arrives); at shutdown the consumer is cancelled and whatever it holds is
+/// returned to the queue at once.
 /// </summary>
 public sealed partial class PipelineConsumer<THandler>(IServiceProvider services, THandler handler, CarRecommenderMetrics metrics,
     RecommendationRefresher refresher, ILogger<PipelineConsumer<THandler>> logger) : BackgroundService where THandler : IPipelineHandler
 {
-    public const ushort Prefetch = 1000;
     public const int BatchSize = 250;
+    /// <summary>Two batches: the one being applied and the next. Every held message counts a delivery when the worker stops.</summary>
+    public const ushort Prefetch = 2 * BatchSize;
     private const int AttemptsPerMessage = 3;
     /// <summary>Timeouts of a whole batch, while the database answers, before it is split one by one.</summary>
     private const int BatchTimeouts = 3;
@@ -59,7 +63,7 @@ public sealed partial class PipelineConsumer<THandler>(IServiceProvider services
         await using var channel = await connection.CreateChannelAsync(cancellationToken: stoppingToken);
         await using var deadLetters = await connection.CreateChannelAsync(
             new CreateChannelOptions(publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: true), stoppingToken);
-        await EventTopologySetup.DeclareAsync(connection, channel, stoppingToken);
+        foreach (var notice in await EventTopologySetup.DeclareAsync(connection, stoppingToken)) LogTopology(logger, notice);
         await channel.BasicQosAsync(0, Prefetch, global: false, stoppingToken);
 
         var inbox = Channel.CreateUnbounded<Delivery>(new UnboundedChannelOptions { SingleReader = true });
@@ -70,24 +74,117 @@ public sealed partial class PipelineConsumer<THandler>(IServiceProvider services
             return Task.CompletedTask;
         };
         var consumer = new AsyncEventingBasicConsumer(channel);
+        ulong lastTag = 0;
         consumer.ReceivedAsync += (_, ea) =>
         {
             // the body buffer is only valid during this callback
             inbox.Writer.TryWrite(new Delivery(ea.DeliveryTag, ea.Body.ToArray(), ea.BasicProperties, ea.Redelivered));
+            Volatile.Write(ref lastTag, ea.DeliveryTag);
             return Task.CompletedTask;
         };
-        await channel.BasicConsumeAsync(handler.Queue, autoAck: false, consumer, stoppingToken);
+        var consumerTag = await channel.BasicConsumeAsync(handler.Queue, autoAck: false, consumer, stoppingToken);
         LogConsuming(logger, handler.Pipeline, handler.Queue);
 
         var batch = new List<Delivery>(BatchSize);
-        while (await inbox.Reader.WaitToReadAsync(stoppingToken))
+        try
         {
-            batch.Clear();
-            while (batch.Count < BatchSize && inbox.Reader.TryRead(out var d)) batch.Add(d);
-            if (batch.Count == 0) continue;
-            if (!await ProcessAsync(channel, deadLetters, batch, stoppingToken)) return; // shutting down: unacked ones come back
+            while (await inbox.Reader.WaitToReadAsync(stoppingToken))
+            {
+                batch.Clear();
+                // fresh deliveries in batches; a redelivered one alone (ProcessRedeliveredAsync)
+                while (batch.Count < BatchSize && inbox.Reader.TryPeek(out var next) && !(next.Redelivered && batch.Count > 0))
+                {
+                    inbox.Reader.TryRead(out var d);
+                    batch.Add(d!);
+                    if (d!.Redelivered) break;
+                }
+                if (batch.Count == 0) continue;
+                var settled = batch is [{ Redelivered: true } single]
+                    ? await ProcessRedeliveredAsync(channel, deadLetters, single, stoppingToken)
+                    : await ProcessAsync(channel, deadLetters, batch, stoppingToken);
+                if (!settled) break;
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+        if (stoppingToken.IsCancellationRequested)
+        {
+            await ReturnUnsettledAsync(channel, consumerTag, Volatile.Read(ref lastTag));
+            return;
         }
         throw new InvalidOperationException("the consumer channel closed");
+    }
+
+    /// <summary>
+    /// At shutdown: no more deliveries, and every held one back to the queue now (a negative acknowledgement, which
+    /// RabbitMQ 4.3 and later do not count as a failed delivery), rather than when the connection closes.
+    /// </summary>
+    private async Task ReturnUnsettledAsync(IChannel channel, string consumerTag, ulong lastTag)
+    {
+        if (!channel.IsOpen) return;
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(3));
+        try
+        {
+            await channel.BasicCancelAsync(consumerTag, noWait: false, timeout.Token);
+            if (lastTag > 0) await channel.BasicNackAsync(lastTag, multiple: true, requeue: true, timeout.Token);
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or RabbitMQ.Client.Exceptions.RabbitMQClientException or IOException)
+        {
+            LogReturnFailed(logger, handler.Pipeline, ex.Message); // closing the channel returns them all the same
+        }
+    }
+
+    /// <summary>
+    /// A redelivered message, applied alone, its start recorded (committed) before: one whose earlier starts on it alone
+    /// all ended with the worker gone is dead-lettered instead (<see cref="DeliveryAttempts"/>). False when shutting down.
+    /// </summary>
+    private async Task<bool> ProcessRedeliveredAsync(IChannel channel, IChannel deadLetters, Delivery delivery, CancellationToken ct)
+    {
+        if (UserActivityEvent.Parse(delivery.Body, out _) is not { } e) return await ProcessAsync(channel, deadLetters, [delivery], ct);
+        var dataSource = services.GetRequiredService<NpgsqlDataSource>();
+        int unsettled;
+        try
+        {
+            unsettled = await WithDatabaseRetryAsync(() => DeliveryAttempts.BeginAsync(dataSource, handler.Pipeline, e.EventId, ct), ct);
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            return false;
+        }
+        var settled = false;
+        try
+        {
+            if (unsettled >= DeliveryAttempts.MaxUnsettled)
+            {
+                await DeadLetterAsync(deadLetters, delivery, $"the worker stopped during each of {unsettled} attempts to apply it alone", ct);
+                metrics.EventsDeadLettered.Add(1, new KeyValuePair<string, object?>("pipeline", handler.Pipeline));
+                LogDeadLettered(logger, handler.Pipeline, delivery.Properties.MessageId ?? "?", "it stopped the worker");
+                await channel.BasicAckAsync(delivery.Tag, multiple: false, ct);
+                settled = true;
+            }
+            else
+            {
+                settled = await ProcessAsync(channel, deadLetters, [delivery], ct);
+            }
+            if (settled) await WithDatabaseRetryAsync(() => DeliveryAttempts.SettledAsync(dataSource, handler.Pipeline, e.EventId, ct), ct);
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+        }
+        if (!settled)
+        {
+            // a shutdown is not the message's fault (if the record cannot be taken back, the event has one start more against it)
+            try
+            {
+                await DeliveryAttempts.InterruptedAsync(dataSource, handler.Pipeline, e.EventId, CancellationToken.None);
+            }
+            catch (Exception ex) when (ex is NpgsqlException or TimeoutException)
+            {
+                LogReturnFailed(logger, handler.Pipeline, ex.Message);
+            }
+        }
+        return settled;
     }
 
     /// <summary>Settles a batch: true when every delivery was acknowledged.</summary>
@@ -156,16 +253,22 @@ public sealed partial class PipelineConsumer<THandler>(IServiceProvider services
     /// <paramref name="timeoutsWhileUp"/> such timeouts it fails (split one by one, then dead-lettered with the reason)
     /// instead of holding its queue forever.
     /// </summary>
-    private async Task<IReadOnlyList<EventResult>> ApplyWithRetryAsync(List<UserActivityEvent> events, CancellationToken ct, int timeoutsWhileUp = BatchTimeouts)
+    private async Task<IReadOnlyList<EventResult>> ApplyWithRetryAsync(List<UserActivityEvent> events, CancellationToken ct, int timeoutsWhileUp = BatchTimeouts) =>
+        events.Count == 0 ? [] : await WithDatabaseRetryAsync(() => handler.ApplyAsync(events, ct), ct, timeoutsWhileUp);
+
+    private async Task WithDatabaseRetryAsync(Func<Task> work, CancellationToken ct) =>
+        await WithDatabaseRetryAsync(async () => { await work(); return true; }, ct);
+
+    /// <summary>Runs <paramref name="work"/> until it succeeds, waiting out database outages (see <see cref="ApplyWithRetryAsync"/>).</summary>
+    private async Task<T> WithDatabaseRetryAsync<T>(Func<Task<T>> work, CancellationToken ct, int timeoutsWhileUp = BatchTimeouts)
     {
-        if (events.Count == 0) return [];
         var backoff = TimeSpan.FromMilliseconds(200);
         var timeouts = 0;
         while (true)
         {
             try
             {
-                return await handler.ApplyAsync(events, ct);
+                return await work();
             }
             catch (Exception ex) when (IsTransient(ex) && !ct.IsCancellationRequested)
             {
@@ -201,23 +304,9 @@ public sealed partial class PipelineConsumer<THandler>(IServiceProvider services
         return results;
     }
 
-    private async Task DeadLetterAsync(IChannel deadLetters, Delivery delivery, string reason, CancellationToken ct)
-    {
-        var headers = new Dictionary<string, object?>(delivery.Properties.Headers ?? new Dictionary<string, object?>())
-        {
-            [EventTopology.DeathReasonHeader] = reason.Length > 500 ? reason[..500] : reason,
-            [EventTopology.SourceQueueHeader] = handler.Queue,
-        };
-        var properties = new BasicProperties
-        {
-            Persistent = true,
-            MessageId = delivery.Properties.MessageId,
-            ContentType = delivery.Properties.ContentType,
-            Type = delivery.Properties.Type,
-            Headers = headers,
-        };
-        await deadLetters.BasicPublishAsync(EventTopology.DeadLetterExchange, handler.Queue, mandatory: true, properties, delivery.Body, ct);
-    }
+    private async Task DeadLetterAsync(IChannel deadLetters, Delivery delivery, string reason, CancellationToken ct) =>
+        await deadLetters.BasicPublishAsync(EventTopology.DeadLetterExchange, handler.Queue, mandatory: true,
+            DeadLetterMessages.DeadLettered(delivery.Properties, reason, handler.Queue), delivery.Body, ct);
 
     private static Activity? StartBatchActivity(Delivery first, int count)
     {
@@ -280,4 +369,10 @@ public sealed partial class PipelineConsumer<THandler>(IServiceProvider services
 
     [LoggerMessage(EventId = 3005, Level = LogLevel.Warning, Message = "{Pipeline}: dead-lettered message {MessageId}: {Reason}")]
     private static partial void LogDeadLettered(ILogger logger, string pipeline, string messageId, string reason);
+
+    [LoggerMessage(EventId = 3006, Level = LogLevel.Warning, Message = "Event topology: {Notice}")]
+    private static partial void LogTopology(ILogger logger, string notice);
+
+    [LoggerMessage(EventId = 3007, Level = LogLevel.Information, Message = "{Pipeline}: returning held deliveries at shutdown failed ({Message}); the channel's close returns them")]
+    private static partial void LogReturnFailed(ILogger logger, string pipeline, string message);
 }

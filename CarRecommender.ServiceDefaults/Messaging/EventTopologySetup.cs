@@ -10,28 +10,63 @@ namespace CarRecommender.Messaging;
 /// </summary>
 public static class EventTopologySetup
 {
-    public static async Task DeclareAsync(IConnection connection, IChannel channel, CancellationToken ct)
+    /// <summary>
+    /// Declares everything on a channel of its own (a refused declaration closes its channel), and returns what the
+    /// caller should log: a queue an earlier version declared with other arguments is used as it is, with a notice,
+    /// rather than stopping the service (RabbitMQ cannot change a queue's arguments; delete the drained queue to take
+    /// the new ones).
+    /// </summary>
+    public static async Task<IReadOnlyList<string>> DeclareAsync(IConnection connection, CancellationToken ct)
     {
-        await channel.ExchangeDeclareAsync(EventTopology.Exchange, ExchangeType.Topic, durable: true, autoDelete: false, cancellationToken: ct);
-        await channel.ExchangeDeclareAsync(EventTopology.DeadLetterExchange, ExchangeType.Direct, durable: true, autoDelete: false, cancellationToken: ct);
-        var deadLetterArguments = DeadLetterQueueArguments(BrokerMajorVersion(connection));
-        foreach (var queue in EventTopology.PipelineQueues)
+        var notices = new List<string>();
+        var channel = await connection.CreateChannelAsync(cancellationToken: ct);
+        try
         {
-            var dead = EventTopology.DeadLetterQueue(queue);
-            await channel.QueueDeclareAsync(dead, durable: true, exclusive: false, autoDelete: false, arguments: deadLetterArguments, cancellationToken: ct);
-            await channel.QueueBindAsync(dead, EventTopology.DeadLetterExchange, routingKey: queue, cancellationToken: ct);
+            await channel.ExchangeDeclareAsync(EventTopology.Exchange, ExchangeType.Topic, durable: true, autoDelete: false, cancellationToken: ct);
+            await channel.ExchangeDeclareAsync(EventTopology.DeadLetterExchange, ExchangeType.Direct, durable: true, autoDelete: false, cancellationToken: ct);
+            var deadLetterArguments = DeadLetterQueueArguments(BrokerMajorVersion(connection));
+            foreach (var queue in EventTopology.PipelineQueues)
+            {
+                var dead = EventTopology.DeadLetterQueue(queue);
+                channel = await DeclareQueueAsync(connection, channel, dead, deadLetterArguments, notices, ct);
+                await channel.QueueBindAsync(dead, EventTopology.DeadLetterExchange, routingKey: queue, cancellationToken: ct);
 
-            // quorum queues: replicated when clustered, and they count deliveries, so a message the worker keeps failing
-            // on is dead-lettered by the broker after DeliveryLimit attempts
-            await channel.QueueDeclareAsync(queue, durable: true, exclusive: false, autoDelete: false,
-                arguments: new Dictionary<string, object?>
+                // quorum queues: replicated when clustered, and they count deliveries, so a message that crashes the worker
+                // before it can say why is still dead-lettered by the broker after DeliveryLimit deliveries
+                channel = await DeclareQueueAsync(connection, channel, queue, new Dictionary<string, object?>
                 {
                     ["x-queue-type"] = "quorum",
                     ["x-dead-letter-exchange"] = EventTopology.DeadLetterExchange,
                     ["x-dead-letter-routing-key"] = queue,
                     ["x-delivery-limit"] = EventTopology.DeliveryLimit,
-                }, cancellationToken: ct);
-            await channel.QueueBindAsync(queue, EventTopology.Exchange, EventTopology.AllActivity, cancellationToken: ct);
+                }, notices, ct);
+                await channel.QueueBindAsync(queue, EventTopology.Exchange, EventTopology.AllActivity, cancellationToken: ct);
+            }
+        }
+        finally
+        {
+            await channel.DisposeAsync();
+        }
+        return notices;
+    }
+
+    /// <summary>Declares a queue; one that exists with other arguments is kept (checked passively on a new channel) with a notice.</summary>
+    private static async Task<IChannel> DeclareQueueAsync(IConnection connection, IChannel channel, string queue, Dictionary<string, object?> arguments,
+        List<string> notices, CancellationToken ct)
+    {
+        try
+        {
+            await channel.QueueDeclareAsync(queue, durable: true, exclusive: false, autoDelete: false, arguments: arguments, cancellationToken: ct);
+            return channel;
+        }
+        catch (RabbitMQ.Client.Exceptions.OperationInterruptedException ex) when (ex.ShutdownReason?.ReplyCode == 406)
+        {
+            await channel.DisposeAsync();
+            var fresh = await connection.CreateChannelAsync(cancellationToken: ct);
+            await fresh.QueueDeclarePassiveAsync(queue, ct);
+            notices.Add($"queue {queue} exists with arguments an earlier version declared ({ex.ShutdownReason.ReplyText}); "
+                + "using it as it is: delete it once drained to take the current ones");
+            return fresh;
         }
     }
 

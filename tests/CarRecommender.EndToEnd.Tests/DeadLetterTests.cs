@@ -13,8 +13,9 @@ public sealed class DeadLetterTests(AppFixture fixture)
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
 
-    private sealed record DeadLetter(string? MessageId, string? Reason, string? SourceQueue, int Requeued, string Body);
-    private sealed record DeadLetterQueue(string Pipeline, string Queue, long Messages, List<DeadLetter> First);
+    private sealed record DeadLetter(string? MessageId, string? Reason, string? SourceQueue, int Requeued, string Body, int Occurrences,
+        DateTimeOffset FirstDeadLetteredAt, DateTimeOffset LastDeadLetteredAt);
+    private sealed record DeadLetterQueue(string Pipeline, string Queue, long Messages, List<DeadLetter> First, long Unarchived);
     private sealed record Outcome(string Pipeline, string Action, int Messages);
 
     private async Task PublishRawAsync(byte[] body, string messageId)
@@ -92,16 +93,25 @@ public sealed class DeadLetterTests(AppFixture fixture)
 
         using var admin = fixture.Api(fixture.AdminToken);
         var poison = "looked-at-" + Guid.NewGuid().ToString("N");
+        var neighbour = "next-to-it-" + Guid.NewGuid().ToString("N");
         await PublishRawAsync(Encoding.UTF8.GetBytes("not json at all"), poison);
-        Assert.True(await Db.EventuallyAsync(async () => await FindAsync(admin, "popularity", poison) is not null, Patience));
+        await PublishRawAsync(Encoding.UTF8.GetBytes("not json either"), neighbour);
+        DeadLetter? first = null;
+        Assert.True(await Db.EventuallyAsync(async () => (first = await FindAsync(admin, "popularity", poison)) is not null
+            && await FindAsync(admin, "popularity", neighbour) is not null, Patience));
         var seen = 1;
         for (var look = 2; look <= 25; look++)
-        {
-            // a peeked message returns to the queue when the peek's channel closes, asynchronously: wait for it each time
-            if (await Db.EventuallyAsync(async () => await FindAsync(admin, "popularity", poison) is not null, TimeSpan.FromSeconds(10))) seen++;
-        }
-        Report.Line($"[dead letters] RabbitMQ {version}: dead-letter queues without a delivery limit; one dead letter looked at 25 times, found {seen} times");
+            if (await FindAsync(admin, "popularity", poison) is { } again && again == first) seen++;
+        // a per-message action touches that message only: discarding the neighbour leaves this one as it was archived
+        var gone = await (await admin.PostAsync($"/api/admin/dead-letters/popularity/discard?messageId={neighbour}", null)).Content.ReadFromJsonAsync<Outcome>(Json);
+        Assert.Equal(1, gone!.Messages);
+        Assert.Null(await FindAsync(admin, "popularity", neighbour));
+        var after = await FindAsync(admin, "popularity", poison);
+        Report.Line($"[dead letters] RabbitMQ {version}: dead-letter queues without a delivery limit; one dead letter looked at 25 times, found unchanged "
+            + $"{seen} times; discarding its neighbour left it as archived (occurrences {after?.Occurrences})");
         Assert.Equal(25, seen);
+        Assert.Equal(first, after);
+        Assert.Equal(1, after!.Occurrences);
         var discarded = await (await admin.PostAsync($"/api/admin/dead-letters/popularity/discard?messageId={poison}", null)).Content.ReadFromJsonAsync<Outcome>(Json);
         Assert.Equal(1, discarded!.Messages);
     }

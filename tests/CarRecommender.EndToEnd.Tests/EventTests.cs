@@ -184,7 +184,7 @@ public sealed class EventTests(AppFixture fixture)
         var after = await PostAsync(api, new { listingId = listing.Id, type = "view" });
         await WaitProcessedAsync(cs, "content", after);
 
-        var reasons = await DeadLettersAsync("pipeline.content.dead", [malformedId, unknownListingId.ToString()]);
+        var reasons = await DeadLettersAsync("content", [malformedId, unknownListingId.ToString()]);
         Assert.Contains("malformed JSON", reasons[malformedId], StringComparison.Ordinal);
         Assert.Contains("unknown listing", reasons[unknownListingId.ToString()], StringComparison.Ordinal);
         Assert.Equal(0L, await Db.ScalarAsync<long>(cs, "SELECT count(*) FROM processed_events WHERE event_id = $1", unknownListingId));
@@ -450,20 +450,19 @@ public sealed class EventTests(AppFixture fixture)
             new BasicProperties { Persistent = true, MessageId = messageId }, body);
     }
 
-    /// <summary>Takes the dead-lettered messages with the given ids off a dead-letter queue: id → x-death-reason.</summary>
-    private async Task<Dictionary<string, string>> DeadLettersAsync(string queue, string[] messageIds)
+    /// <summary>The dead letters of a pipeline with the given ids, once the worker has archived them all: id → reason.</summary>
+    private async Task<Dictionary<string, string>> DeadLettersAsync(string pipeline, string[] messageIds)
     {
-        await using var connection = await new ConnectionFactory { Uri = new Uri(await fixture.ConnectionStringAsync("messaging")) }.CreateConnectionAsync();
-        await using var channel = await connection.CreateChannelAsync();
+        var cs = await fixture.ConnectionStringAsync("carrecommender");
         var found = new Dictionary<string, string>();
         Assert.True(await Db.EventuallyAsync(async () =>
         {
-            while (await channel.BasicGetAsync(queue, autoAck: true) is { } message)
-            {
-                if (message.BasicProperties.MessageId is { } id && messageIds.Contains(id)
-                    && message.BasicProperties.Headers?.TryGetValue("x-death-reason", out var reason) == true && reason is byte[] bytes)
-                    found[id] = Encoding.UTF8.GetString(bytes);
-            }
+            await using var conn = await Db.OpenAsync(cs);
+            await using var cmd = new NpgsqlCommand("SELECT message_id, reason FROM dead_letters WHERE pipeline = $1 AND message_id = ANY($2)", conn);
+            cmd.Parameters.AddWithValue(pipeline);
+            cmd.Parameters.AddWithValue(messageIds);
+            await using var reader = await cmd.ExecuteReaderAsync();
+            while (await reader.ReadAsync()) found[reader.GetString(0)] = reader.GetString(1);
             return found.Count == messageIds.Length;
         }, Patience), $"dead letters found: {string.Join(", ", found.Keys)}");
         return found;

@@ -204,6 +204,35 @@ public sealed class ServiceProcess : IDisposable
         return (process, http);
     }
 
+    /// <summary>
+    /// A worker of its own on <paramref name="database"/> and <paramref name="messaging"/>, plus <paramref name="settings"/>;
+    /// returned once every pipeline consumes its queue. Dispose it (SIGKILL) or <see cref="Interrupt"/> it.
+    /// </summary>
+    public static async Task<ServiceProcess> StartWorkerAsync(string database, string messaging, IReadOnlyDictionary<string, string?>? settings = null)
+    {
+        var variables = new Dictionary<string, string?>
+        {
+            ["ASPNETCORE_ENVIRONMENT"] = "Development",
+            ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{FreePort()}",
+            ["ConnectionStrings__carrecommender"] = database,
+            ["ConnectionStrings__messaging"] = messaging,
+        };
+        foreach (var (name, value) in settings ?? new Dictionary<string, string?>()) variables[name] = value;
+        var process = Start(new Projects.CarRecommender_Pipelines().ProjectPath, "CarRecommender.Pipelines.dll", variables);
+        try
+        {
+            var pipelines = Core.Events.EventTopology.PipelineQueues.Length;
+            await process.WaitUntilAsync(output => Task.FromResult(output.Split("pipeline consuming").Length - 1 >= pipelines), TimeSpan.FromSeconds(90),
+                "every pipeline consuming its queue");
+        }
+        catch
+        {
+            process.Dispose();
+            throw;
+        }
+        return process;
+    }
+
     /// <summary>A free local TCP port for the process to listen on.</summary>
     public static int FreePort()
     {
@@ -234,15 +263,38 @@ public sealed class ServiceProcess : IDisposable
         if (kill.ExitCode != 0) throw new InvalidOperationException($"kill -INT {_process.Id} failed");
     }
 
+    /// <summary>The exit code; a process still running after <paramref name="timeout"/> fails with its output and, when dotnet-stack is at hand, its threads' stacks.</summary>
     public async Task<int> WaitForExitAsync(TimeSpan timeout)
     {
         using var cts = new CancellationTokenSource(timeout);
-        await _process.WaitForExitAsync(cts.Token);
+        try
+        {
+            await _process.WaitForExitAsync(cts.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            throw new TimeoutException($"process {Id} still running {timeout.TotalSeconds} s on:\n{await StacksAsync()}\n{Output}");
+        }
         return _process.ExitCode;
     }
 
+    private async Task<string> StacksAsync()
+    {
+        var tool = Environment.GetEnvironmentVariable("DOTNET_STACK_TOOL") ?? "/tmp/dt/dotnet-stack";
+        if (!File.Exists(tool)) return "(no dotnet-stack for the threads' stacks)";
+        using var stack = Process.Start(new ProcessStartInfo(tool) { ArgumentList = { "report", "-p", Id.ToString(CultureInfo.InvariantCulture) }, RedirectStandardOutput = true })!;
+        var text = await stack.StandardOutput.ReadToEndAsync();
+        await stack.WaitForExitAsync();
+        return text;
+    }
+
+    private bool _disposed;
+
+    /// <summary>Kills the process (SIGKILL) if it still runs; a second call does nothing.</summary>
     public void Dispose()
     {
+        if (_disposed) return;
+        _disposed = true;
         if (!_process.HasExited) _process.Kill(entireProcessTree: true);
         _process.WaitForExit();
         _process.Dispose();

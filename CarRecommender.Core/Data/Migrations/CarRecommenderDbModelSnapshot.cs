@@ -50,6 +50,113 @@ namespace CarRecommender.Core.Data.Migrations
                     b.ToTable("car_model_links", (string)null);
                 });
 
+            modelBuilder.Entity("CarRecommender.Core.Domain.DeadLetterRecord", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<byte[]>("Body")
+                        .IsRequired()
+                        .HasColumnType("bytea")
+                        .HasColumnName("body");
+
+                    b.Property<string>("ContentType")
+                        .HasColumnType("text")
+                        .HasColumnName("content_type");
+
+                    b.Property<DateTimeOffset>("FirstDeadLetteredAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("first_dead_lettered_at");
+
+                    b.Property<string>("Headers")
+                        .IsRequired()
+                        .HasColumnType("jsonb")
+                        .HasColumnName("headers");
+
+                    b.Property<DateTimeOffset>("LastDeadLetteredAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("last_dead_lettered_at");
+
+                    b.Property<string>("MessageId")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("message_id");
+
+                    b.Property<string>("MessageKey")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("message_key");
+
+                    b.Property<int>("Occurrences")
+                        .HasColumnType("integer")
+                        .HasColumnName("occurrences");
+
+                    b.Property<string>("Pipeline")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("pipeline");
+
+                    b.Property<string>("Reason")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("reason");
+
+                    b.Property<int>("Requeued")
+                        .HasColumnType("integer")
+                        .HasColumnName("requeued");
+
+                    b.Property<string>("SourceQueue")
+                        .HasColumnType("text")
+                        .HasColumnName("source_queue");
+
+                    b.Property<string>("Type")
+                        .HasColumnType("text")
+                        .HasColumnName("type");
+
+                    b.HasKey("Id")
+                        .HasName("pk_dead_letters");
+
+                    b.HasIndex("Pipeline", "LastDeadLetteredAt")
+                        .HasDatabaseName("ix_dead_letters_pipeline_last_dead_lettered_at");
+
+                    b.HasIndex("Pipeline", "MessageKey")
+                        .IsUnique()
+                        .HasDatabaseName("ix_dead_letters_pipeline_message_key");
+
+                    b.ToTable("dead_letters", (string)null);
+                });
+
+            modelBuilder.Entity("CarRecommender.Core.Domain.DeliveryAttempt", b =>
+                {
+                    b.Property<string>("Pipeline")
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("pipeline");
+
+                    b.Property<Guid>("EventId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("event_id");
+
+                    b.Property<int>("Attempts")
+                        .HasColumnType("integer")
+                        .HasColumnName("attempts");
+
+                    b.Property<DateTimeOffset>("LastAttemptAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("last_attempt_at");
+
+                    b.HasKey("Pipeline", "EventId")
+                        .HasName("pk_delivery_attempts");
+
+                    b.ToTable("delivery_attempts", (string)null);
+                });
+
             modelBuilder.Entity("CarRecommender.Core.Domain.Interaction", b =>
                 {
                     b.Property<long>("Id")
