@@ -18,6 +18,7 @@ builder.Services.AddExceptionHandler<BadRequestHandler>();
 builder.Services.AddExceptionHandler<BackendUnavailableHandler>();
 builder.Services.AddOpenApi();
 builder.Services.AddSingleton(TimeProvider.System);
+builder.Services.Configure<CarRecommender.Core.Import.CurrencyRates>(builder.Configuration.GetSection(CarRecommender.Core.Import.CurrencyRates.SectionName));
 builder.Services.AddSingleton<OutboxSignal>();
 builder.Services.AddSingleton<InteractionRecorder>();
 builder.Services.AddScoped<Recommender>();

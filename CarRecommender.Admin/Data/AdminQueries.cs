@@ -38,7 +38,7 @@ public sealed record InteractionRow(DateTimeOffset OccurredAt, string Type, long
 public sealed record ListingRow(long Id, string Make, string Model, int Year, int Price, int MileageKm, string Fuel, string BodyType,
     string City, string Status, int ViewCount, int SaveCount, int ContactCount);
 
-public sealed record ListingDetail(ListingRow Listing, string Transmission, int PowerKw, string Colour, string SellerType,
+public sealed record ListingDetail(ListingRow Listing, string Transmission, int? PowerKw, string Colour, string SellerType,
     DateTimeOffset CreatedAt, float[]? ContentVector, bool HasLatentVector, long Interactions);
 
 /// <summary>Listing grid filters (all optional).</summary>
@@ -223,7 +223,7 @@ public sealed class AdminQueries(NpgsqlDataSource dataSource)
         cmd.Parameters.AddWithValue(id);
         await using var r = await cmd.ExecuteReaderAsync(ct);
         if (!await r.ReadAsync(ct)) return null;
-        return new ListingDetail(ReadListing(r), r.GetString(13), r.GetInt32(14), r.GetString(15), r.GetString(16),
+        return new ListingDetail(ReadListing(r), r.GetString(13), r.IsDBNull(14) ? null : r.GetInt32(14), r.GetString(15), r.GetString(16),
             r.GetFieldValue<DateTimeOffset>(17), r.IsDBNull(18) ? null : r.GetFieldValue<Pgvector.Vector>(18).ToArray(), r.GetBoolean(19),
             r.GetInt64(20));
     }

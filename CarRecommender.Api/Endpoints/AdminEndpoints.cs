@@ -13,6 +13,13 @@ namespace CarRecommender.Api.Endpoints;
 public sealed record UserSummaryDto(long Id, string Email, string DisplayName, string Role, string? City, int InteractionCount, bool HasContentVector);
 public sealed record UserPageDto(IReadOnlyList<UserSummaryDto> Items, int Page, int PageSize, long Total);
 
+/// <summary>One import run; Report is the import's JSON report (mapping, units and why, decisions, warnings).</summary>
+public sealed record ImportRunDto(long Id, string Source, string FileName, string StartedBy, DateTimeOffset StartedAt, double DurationSeconds, bool Sync,
+    long RowsRead, long Inserted, long Updated, long Unchanged, long MarkedSold, long Rejected, string Report);
+
+/// <summary>A price a listing was offered at: asking price in its currency, and in euros with the previous euro price.</summary>
+public sealed record PriceChangeDto(DateTimeOffset ChangedAt, int AskingPrice, string Currency, int Price, int? PreviousPrice, long? ImportId);
+
 /// <summary>The body of <c>PUT /api/admin/listings/{id}/status</c>.</summary>
 public sealed record ListingStatusInput(string? Status);
 
@@ -27,8 +34,14 @@ public static class AdminEndpoints
         group.MapGet("/users", Users).WithName("AdminListUsers").WithSummary("Users, paged and searchable by e-mail or name (admin only)");
         group.MapGet("/users/{id}", UserById).WithName("AdminGetUser").WithSummary("Any user's profile (admin only)");
         group.MapPost("/listings/import", Import).WithName("ImportListings")
-            .WithSummary("Import a catalogue CSV (text/csv body); map columns with ?map=column=field (admin only)")
+            .WithSummary("Import (sync) a catalogue CSV (text/csv body): ?source= the feed's name, ?sync=true marks its listings absent from the file sold, "
+                + "?units=km|miles and ?currency=GBP override, ?map=column=field maps columns (admin only)")
             .WithMetadata(new RequestSizeLimitAttribute(MaxImportBytes));
+        group.MapGet("/imports", Imports).WithName("AdminListImports").WithSummary("The latest imports with their counts and reports (admin only)");
+        group.MapGet("/imports/{id}/rejections.csv", Rejections).WithName("AdminImportRejections")
+            .WithSummary("An import's rejected lines as CSV: line, reason and the row as read (admin only)");
+        group.MapGet("/listings/{id}/price-history", PriceHistory).WithName("AdminListingPriceHistory")
+            .WithSummary("The prices a listing was offered at, oldest first (admin only)");
         group.MapPut("/listings/{id}/status", SetStatus).WithName("SetListingStatus")
             .WithSummary("Mark a listing sold (or active again); a sold listing leaves every precomputed recommendation list (admin only)");
         group.MapPost("/users/{id}/events", PostEventsAs).WithName("AdminPostEventsAsUser")
@@ -86,11 +99,25 @@ public static class AdminEndpoints
     }
 
     private static async Task<Results<Ok<ImportReport>, ValidationProblem>> Import(
-        HttpRequest request, [FromQuery(Name = "map")] string[]? map, NpgsqlDataSource dataSource, TimeProvider time, CancellationToken ct)
+        HttpRequest request, [FromQuery(Name = "map")] string[]? map, [FromQuery] string? source, [FromQuery] bool? sync, [FromQuery] string? units,
+        [FromQuery] string? currency, [FromQuery] string? fileName, NpgsqlDataSource dataSource, Microsoft.Extensions.Options.IOptions<CurrencyRates> rates,
+        TimeProvider time, CancellationToken ct)
     {
         var mapError = ListingCsvReader.ParseMap(map ?? [], out var mapping);
-        if (mapError is not null) return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["map"] = [mapError] });
-        if (request.ContentLength == 0) return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["body"] = ["The CSV body is empty."] });
+        var errors = new Dictionary<string, string[]>();
+        if (mapError is not null) errors["map"] = [mapError];
+        if (request.ContentLength == 0) errors["body"] = ["The CSV body is empty."];
+        var optionsError = ImportOptionsParser.Parse(source, units, currency, rates.Value, out var parsed);
+        foreach (var (key, message) in optionsError) errors[key] = [message];
+        if (errors.Count > 0) return TypedResults.ValidationProblem(errors);
+        var options = parsed with
+        {
+            Map = mapping,
+            Sync = sync ?? false,
+            FileName = string.IsNullOrWhiteSpace(fileName) ? "upload.csv" : Path.GetFileName(fileName.Trim())[..Math.Min(200, Path.GetFileName(fileName.Trim()).Length)],
+            StartedBy = request.HttpContext.User.FindFirst(System.Security.Claims.ClaimTypes.Email)?.Value
+                ?? request.HttpContext.User.FindFirst("email")?.Value ?? "admin " + request.HttpContext.User.FindFirst(Microsoft.IdentityModel.JsonWebTokens.JwtRegisteredClaimNames.Sub)?.Value,
+        };
 
         // The CSV parser reads synchronously, which Kestrel forbids on the request body: spool it to a temp file first.
         var spool = Path.GetTempFileName();
@@ -98,12 +125,49 @@ public static class AdminEndpoints
         {
             await using (var file = File.Create(spool))
                 await request.Body.CopyToAsync(file, ct);
-            return TypedResults.Ok(await CatalogueImport.ImportFileAsync(dataSource, spool, mapping, time.GetUtcNow(), null, ct));
+            return TypedResults.Ok(await CatalogueImport.ImportFileAsync(dataSource, spool, options, rates.Value, time.GetUtcNow(), null, ct));
         }
         finally
         {
             File.Delete(spool);
         }
+    }
+
+    private static async Task<Ok<List<ImportRunDto>>> Imports(CarRecommenderDb db, CancellationToken ct) =>
+        TypedResults.Ok(await db.Imports.AsNoTracking().OrderByDescending(i => i.Id).Take(50)
+            .Select(i => new ImportRunDto(i.Id, i.Source, i.FileName, i.StartedBy, i.StartedAt, i.DurationSeconds, i.Sync, i.RowsRead, i.Inserted,
+                i.Updated, i.Unchanged, i.MarkedSold, i.Rejected, i.Report))
+            .ToListAsync(ct));
+
+    private static async Task<Results<FileContentHttpResult, NotFound, ValidationProblem>> Rejections(string id, CarRecommenderDb db, CancellationToken ct)
+    {
+        if (!ListingEndpoints.TryParseId(id, out var importId, out var problem)) return problem;
+        if (!await db.Imports.AnyAsync(i => i.Id == importId, ct)) return TypedResults.NotFound();
+        var rows = await db.ImportRejections.AsNoTracking().Where(r => r.ImportId == importId).OrderBy(r => r.Line).ToListAsync(ct);
+        await using var text = new StringWriter(System.Globalization.CultureInfo.InvariantCulture);
+        await using (var csv = new CsvHelper.CsvWriter(text, System.Globalization.CultureInfo.InvariantCulture))
+        {
+            csv.WriteField("line");
+            csv.WriteField("reason");
+            csv.WriteField("row");
+            await csv.NextRecordAsync();
+            foreach (var r in rows)
+            {
+                csv.WriteField(r.Line);
+                csv.WriteField(r.Reason);
+                csv.WriteField(r.Raw);
+                await csv.NextRecordAsync();
+            }
+        }
+        return TypedResults.File(System.Text.Encoding.UTF8.GetBytes(text.ToString()), "text/csv", $"import-{importId}-rejections.csv");
+    }
+
+    private static async Task<Results<Ok<List<PriceChangeDto>>, NotFound, ValidationProblem>> PriceHistory(string id, CarRecommenderDb db, CancellationToken ct)
+    {
+        if (!ListingEndpoints.TryParseId(id, out var listingId, out var problem)) return problem;
+        if (!await db.Listings.AnyAsync(l => l.Id == listingId, ct)) return TypedResults.NotFound();
+        return TypedResults.Ok(await db.PriceHistory.AsNoTracking().Where(p => p.ListingId == listingId).OrderBy(p => p.ChangedAt).ThenBy(p => p.Id)
+            .Select(p => new PriceChangeDto(p.ChangedAt, p.AskingPrice, p.Currency, p.Price, p.PreviousPrice, p.ImportId)).ToListAsync(ct));
     }
 
     private static async Task<Results<NoContent, ValidationProblem, NotFound>> SetStatus(

@@ -5,13 +5,18 @@ namespace CarRecommender.Api.Listings;
 /// <summary>A listing as a search result or a neighbour.</summary>
 public sealed record ListingSummaryDto(
     long Id, string Make, string Model, int Year, int Price, int MileageKm, string Fuel, string Transmission,
-    string BodyType, int PowerKw, string City, string Status, DateTimeOffset CreatedAt, double? DistanceKm);
+    string BodyType, int? PowerKw, string City, string Status, DateTimeOffset CreatedAt, double? DistanceKm);
 
-/// <summary>Everything about one listing.</summary>
+/// <summary>
+/// Everything about one listing. Price is in euros (what filters and ranking compare); AskingPrice is in Currency, as
+/// the feed gave it. Unknown categories read "Unknown" and an unknown power is null. Attributes are what the source
+/// said beyond our fields (engine size, fuel economy…).
+/// </summary>
 public sealed record ListingDetailDto(
     long Id, string Make, string Model, int Year, int Price, int MileageKm, string Fuel, string Transmission,
-    string BodyType, int PowerKw, string Colour, string SellerType, string City, double Latitude, double Longitude,
-    string Status, DateTimeOffset CreatedAt, int ViewCount, int SaveCount, int ContactCount, bool HasContentVector);
+    string BodyType, int? PowerKw, string Colour, string SellerType, string City, double Latitude, double Longitude,
+    string Status, DateTimeOffset CreatedAt, int ViewCount, int SaveCount, int ContactCount, bool HasContentVector,
+    int AskingPrice, string Currency, string Source, string? ExternalId, System.Text.Json.JsonElement? Attributes, DateTimeOffset? UpdatedAt);
 
 /// <summary>A page of search results with the total count of matches.</summary>
 public sealed record ListingPageDto(IReadOnlyList<ListingSummaryDto> Items, int Page, int PageSize, long Total);
@@ -29,5 +34,7 @@ public static class ListingMapping
     public static ListingDetailDto ToDetail(this Listing l) => new(
         l.Id, l.Make, l.Model, l.Year, l.Price, l.MileageKm, l.Fuel.ToString(), l.Transmission.ToString(),
         l.BodyType.ToString(), l.PowerKw, l.Colour, l.SellerType.ToString(), l.City, l.Latitude, l.Longitude,
-        l.Status.ToString(), l.CreatedAt, l.ViewCount, l.SaveCount, l.ContactCount, l.ContentVector is not null);
+        l.Status.ToString(), l.CreatedAt, l.ViewCount, l.SaveCount, l.ContactCount, l.ContentVector is not null,
+        l.AskingPrice, l.Currency, l.Source, l.ExternalId,
+        l.Attributes is null ? null : System.Text.Json.JsonDocument.Parse(l.Attributes).RootElement.Clone(), l.UpdatedAt);
 }

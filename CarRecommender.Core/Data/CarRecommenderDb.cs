@@ -20,6 +20,9 @@ public sealed class CarRecommenderDb(DbContextOptions<CarRecommenderDb> options)
     public DbSet<RecommendationList> Recommendations => Set<RecommendationList>();
     public DbSet<CarModelLinkRow> CarModelLinks => Set<CarModelLinkRow>();
     public DbSet<ListingFactors> ListingFactors => Set<ListingFactors>();
+    public DbSet<PriceChange> PriceHistory => Set<PriceChange>();
+    public DbSet<ImportRun> Imports => Set<ImportRun>();
+    public DbSet<ImportRejectionRow> ImportRejections => Set<ImportRejectionRow>();
 
     /// <summary>The options every service and tool uses: pgvector types and snake_case names.</summary>
     public static DbContextOptionsBuilder Configure(DbContextOptionsBuilder options, NpgsqlDataSource dataSource) =>
@@ -104,6 +107,12 @@ public sealed class CarRecommenderDb(DbContextOptions<CarRecommenderDb> options)
         e.Property(x => x.SellerType).HasConversion<string>().HasMaxLength(16);
         e.Property(x => x.Status).HasConversion<string>().HasMaxLength(16);
         e.Property(x => x.ContentVector).HasColumnType($"vector({VectorSizes.Content})");
+        e.Property(x => x.Currency).HasMaxLength(3).HasDefaultValue("EUR");
+        e.Property(x => x.Source).HasMaxLength(60).HasDefaultValue("seed");
+        e.Property(x => x.ExternalId).HasMaxLength(120);
+        e.Property(x => x.Attributes).HasColumnType("jsonb");
+        // a feed's listings by their id in it: re-imports update in place, --sync marks the absent ones sold
+        e.HasIndex(x => new { x.Source, x.ExternalId }).IsUnique().HasFilter("external_id IS NOT NULL");
 
         // Filters of GET /api/listings: the status goes first, since almost every query is on active listings.
         e.HasIndex(x => new { x.Status, x.Price });
@@ -126,6 +135,27 @@ public sealed class CarRecommenderDb(DbContextOptions<CarRecommenderDb> options)
         // takes an ACCESS EXCLUSIVE lock on listings inside the switch (every read waits, and readers that already hold
         // listings deadlock with it). Listings are never deleted (sold ones change status); every reader joins listings,
         // and the next retrain's table holds only listings that exist.
+        var prices = modelBuilder.Entity<PriceChange>();
+        prices.ToTable("price_history");
+        prices.Property(x => x.Id).UseIdentityByDefaultColumn();
+        prices.Property(x => x.Currency).HasMaxLength(3);
+        prices.HasOne<Listing>().WithMany().HasForeignKey(x => x.ListingId).OnDelete(DeleteBehavior.Cascade);
+        prices.HasIndex(x => new { x.ListingId, x.ChangedAt });
+
+        var imports = modelBuilder.Entity<ImportRun>();
+        imports.ToTable("imports");
+        imports.Property(x => x.Id).UseIdentityByDefaultColumn();
+        imports.Property(x => x.Source).HasMaxLength(60);
+        imports.Property(x => x.FileName).HasMaxLength(260);
+        imports.Property(x => x.StartedBy).HasMaxLength(200);
+        imports.Property(x => x.Report).HasColumnType("jsonb");
+        imports.HasIndex(x => x.StartedAt);
+
+        var rejections = modelBuilder.Entity<ImportRejectionRow>();
+        rejections.ToTable("import_rejections");
+        rejections.HasKey(x => new { x.ImportId, x.Line });
+        rejections.HasOne<ImportRun>().WithMany().HasForeignKey(x => x.ImportId).OnDelete(DeleteBehavior.Cascade);
+
         var factors = modelBuilder.Entity<ListingFactors>();
         factors.ToTable("listing_factors");
         factors.HasKey(x => x.ListingId);

@@ -143,7 +143,7 @@ public static class CatalogueLoader
     {
         long n = 0;
         await using var writer = await conn.BeginBulkCopyAsync(
-            "COPY listings (make, model, year, price, mileage_km, fuel, transmission, body_type, power_kw, colour, seller_type, " +
+            "COPY listings (make, model, year, price, asking_price, currency, mileage_km, fuel, transmission, body_type, power_kw, colour, seller_type, " +
             "city, latitude, longitude, status, created_at, content_vector, encoder_version, view_count, save_count, contact_count) " +
             "FROM STDIN (FORMAT BINARY)", ct);
         foreach (var l in listings)
@@ -153,11 +153,14 @@ public static class CatalogueLoader
             await writer.WriteAsync(l.Model, NpgsqlDbType.Varchar, ct);
             await writer.WriteAsync(l.Year, NpgsqlDbType.Integer, ct);
             await writer.WriteAsync(l.Price, NpgsqlDbType.Integer, ct);
+            await writer.WriteAsync(l.AskingPrice == 0 ? l.Price : l.AskingPrice, NpgsqlDbType.Integer, ct);
+            await writer.WriteAsync(l.Currency, NpgsqlDbType.Varchar, ct);
             await writer.WriteAsync(l.MileageKm, NpgsqlDbType.Integer, ct);
             await writer.WriteAsync(l.Fuel.ToString(), NpgsqlDbType.Varchar, ct);
             await writer.WriteAsync(l.Transmission.ToString(), NpgsqlDbType.Varchar, ct);
             await writer.WriteAsync(l.BodyType.ToString(), NpgsqlDbType.Varchar, ct);
-            await writer.WriteAsync(l.PowerKw, NpgsqlDbType.Integer, ct);
+            if (l.PowerKw is { } kw) await writer.WriteAsync(kw, NpgsqlDbType.Integer, ct);
+            else await writer.WriteNullAsync(ct);
             await writer.WriteAsync(l.Colour, NpgsqlDbType.Varchar, ct);
             await writer.WriteAsync(l.SellerType.ToString(), NpgsqlDbType.Varchar, ct);
             await writer.WriteAsync(l.City, NpgsqlDbType.Varchar, ct);

@@ -158,9 +158,5 @@ public static class CarCatalogue
     private static readonly Dictionary<string, CarMake> ByName =
         Makes.ToDictionary(m => m.Name, StringComparer.OrdinalIgnoreCase);
 
-    /// <summary>The make's segment; makes we do not know count as mainstream.</summary>
-    public static MarketSegment SegmentOf(string make) =>
-        ByName.TryGetValue(make, out var m) ? m.Segment : MarketSegment.Mainstream;
-
     public static CarMake? FindMake(string make) => ByName.GetValueOrDefault(make.Trim());
 }

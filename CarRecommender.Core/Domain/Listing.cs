@@ -11,13 +11,21 @@ public sealed class Listing
     /// <summary>"Make Model", computed by the database: the key of the car-model collaborative model (<see cref="Learning.CarModelEase"/>).</summary>
     public string CarModel { get; private set; } = "";
     public int Year { get; set; }
-    /// <summary>Asking price in whole euros.</summary>
+    /// <summary>
+    /// Price in whole euros, the one currency prices are compared in (filters, ranking, the content vector): the asking
+    /// price converted at import with the configured rates (<see cref="Import.CurrencyRates"/>).
+    /// </summary>
     public int Price { get; set; }
+    /// <summary>The price the seller asks, in <see cref="Currency"/>, as the feed gave it.</summary>
+    public int AskingPrice { get; set; }
+    /// <summary>ISO 4217 code of <see cref="AskingPrice"/>.</summary>
+    public string Currency { get; set; } = "EUR";
     public int MileageKm { get; set; }
     public FuelType Fuel { get; set; }
     public Transmission Transmission { get; set; }
     public BodyType BodyType { get; set; }
-    public int PowerKw { get; set; }
+    /// <summary>Engine power; null when the source did not say (imports), never guessed.</summary>
+    public int? PowerKw { get; set; }
     public required string Colour { get; set; }
     public SellerType SellerType { get; set; }
     public required string City { get; set; }
@@ -25,6 +33,15 @@ public sealed class Listing
     public double Longitude { get; set; }
     public ListingStatus Status { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
+    /// <summary>When an import last changed the listing's price, attributes or status (null: never).</summary>
+    public DateTimeOffset? UpdatedAt { get; set; }
+
+    /// <summary>Where the listing comes from: "seed", "api", or an import's source (a feed's name).</summary>
+    public string Source { get; set; } = "seed";
+    /// <summary>The listing's id in its source (a feed's id column, or a key derived from the row); unique per source.</summary>
+    public string? ExternalId { get; set; }
+    /// <summary>What the source says beyond our fields (engine size, fuel economy, tax, offer type…) as a JSON object.</summary>
+    public string? Attributes { get; set; }
 
     /// <summary>Content features (<see cref="Features.ContentEncoder"/>), written by seed, import and the API.</summary>
     public Vector? ContentVector { get; set; }
@@ -45,4 +62,49 @@ public sealed class ListingFactors
 {
     public long ListingId { get; set; }
     public required Vector Factors { get; set; }
+}
+
+/// <summary>A price a listing was offered at, from the time it was first imported or changed.</summary>
+public sealed class PriceChange
+{
+    public long Id { get; set; }
+    public long ListingId { get; set; }
+    public DateTimeOffset ChangedAt { get; set; }
+    public int AskingPrice { get; set; }
+    public required string Currency { get; set; }
+    /// <summary>In euros, as <see cref="Listing.Price"/>.</summary>
+    public int Price { get; set; }
+    /// <summary>The previous price in euros, null for the first price seen.</summary>
+    public int? PreviousPrice { get; set; }
+    public long? ImportId { get; set; }
+}
+
+/// <summary>One run of the importer: what it read, what it did, who ran it.</summary>
+public sealed class ImportRun
+{
+    public long Id { get; set; }
+    public required string Source { get; set; }
+    public required string FileName { get; set; }
+    public required string StartedBy { get; set; }
+    public DateTimeOffset StartedAt { get; set; }
+    public double DurationSeconds { get; set; }
+    public bool Sync { get; set; }
+    public long RowsRead { get; set; }
+    public long Inserted { get; set; }
+    public long Updated { get; set; }
+    public long Unchanged { get; set; }
+    public long MarkedSold { get; set; }
+    public long Rejected { get; set; }
+    /// <summary>The whole report (mapping, units and why, inferences, warnings) as JSON.</summary>
+    public required string Report { get; set; }
+}
+
+/// <summary>A rejected line of an import, kept so an operator can download, fix and re-import it.</summary>
+public sealed class ImportRejectionRow
+{
+    public long ImportId { get; set; }
+    public long Line { get; set; }
+    public required string Reason { get; set; }
+    /// <summary>The raw line as read (for the CSV download).</summary>
+    public required string Raw { get; set; }
 }

@@ -8,7 +8,8 @@ public sealed record FeatureDimension(int Index, string Group, string Label);
 /// <summary>
 /// Turns a listing's real attributes into its content vector (version 1, <see cref="Dimensions"/> = 28).
 /// Numeric features are scaled to [-1, 1] (so cheap and expensive point in opposite directions under cosine
-/// similarity); categories are one-hot; location is a flat projection around central Europe. Each block carries a
+/// similarity); categories are one-hot, and an unknown one (an import that did not say) leaves its block zero, as an
+/// unknown power leaves its dimension at 0 (the middle of the range) and an unknown make its segment block; location is a flat projection around central Europe. Each block carries a
 /// weight that sets how much it counts in cosine similarity: body type and price count most, the seller type least.
 /// </summary>
 /// <remarks>
@@ -29,23 +30,23 @@ public static class ContentEncoder
 
     public static readonly IReadOnlyList<FeatureDimension> Layout = BuildLayout();
 
-    /// <summary>Encodes one listing. The make's segment comes from <see cref="CarCatalogue"/> (unknown makes: mainstream).</summary>
+    /// <summary>Encodes one listing. The make's segment comes from <see cref="CarReference"/>.</summary>
     public static float[] Encode(Listing l) =>
         Encode(l.Make, l.Year, l.Price, l.MileageKm, l.PowerKw, l.BodyType, l.Fuel, l.Transmission, l.SellerType, l.Latitude, l.Longitude);
 
-    public static float[] Encode(string make, int year, int price, int mileageKm, int powerKw, BodyType body, FuelType fuel,
+    public static float[] Encode(string make, int year, int price, int mileageKm, int? powerKw, BodyType body, FuelType fuel,
         Transmission transmission, SellerType seller, double latitude, double longitude)
     {
         var v = new float[Dimensions];
         v[0] = EncodePrice(price);
         v[1] = EncodeYear(year);
         v[2] = EncodeMileage(mileageKm);
-        v[3] = EncodePower(powerKw);
-        v[BodyOffset + (int)body] = BodyWeight;
-        v[FuelOffset + (int)fuel] = FuelWeight;
-        v[TransmissionOffset + (int)transmission] = TransmissionWeight;
-        v[SellerOffset + (int)seller] = SellerWeight;
-        v[SegmentOffset + (int)CarCatalogue.SegmentOf(make)] = SegmentWeight;
+        if (powerKw is { } kw) v[3] = EncodePower(kw);
+        if (body != BodyType.Unknown) v[BodyOffset + (int)body] = BodyWeight;
+        if (fuel != FuelType.Unknown) v[FuelOffset + (int)fuel] = FuelWeight;
+        if (transmission != Transmission.Unknown) v[TransmissionOffset + (int)transmission] = TransmissionWeight;
+        if (seller != SellerType.Unknown) v[SellerOffset + (int)seller] = SellerWeight;
+        if (CarReference.SegmentOfMake(make) is { } segment) v[SegmentOffset + (int)segment] = SegmentWeight;
         v[LocationOffset] = LocationWeight * (float)Math.Clamp((longitude - 10) / 15, -1, 1);
         v[LocationOffset + 1] = LocationWeight * (float)Math.Clamp((latitude - 50) / 10, -1, 1);
         return v;
@@ -62,11 +63,13 @@ public static class ContentEncoder
     public static float[] Steer(float[] taste, Search.ListingFilter filter)
     {
         var v = (float[])taste.Clone();
-        Restrict(v, BodyOffset, Enum.GetValues<BodyType>().Length, filter.BodyTypes.Select(b => (int)b), BodyWeight);
-        Restrict(v, FuelOffset, Enum.GetValues<FuelType>().Length, filter.Fuels.Select(f => (int)f), FuelWeight);
-        Restrict(v, TransmissionOffset, Enum.GetValues<Transmission>().Length, filter.Transmissions.Select(t => (int)t), TransmissionWeight);
-        Restrict(v, SellerOffset, Enum.GetValues<SellerType>().Length, filter.SellerTypes.Select(s => (int)s), SellerWeight);
-        if (filter.Make is { } make) Restrict(v, SegmentOffset, Enum.GetValues<MarketSegment>().Length, [(int)CarCatalogue.SegmentOf(make)], SegmentWeight);
+        // a filter for Unknown steers nowhere in its block (unknown values have no dimension)
+        Restrict(v, BodyOffset, (int)BodyType.Unknown, filter.BodyTypes.Where(b => b != BodyType.Unknown).Select(b => (int)b), BodyWeight);
+        Restrict(v, FuelOffset, (int)FuelType.Unknown, filter.Fuels.Where(f => f != FuelType.Unknown).Select(f => (int)f), FuelWeight);
+        Restrict(v, TransmissionOffset, (int)Transmission.Unknown, filter.Transmissions.Where(t => t != Transmission.Unknown).Select(t => (int)t), TransmissionWeight);
+        Restrict(v, SellerOffset, (int)SellerType.Unknown, filter.SellerTypes.Where(s => s != SellerType.Unknown).Select(s => (int)s), SellerWeight);
+        if (filter.Make is { } make && CarReference.SegmentOfMake(make) is { } segment)
+            Restrict(v, SegmentOffset, Enum.GetValues<MarketSegment>().Length, [(int)segment], SegmentWeight);
         Clamp(v, 0, filter.MinPrice, filter.MaxPrice, EncodePrice);
         Clamp(v, 1, filter.MinYear, filter.MaxYear, EncodeYear);
         Clamp(v, 2, filter.MinMileage, filter.MaxMileage, EncodeMileage);
@@ -108,10 +111,10 @@ public static class ContentEncoder
         {
             new(0, "numeric", "price"), new(1, "numeric", "year"), new(2, "numeric", "mileage"), new(3, "numeric", "power"),
         };
-        dims.AddRange(Enum.GetValues<BodyType>().Select(b => new FeatureDimension(BodyOffset + (int)b, "body", b.ToString())));
-        dims.AddRange(Enum.GetValues<FuelType>().Select(f => new FeatureDimension(FuelOffset + (int)f, "fuel", f.ToString())));
-        dims.AddRange(Enum.GetValues<Transmission>().Select(t => new FeatureDimension(TransmissionOffset + (int)t, "transmission", t.ToString())));
-        dims.AddRange(Enum.GetValues<SellerType>().Select(s => new FeatureDimension(SellerOffset + (int)s, "seller", s.ToString())));
+        dims.AddRange(Enum.GetValues<BodyType>().Where(b => b != BodyType.Unknown).Select(b => new FeatureDimension(BodyOffset + (int)b, "body", b.ToString())));
+        dims.AddRange(Enum.GetValues<FuelType>().Where(f => f != FuelType.Unknown).Select(f => new FeatureDimension(FuelOffset + (int)f, "fuel", f.ToString())));
+        dims.AddRange(Enum.GetValues<Transmission>().Where(t => t != Transmission.Unknown).Select(t => new FeatureDimension(TransmissionOffset + (int)t, "transmission", t.ToString())));
+        dims.AddRange(Enum.GetValues<SellerType>().Where(s => s != SellerType.Unknown).Select(s => new FeatureDimension(SellerOffset + (int)s, "seller", s.ToString())));
         dims.AddRange(Enum.GetValues<MarketSegment>().Select(s => new FeatureDimension(SegmentOffset + (int)s, "segment", s.ToString())));
         dims.Add(new(LocationOffset, "location", "east"));
         dims.Add(new(LocationOffset + 1, "location", "north"));

@@ -1,31 +1,191 @@
+using System.Diagnostics;
 using System.Text;
+using System.Text.Json;
 using CarRecommender.Core.Data;
+using CarRecommender.Core.Domain;
 using Npgsql;
+using NpgsqlTypes;
 
 namespace CarRecommender.Core.Import;
 
-/// <summary>Imports a catalogue CSV file: every valid row goes in, or none does (one transaction around the COPY).</summary>
+/// <summary>
+/// Imports a catalogue file as a sync with its source: every valid row is staged (binary COPY into a temporary table),
+/// then, in the same transaction, listings of the source already known by their external id are updated in place
+/// (price, attributes, status; each price change kept in <c>price_history</c>), new ones inserted, and with
+/// <see cref="ImportOptions.Sync"/> the source's active listings absent from the file marked sold. The run, its report
+/// and its rejected lines are recorded in <c>imports</c> and <c>import_rejections</c>. All of it commits, or none of it.
+/// </summary>
 public static class CatalogueImport
 {
-    public static async Task<ImportReport> ImportFileAsync(NpgsqlDataSource dataSource, string path,
-        IReadOnlyDictionary<string, string> mapping, DateTimeOffset now, IProgress<LoadProgress>? progress, CancellationToken ct)
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    /// <summary>The listing columns a row of the file sets (the staging table has them, plus its line order).</summary>
+    private const string Columns = "make, model, year, price, asking_price, currency, mileage_km, fuel, transmission, body_type, power_kw, colour, " +
+                                   "seller_type, city, latitude, longitude, content_vector, encoder_version, external_id, attributes";
+
+    public static async Task<ImportReport> ImportFileAsync(NpgsqlDataSource dataSource, string path, ImportOptions options, CurrencyRates rates,
+        DateTimeOffset now, IProgress<LoadProgress>? progress, CancellationToken ct)
     {
-        var reader = new ListingCsvReader(now);
+        var clock = Stopwatch.StartNew();
         // Spreadsheets still export Latin-1 / Windows-1252: a file that is not valid UTF-8 is read as Latin-1 (and the
         // report says so), rather than turning every "ë" into U+FFFD. Binary garbage then fails row validation.
         var utf8 = await IsUtf8Async(path, ct);
+        var encoding = utf8 ? new UTF8Encoding(false) : Encoding.Latin1;
+        var reader = new ListingCsvReader(now, options, rates);
+        using (var survey = new StreamReader(path, encoding, detectEncodingFromByteOrderMarks: utf8)) reader.Survey(survey);
+
         var file = File.OpenRead(path);
         var length = file.Length;
-        using var text = new StreamReader(file, utf8 ? new UTF8Encoding(false) : Encoding.Latin1, detectEncodingFromByteOrderMarks: utf8);
+        using var text = new StreamReader(file, encoding, detectEncodingFromByteOrderMarks: utf8);
         await using var conn = await dataSource.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
+        await Exec(conn, $"""
+            CREATE TEMP TABLE import_rows ON COMMIT DROP AS SELECT {Columns} FROM listings WITH NO DATA;
+            ALTER TABLE import_rows ADD COLUMN ord bigint
+            """, ct);
         // progress in bytes of the file read, which is known up front (the row count is not)
-        var bytes = progress is null ? null : new SyncProgress<LoadProgress>(p => progress.Report(new LoadProgress("importing", file.CanRead ? file.Position : length, length)));
-        var imported = await CatalogueLoader.CopyListingsAsync(conn, reader.Read(text, mapping), 0, bytes, ct);
+        var bytes = progress is null ? null : new SyncProgress<long>(_ => progress.Report(new LoadProgress("importing", file.CanRead ? file.Position : length, length)));
+        var staged = await StageAsync(conn, reader.Read(text), bytes, ct);
+        progress?.Report(new LoadProgress("applying", 0, staged));
+
+        var source = options.Source;
+        // an id repeated in the file is the same car listed again: the last row counts
+        await Exec(conn, """
+            CREATE INDEX ON import_rows (external_id);
+            DELETE FROM import_rows a USING import_rows b WHERE a.external_id = b.external_id AND a.ord < b.ord;
+            ANALYZE import_rows
+            """, ct);
+        var importId = await Scalar<long>(conn, """
+            INSERT INTO imports (source, file_name, started_by, started_at, duration_seconds, sync, rows_read, inserted, updated, unchanged, marked_sold, rejected, report)
+            VALUES ($1, $2, $3, $4, 0, $5, 0, 0, 0, 0, 0, 0, '{}') RETURNING id
+            """, ct, source, options.FileName, options.StartedBy, now, options.Sync);
+
+        // price changes first, while the old price is still there
+        var priceChanges = await Exec(conn, """
+            INSERT INTO price_history (listing_id, changed_at, asking_price, currency, price, previous_price, import_id)
+            SELECT l.id, $2, s.asking_price, s.currency, s.price, l.price, $3
+            FROM import_rows s JOIN listings l ON l.source = $1 AND l.external_id = s.external_id
+            WHERE (l.asking_price, l.currency) IS DISTINCT FROM (s.asking_price, s.currency)
+            """, ct, source, now, importId);
+        var matched = await Scalar<long>(conn, "SELECT count(*) FROM import_rows s JOIN listings l ON l.source = $1 AND l.external_id = s.external_id", ct, source);
+        var updated = await Exec(conn, """
+            UPDATE listings l SET make = s.make, model = s.model, year = s.year, price = s.price, asking_price = s.asking_price, currency = s.currency,
+                mileage_km = s.mileage_km, fuel = s.fuel, transmission = s.transmission, body_type = s.body_type, power_kw = s.power_kw,
+                colour = s.colour, seller_type = s.seller_type, city = s.city, latitude = s.latitude, longitude = s.longitude,
+                content_vector = s.content_vector, encoder_version = s.encoder_version, attributes = s.attributes, status = 'Active', updated_at = $2
+            FROM import_rows s
+            WHERE l.source = $1 AND l.external_id = s.external_id
+              AND (l.make, l.model, l.year, l.price, l.asking_price, l.currency, l.mileage_km, l.fuel, l.transmission, l.body_type, l.power_kw,
+                   l.colour, l.seller_type, l.city, l.latitude, l.longitude, l.attributes, l.status)
+                  IS DISTINCT FROM
+                  (s.make, s.model, s.year, s.price, s.asking_price, s.currency, s.mileage_km, s.fuel, s.transmission, s.body_type, s.power_kw,
+                   s.colour, s.seller_type, s.city, s.latitude, s.longitude, s.attributes, 'Active')
+            """, ct, source, now);
+        var inserted = await Exec(conn, $"""
+            WITH added AS (
+                INSERT INTO listings ({Columns}, source, status, created_at, view_count, save_count, contact_count, trend_key)
+                SELECT {Columns}, $1, 'Active', $2, 0, 0, 0, 0 FROM import_rows s
+                WHERE NOT EXISTS (SELECT 1 FROM listings l WHERE l.source = $1 AND l.external_id = s.external_id)
+                ORDER BY s.ord
+                RETURNING id, asking_price, currency, price)
+            INSERT INTO price_history (listing_id, changed_at, asking_price, currency, price, previous_price, import_id)
+            SELECT id, $2, asking_price, currency, price, NULL, $3 FROM added
+            """, ct, source, now, importId);
+        // sold listings leave every list at once: stored lists are read joined to active listings
+        var markedSold = options.Sync
+            ? await Exec(conn, """
+                UPDATE listings l SET status = 'Sold', updated_at = $2
+                WHERE l.source = $1 AND l.status = 'Active' AND l.external_id IS NOT NULL
+                  AND NOT EXISTS (SELECT 1 FROM import_rows s WHERE s.external_id = l.external_id)
+                """, ct, source, now)
+            : 0;
+
+        await SaveRejectionsAsync(conn, importId, reader.KeptRejections, ct);
+        var report = reader.Report(staged) with
+        {
+            ImportId = importId,
+            Source = source,
+            Inserted = inserted,
+            Updated = updated,
+            Unchanged = matched - updated,
+            MarkedSold = markedSold,
+            DurationSeconds = Math.Round(clock.Elapsed.TotalSeconds, 2),
+        };
+        if (!utf8) report = report with { Warnings = [.. report.Warnings, "The file is not valid UTF-8; it was read as Latin-1 (ISO-8859-1)."] };
+        if (priceChanges - inserted > 0) report = report with { Decisions = [.. report.Decisions, $"prices: {priceChanges - inserted:N0} listings changed price (kept in their price history)"] };
+        await Exec(conn, """
+            UPDATE imports SET duration_seconds = $2, rows_read = $3, inserted = $4, updated = $5, unchanged = $6, marked_sold = $7, rejected = $8, report = $9::jsonb
+            WHERE id = $1
+            """, ct, importId, report.DurationSeconds, report.RowsRead, report.Inserted, report.Updated, report.Unchanged, report.MarkedSold, report.Rejected,
+            JsonSerializer.Serialize(report with { Rejections = [] }, Json));
         await tx.CommitAsync(ct);
-        progress?.Report(new LoadProgress("importing", length, length));
-        var report = reader.Report(imported);
-        return utf8 ? report : report with { Warnings = [.. report.Warnings, "The file is not valid UTF-8; it was read as Latin-1 (ISO-8859-1)."] };
+        progress?.Report(new LoadProgress("applying", staged, staged));
+        return report;
+    }
+
+    private static async Task<long> StageAsync(NpgsqlConnection conn, IEnumerable<Listing> listings, IProgress<long>? progress, CancellationToken ct)
+    {
+        long n = 0;
+        await using var writer = await conn.BeginBulkCopyAsync($"COPY import_rows ({Columns}, ord) FROM STDIN (FORMAT BINARY)", ct);
+        foreach (var l in listings)
+        {
+            await writer.StartRowAsync(ct);
+            await writer.WriteAsync(l.Make, NpgsqlDbType.Varchar, ct);
+            await writer.WriteAsync(l.Model, NpgsqlDbType.Varchar, ct);
+            await writer.WriteAsync(l.Year, NpgsqlDbType.Integer, ct);
+            await writer.WriteAsync(l.Price, NpgsqlDbType.Integer, ct);
+            await writer.WriteAsync(l.AskingPrice, NpgsqlDbType.Integer, ct);
+            await writer.WriteAsync(l.Currency, NpgsqlDbType.Varchar, ct);
+            await writer.WriteAsync(l.MileageKm, NpgsqlDbType.Integer, ct);
+            await writer.WriteAsync(l.Fuel.ToString(), NpgsqlDbType.Varchar, ct);
+            await writer.WriteAsync(l.Transmission.ToString(), NpgsqlDbType.Varchar, ct);
+            await writer.WriteAsync(l.BodyType.ToString(), NpgsqlDbType.Varchar, ct);
+            if (l.PowerKw is { } kw) await writer.WriteAsync(kw, NpgsqlDbType.Integer, ct);
+            else await writer.WriteNullAsync(ct);
+            await writer.WriteAsync(l.Colour, NpgsqlDbType.Varchar, ct);
+            await writer.WriteAsync(l.SellerType.ToString(), NpgsqlDbType.Varchar, ct);
+            await writer.WriteAsync(l.City, NpgsqlDbType.Varchar, ct);
+            await writer.WriteAsync(l.Latitude, NpgsqlDbType.Double, ct);
+            await writer.WriteAsync(l.Longitude, NpgsqlDbType.Double, ct);
+            await writer.WriteAsync(l.ContentVector!, "vector", ct);
+            await writer.WriteAsync(l.EncoderVersion, NpgsqlDbType.Smallint, ct);
+            await writer.WriteAsync(l.ExternalId!, NpgsqlDbType.Varchar, ct);
+            if (l.Attributes is { } a) await writer.WriteAsync(a, NpgsqlDbType.Jsonb, ct);
+            else await writer.WriteNullAsync(ct);
+            await writer.WriteAsync(++n, NpgsqlDbType.Bigint, ct);
+            if (n % 5_000 == 0) progress?.Report(n);
+        }
+        await writer.CompleteAsync(ct);
+        return n;
+    }
+
+    private static async Task SaveRejectionsAsync(NpgsqlConnection conn, long importId, IReadOnlyList<ImportRejection> rejections, CancellationToken ct)
+    {
+        if (rejections.Count == 0) return;
+        await using var writer = await conn.BeginBulkCopyAsync("COPY import_rejections (import_id, line, reason, raw) FROM STDIN (FORMAT BINARY)", ct);
+        foreach (var r in rejections.DistinctBy(r => r.Line))
+        {
+            await writer.StartRowAsync(ct);
+            await writer.WriteAsync(importId, NpgsqlDbType.Bigint, ct);
+            await writer.WriteAsync(r.Line, NpgsqlDbType.Bigint, ct);
+            await writer.WriteAsync(r.Reason, NpgsqlDbType.Text, ct);
+            await writer.WriteAsync(r.Raw ?? "", NpgsqlDbType.Text, ct);
+        }
+        await writer.CompleteAsync(ct);
+    }
+
+    private static async Task<long> Exec(NpgsqlConnection conn, string sql, CancellationToken ct, params object[] parameters)
+    {
+        await using var cmd = new NpgsqlCommand(sql, conn);
+        foreach (var p in parameters) cmd.Parameters.AddWithValue(p);
+        return await cmd.ExecuteNonQueryAsync(ct);
+    }
+
+    private static async Task<T> Scalar<T>(NpgsqlConnection conn, string sql, CancellationToken ct, params object[] parameters)
+    {
+        await using var cmd = new NpgsqlCommand(sql, conn);
+        foreach (var p in parameters) cmd.Parameters.AddWithValue(p);
+        return (T)(await cmd.ExecuteScalarAsync(ct))!;
     }
 
     /// <summary>Whether the whole file decodes as UTF-8 (streamed, so a 200 MB file costs one extra read).</summary>

@@ -90,6 +90,7 @@ public sealed class CatalogueGenerator(int seed, DateTimeOffset asOf)
             Model = model.Name,
             Year = year,
             Price = (int)price,
+            AskingPrice = (int)price,
             MileageKm = mileage,
             Fuel = fuel,
             Transmission = rng.NextDouble() < autoShare ? Transmission.Automatic : Transmission.Manual,

@@ -51,7 +51,7 @@ public sealed class InteractionGenerator(int seed, DateTimeOffset asOf)
         foreach (var userId in userIds)
         {
             var anchor = listings[Sample(rng, cumulative)];
-            var second = rng.NextDouble() < 0.5 ? anchor.BodyType : (BodyType)rng.Next(Enum.GetValues<BodyType>().Length);
+            var second = rng.NextDouble() < 0.5 ? anchor.BodyType : (BodyType)rng.Next((int)BodyType.Unknown);
             var width = 1.25 + rng.NextDouble() * 0.5;
             var favourites = new List<string> { anchor.Make };
             var more = rng.Next(1, 4);

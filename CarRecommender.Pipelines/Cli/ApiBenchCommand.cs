@@ -56,7 +56,7 @@ public sealed class ApiBenchCommand : AsyncCommand<ApiBenchSettings>
         if (total == 0) throw new CliException("the API has no listings: seed first");
         AnsiConsole.MarkupLineInterpolated($"{total:N0} active listings at {settings.Api}; {settings.Concurrency} in flight, {settings.Duration} s per scenario");
 
-        var bodies = Enum.GetNames<BodyType>();
+        var bodies = Enum.GetNames<BodyType>().Where(b => b != nameof(BodyType.Unknown)).ToArray();
         Scenario[] scenarios =
         [
             new("GET /api/listings/{id}", rng => $"api/listings/{rng.NextInt64(1, total + 1)}", new Goal(5, 25, 1000)),

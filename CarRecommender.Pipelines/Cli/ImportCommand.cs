@@ -5,6 +5,7 @@ using System.Text.Json;
 using CarRecommender.Core.Data;
 using CarRecommender.Core.Import;
 using CarRecommender.Core.Seeding;
+using Microsoft.Extensions.Configuration;
 using Spectre.Console;
 using Spectre.Console.Cli;
 
@@ -19,6 +20,22 @@ public sealed class ImportSettings : DatabaseSettings
     [CommandOption("--map <COLUMN=FIELD>")]
     [Description("Map a column to a field when automatic matching misses it, e.g. Hersteller=make or miles=mileage_miles (repeatable)")]
     public string[] Map { get; init; } = [];
+
+    [CommandOption("--source <NAME>")]
+    [Description("The feed's name (default: the file's name): listings are matched by (source, id), so a re-import updates them in place")]
+    public string? Source { get; init; }
+
+    [CommandOption("--sync")]
+    [Description("Mark the source's listings that are not in the file as sold")]
+    public bool Sync { get; init; }
+
+    [CommandOption("--units <UNIT>")]
+    [Description("The mileage unit, km or miles, when the header and the data should not decide")]
+    public string? Units { get; init; }
+
+    [CommandOption("--currency <CODE>")]
+    [Description("The currency of the file's prices (ISO 4217, e.g. GBP; default EUR); converted to EUR for comparison with Currencies:Rates")]
+    public string? Currency { get; init; }
 
     [CommandOption("--api <URL>")]
     [Description("The running API the file is uploaded to when no --connection is given (default http://localhost:5080)")]
@@ -37,7 +54,18 @@ public sealed class ImportSettings : DatabaseSettings
         if (string.IsNullOrWhiteSpace(File)) return ValidationResult.Error("--file is required");
         if (!System.IO.File.Exists(File)) return ValidationResult.Error($"no such file: {File}");
         var mapError = ListingCsvReader.ParseMap(Map, out _);
-        return mapError is null ? ValidationResult.Success() : ValidationResult.Error("--map " + mapError);
+        if (mapError is not null) return ValidationResult.Error("--map " + mapError);
+        var errors = ImportOptionsParser.Parse(SourceName, Units, Currency, ImportCommand.Rates(), out _);
+        return errors.Count == 0 ? ValidationResult.Success() : ValidationResult.Error($"--{errors[0].Field}: {errors[0].Message}");
+    }
+
+    /// <summary>--source, or the file's name made a source name ("uk cars 2020.csv" → "uk-cars-2020").</summary>
+    public string SourceName => Source ?? DefaultSource(File);
+
+    private static string DefaultSource(string file)
+    {
+        var name = System.Text.RegularExpressions.Regex.Replace(Path.GetFileNameWithoutExtension(file).ToLowerInvariant(), "[^a-z0-9._-]+", "-").Trim('-');
+        return name.Length == 0 ? "import" : name[..Math.Min(60, name.Length)];
     }
 }
 
@@ -45,15 +73,23 @@ public sealed class ImportCommand : AsyncCommand<ImportSettings>
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
+    /// <summary>The currency rates: the defaults, overridden by <c>Currencies__Rates__XXX</c> environment variables.</summary>
+    internal static CurrencyRates Rates() =>
+        new Microsoft.Extensions.Configuration.ConfigurationBuilder().AddEnvironmentVariables().Build()
+            .GetSection(CurrencyRates.SectionName).Get<CurrencyRates>() ?? new CurrencyRates();
+
     public override async Task<int> ExecuteAsync(CommandContext context, ImportSettings settings, CancellationToken cancellationToken)
     {
         ListingCsvReader.ParseMap(settings.Map, out var mapping);
         ImportReport report;
         if (!string.IsNullOrWhiteSpace(settings.ResolveConnectionString()))
         {
+            var rates = Rates();
+            ImportOptionsParser.Parse(settings.SourceName, settings.Units, settings.Currency, rates, out var options);
+            options = options with { Map = mapping, Sync = settings.Sync, FileName = Path.GetFileName(settings.File), StartedBy = "cli " + Environment.UserName };
             await using var dataSource = await settings.OpenDatabaseAsync(cancellationToken);
             report = await ProgressReporter.RunAsync(progress =>
-                CatalogueImport.ImportFileAsync(dataSource, settings.File, mapping, DateTimeOffset.UtcNow, progress, cancellationToken));
+                CatalogueImport.ImportFileAsync(dataSource, settings.File, options, rates, DateTimeOffset.UtcNow, progress, cancellationToken));
         }
         else
         {
@@ -70,7 +106,7 @@ public sealed class ImportCommand : AsyncCommand<ImportSettings>
         var token = settings.Token ?? await DemoTokenAsync(http, settings.Email, ct);
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
 
-        var query = string.Join("&", mapping(settings.Map));
+        var query = string.Join("&", mapping(settings.Map).Concat(Options(settings)));
         return await ProgressReporter.RunAsync(async progress =>
         {
             await using var file = System.IO.File.OpenRead(settings.File);
@@ -86,6 +122,15 @@ public sealed class ImportCommand : AsyncCommand<ImportSettings>
         });
 
         static IEnumerable<string> mapping(string[] maps) => maps.Select(m => "map=" + Uri.EscapeDataString(m));
+
+        static IEnumerable<string> Options(ImportSettings s)
+        {
+            yield return "source=" + Uri.EscapeDataString(s.SourceName);
+            yield return "fileName=" + Uri.EscapeDataString(Path.GetFileName(s.File));
+            if (s.Sync) yield return "sync=true";
+            if (s.Units is { } u) yield return "units=" + Uri.EscapeDataString(u);
+            if (s.Currency is { } c) yield return "currency=" + Uri.EscapeDataString(c);
+        }
     }
 
     private static async Task<HttpResponseMessage> Send(HttpClient http, string url, HttpContent content, CancellationToken ct)
@@ -128,9 +173,13 @@ public sealed class ImportCommand : AsyncCommand<ImportSettings>
 
     private static void Print(ImportReport report)
     {
-        var table = new Table().AddColumns("rows read", "imported", "rejected");
-        table.AddRow($"{report.RowsRead:N0}", $"[green]{report.Imported:N0}[/]", report.Rejected > 0 ? $"[red]{report.Rejected:N0}[/]" : "0");
+        var table = new Table().AddColumns("rows read", "imported", "new", "updated", "unchanged", "marked sold", "rejected", "seconds");
+        table.AddRow($"{report.RowsRead:N0}", $"[green]{report.Imported:N0}[/]", $"{report.Inserted:N0}", $"{report.Updated:N0}", $"{report.Unchanged:N0}",
+            $"{report.MarkedSold:N0}", report.Rejected > 0 ? $"[red]{report.Rejected:N0}[/]" : "0", $"{report.DurationSeconds:N1}");
         AnsiConsole.Write(table);
+        if (report.ImportId is { } id) AnsiConsole.MarkupLineInterpolated($"import {id} of source '{report.Source}'");
+        foreach (var decision in report.Decisions)
+            AnsiConsole.MarkupLineInterpolated($"[blue]decided:[/] {decision}");
         if (report.Mapping.Count > 0)
             AnsiConsole.MarkupLineInterpolated($"columns: {string.Join(", ", report.Mapping.Select(m => $"{m.Key} → {m.Value}"))}");
         foreach (var warning in report.Warnings)

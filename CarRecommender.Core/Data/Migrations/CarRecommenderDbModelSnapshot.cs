@@ -157,6 +157,109 @@ namespace CarRecommender.Core.Data.Migrations
                     b.ToTable("delivery_attempts", (string)null);
                 });
 
+            modelBuilder.Entity("CarRecommender.Core.Domain.ImportRejectionRow", b =>
+                {
+                    b.Property<long>("ImportId")
+                        .HasColumnType("bigint")
+                        .HasColumnName("import_id");
+
+                    b.Property<long>("Line")
+                        .HasColumnType("bigint")
+                        .HasColumnName("line");
+
+                    b.Property<string>("Raw")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("raw");
+
+                    b.Property<string>("Reason")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("reason");
+
+                    b.HasKey("ImportId", "Line")
+                        .HasName("pk_import_rejections");
+
+                    b.ToTable("import_rejections", (string)null);
+                });
+
+            modelBuilder.Entity("CarRecommender.Core.Domain.ImportRun", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<double>("DurationSeconds")
+                        .HasColumnType("double precision")
+                        .HasColumnName("duration_seconds");
+
+                    b.Property<string>("FileName")
+                        .IsRequired()
+                        .HasMaxLength(260)
+                        .HasColumnType("character varying(260)")
+                        .HasColumnName("file_name");
+
+                    b.Property<long>("Inserted")
+                        .HasColumnType("bigint")
+                        .HasColumnName("inserted");
+
+                    b.Property<long>("MarkedSold")
+                        .HasColumnType("bigint")
+                        .HasColumnName("marked_sold");
+
+                    b.Property<long>("Rejected")
+                        .HasColumnType("bigint")
+                        .HasColumnName("rejected");
+
+                    b.Property<string>("Report")
+                        .IsRequired()
+                        .HasColumnType("jsonb")
+                        .HasColumnName("report");
+
+                    b.Property<long>("RowsRead")
+                        .HasColumnType("bigint")
+                        .HasColumnName("rows_read");
+
+                    b.Property<string>("Source")
+                        .IsRequired()
+                        .HasMaxLength(60)
+                        .HasColumnType("character varying(60)")
+                        .HasColumnName("source");
+
+                    b.Property<DateTimeOffset>("StartedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("started_at");
+
+                    b.Property<string>("StartedBy")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("started_by");
+
+                    b.Property<bool>("Sync")
+                        .HasColumnType("boolean")
+                        .HasColumnName("sync");
+
+                    b.Property<long>("Unchanged")
+                        .HasColumnType("bigint")
+                        .HasColumnName("unchanged");
+
+                    b.Property<long>("Updated")
+                        .HasColumnType("bigint")
+                        .HasColumnName("updated");
+
+                    b.HasKey("Id")
+                        .HasName("pk_imports");
+
+                    b.HasIndex("StartedAt")
+                        .HasDatabaseName("ix_imports_started_at");
+
+                    b.ToTable("imports", (string)null);
+                });
+
             modelBuilder.Entity("CarRecommender.Core.Domain.Interaction", b =>
                 {
                     b.Property<long>("Id")
@@ -227,6 +330,14 @@ namespace CarRecommender.Core.Data.Migrations
 
                     NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
 
+                    b.Property<int>("AskingPrice")
+                        .HasColumnType("integer")
+                        .HasColumnName("asking_price");
+
+                    b.Property<string>("Attributes")
+                        .HasColumnType("jsonb")
+                        .HasColumnName("attributes");
+
                     b.Property<string>("BodyType")
                         .IsRequired()
                         .HasMaxLength(16)
@@ -265,9 +376,22 @@ namespace CarRecommender.Core.Data.Migrations
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("created_at");
 
+                    b.Property<string>("Currency")
+                        .IsRequired()
+                        .ValueGeneratedOnAdd()
+                        .HasMaxLength(3)
+                        .HasColumnType("character varying(3)")
+                        .HasDefaultValue("EUR")
+                        .HasColumnName("currency");
+
                     b.Property<short>("EncoderVersion")
                         .HasColumnType("smallint")
                         .HasColumnName("encoder_version");
+
+                    b.Property<string>("ExternalId")
+                        .HasMaxLength(120)
+                        .HasColumnType("character varying(120)")
+                        .HasColumnName("external_id");
 
                     b.Property<string>("Fuel")
                         .IsRequired()
@@ -299,7 +423,7 @@ namespace CarRecommender.Core.Data.Migrations
                         .HasColumnType("character varying(60)")
                         .HasColumnName("model");
 
-                    b.Property<int>("PowerKw")
+                    b.Property<int?>("PowerKw")
                         .HasColumnType("integer")
                         .HasColumnName("power_kw");
 
@@ -317,6 +441,14 @@ namespace CarRecommender.Core.Data.Migrations
                         .HasColumnType("character varying(16)")
                         .HasColumnName("seller_type");
 
+                    b.Property<string>("Source")
+                        .IsRequired()
+                        .ValueGeneratedOnAdd()
+                        .HasMaxLength(60)
+                        .HasColumnType("character varying(60)")
+                        .HasDefaultValue("seed")
+                        .HasColumnName("source");
+
                     b.Property<string>("Status")
                         .IsRequired()
                         .HasMaxLength(16)
@@ -332,6 +464,10 @@ namespace CarRecommender.Core.Data.Migrations
                     b.Property<double>("TrendKey")
                         .HasColumnType("double precision")
                         .HasColumnName("trend_key");
+
+                    b.Property<DateTimeOffset?>("UpdatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("updated_at");
 
                     b.Property<int>("ViewCount")
                         .HasColumnType("integer")
@@ -357,6 +493,11 @@ namespace CarRecommender.Core.Data.Migrations
 
                     b.HasIndex("Make", "Model")
                         .HasDatabaseName("ix_listings_make_model");
+
+                    b.HasIndex("Source", "ExternalId")
+                        .IsUnique()
+                        .HasDatabaseName("ix_listings_source_external_id")
+                        .HasFilter("external_id IS NOT NULL");
 
                     b.HasIndex("Status", "CreatedAt")
                         .HasDatabaseName("ix_listings_status_created_at");
@@ -564,6 +705,54 @@ namespace CarRecommender.Core.Data.Migrations
                     b.ToTable("outbox", (string)null);
                 });
 
+            modelBuilder.Entity("CarRecommender.Core.Domain.PriceChange", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<int>("AskingPrice")
+                        .HasColumnType("integer")
+                        .HasColumnName("asking_price");
+
+                    b.Property<DateTimeOffset>("ChangedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("changed_at");
+
+                    b.Property<string>("Currency")
+                        .IsRequired()
+                        .HasMaxLength(3)
+                        .HasColumnType("character varying(3)")
+                        .HasColumnName("currency");
+
+                    b.Property<long?>("ImportId")
+                        .HasColumnType("bigint")
+                        .HasColumnName("import_id");
+
+                    b.Property<long>("ListingId")
+                        .HasColumnType("bigint")
+                        .HasColumnName("listing_id");
+
+                    b.Property<int?>("PreviousPrice")
+                        .HasColumnType("integer")
+                        .HasColumnName("previous_price");
+
+                    b.Property<int>("Price")
+                        .HasColumnType("integer")
+                        .HasColumnName("price");
+
+                    b.HasKey("Id")
+                        .HasName("pk_price_history");
+
+                    b.HasIndex("ListingId", "ChangedAt")
+                        .HasDatabaseName("ix_price_history_listing_id_changed_at");
+
+                    b.ToTable("price_history", (string)null);
+                });
+
             modelBuilder.Entity("CarRecommender.Core.Domain.ProcessedEvent", b =>
                 {
                     b.Property<string>("Pipeline")
@@ -738,6 +927,16 @@ namespace CarRecommender.Core.Data.Migrations
                         .HasConstraintName("fk_car_model_links_model_versions_model_version_id");
                 });
 
+            modelBuilder.Entity("CarRecommender.Core.Domain.ImportRejectionRow", b =>
+                {
+                    b.HasOne("CarRecommender.Core.Domain.ImportRun", null)
+                        .WithMany()
+                        .HasForeignKey("ImportId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_import_rejections_imports_import_id");
+                });
+
             modelBuilder.Entity("CarRecommender.Core.Domain.Interaction", b =>
                 {
                     b.HasOne("CarRecommender.Core.Domain.Listing", null)
@@ -763,6 +962,16 @@ namespace CarRecommender.Core.Data.Migrations
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
                         .HasConstraintName("fk_outbox_interactions_interaction_id");
+                });
+
+            modelBuilder.Entity("CarRecommender.Core.Domain.PriceChange", b =>
+                {
+                    b.HasOne("CarRecommender.Core.Domain.Listing", null)
+                        .WithMany()
+                        .HasForeignKey("ListingId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_price_history_listings_listing_id");
                 });
 
             modelBuilder.Entity("CarRecommender.Core.Domain.RecommendationList", b =>

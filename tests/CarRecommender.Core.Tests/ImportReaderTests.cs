@@ -1,0 +1,138 @@
+using CarRecommender.Core.Domain;
+using CarRecommender.Core.Features;
+using CarRecommender.Core.Import;
+
+namespace CarRecommender.Core.Tests;
+
+/// <summary>The importer's pure parts: the reference, multilingual categories, the mileage-unit decision, unknowns.</summary>
+public sealed class ImportReaderTests
+{
+    private static readonly DateTimeOffset Now = new(2026, 11, 1, 0, 0, 0, TimeSpan.Zero);
+
+    [Theory]
+    [InlineData("Ford", " Fiesta", BodyType.Hatchback)]
+    [InlineData("vw", "Golf Variant 2.0 TDI Highline", BodyType.Estate)]
+    [InlineData("Volkswagen", "Golf GTI", BodyType.Hatchback)]
+    [InlineData("Mercedes-Benz", " C Class", BodyType.Sedan)]
+    [InlineData("MERCEDES", "E 220 d", BodyType.Sedan)]
+    [InlineData("Vauxhall", " Mokka X", BodyType.Suv)]
+    [InlineData("BMW", " 3 Series", BodyType.Sedan)]
+    [InlineData("Toyota", " C-HR", BodyType.Suv)]
+    [InlineData("Skoda", "Octavia Combi", BodyType.Estate)]
+    [InlineData("Citroen", "C4 Grand Picasso", BodyType.Minivan)]
+    [InlineData("Renault", "Mégane", BodyType.Hatchback)]
+    public void Reference_finds_the_body_of_models_as_exports_spell_them(string make, string model, BodyType body) =>
+        Assert.Equal(body, CarReference.FindModel(make, model)?.Body);
+
+    [Fact]
+    public void Reference_covers_the_markets_makes_and_knows_no_made_up_model()
+    {
+        Assert.True(CarReference.ModelCount > 450, $"{CarReference.ModelCount} models");
+        Assert.Equal("Volkswagen", CarReference.CanonicalMake("VW"));
+        Assert.Equal("Mercedes-Benz", CarReference.CanonicalMake("mercedes benz"));
+        Assert.Equal(MarketSegment.Budget, CarReference.SegmentOfMake("Dacia"));
+        Assert.Null(CarReference.SegmentOfMake("Trabbi Motors"));
+        Assert.Null(CarReference.FindModel("Ford", "Zoomster 3000"));
+    }
+
+    [Theory]
+    [InlineData("Benzin", FuelType.Petrol)]
+    [InlineData("Gasoline", FuelType.Petrol)]
+    [InlineData("Essence", FuelType.Petrol)]
+    [InlineData("Benzina", FuelType.Petrol)]
+    [InlineData("Gazole", FuelType.Diesel)]
+    [InlineData("Gasolio", FuelType.Diesel)]
+    [InlineData("Electric/Gasoline", FuelType.Hybrid)]
+    [InlineData("Hybrid (Benzin/Elektro)", FuelType.Hybrid)]
+    [InlineData("Plug-in-Hybrid", FuelType.PluginHybrid)]
+    [InlineData("Électrique", FuelType.Electric)]
+    [InlineData("Elektro", FuelType.Electric)]
+    [InlineData("GPL", FuelType.Lpg)]
+    [InlineData("-/- (Fuel)", null)]
+    [InlineData("Others", null)]
+    [InlineData("Other", null)]
+    public void Fuel_names_in_four_languages_map_to_our_categories(string text, FuelType? fuel) => Assert.Equal(fuel, ListingCsvReader.ParseFuel(text));
+
+    [Theory]
+    [InlineData("Kombi", BodyType.Estate)]
+    [InlineData("Limousine", BodyType.Sedan)]
+    [InlineData("Kleinwagen", BodyType.Hatchback)]
+    [InlineData("Berline", BodyType.Sedan)]
+    [InlineData("Break", BodyType.Estate)]
+    [InlineData("Citadine", BodyType.Hatchback)]
+    [InlineData("Monospace", BodyType.Minivan)]
+    [InlineData("Van/Kleinbus", BodyType.Minivan)]
+    [InlineData("Sportwagen/Coupé", BodyType.Coupe)]
+    [InlineData("Cabrio/Roadster", BodyType.Convertible)]
+    [InlineData("Berlina", BodyType.Sedan)]
+    [InlineData("SUV/Geländewagen", BodyType.Suv)]
+    [InlineData("Andere", null)]
+    public void Body_names_in_four_languages_map_to_our_categories(string text, BodyType? body) => Assert.Equal(body, ListingCsvReader.ParseBody(text));
+
+    [Theory]
+    [InlineData("Automatik", Transmission.Automatic)]
+    [InlineData("Schaltgetriebe", Transmission.Manual)]
+    [InlineData("Manuelle", Transmission.Manual)]
+    [InlineData("Automatique", Transmission.Automatic)]
+    [InlineData("Semi-Auto", Transmission.Automatic)]
+    [InlineData("Semi-automatic", Transmission.Automatic)]
+    [InlineData("Other", null)]
+    public void Gearbox_names_map_to_our_categories(string text, Transmission? transmission) =>
+        Assert.Equal(transmission, ListingCsvReader.ParseTransmission(text));
+
+    [Fact]
+    public void The_mileage_unit_follows_the_mileage_per_year_of_age()
+    {
+        var rng = new Random(3);
+        // a UK dealer stock: 7,000 miles a year; a German marketplace: 13,000 km a year (both exported in 2020)
+        var miles = Enumerable.Range(0, 500).Select(_ => { var y = 2020 - rng.Next(0, 8); return (y, (2020 - y + 0.5) * 7_000 * (0.5 + rng.NextDouble())); }).ToList();
+        var km = miles.Select(r => (r.y, r.Item2 / 7_000 * 13_000)).ToList();
+        Assert.Equal(MileageUnit.Miles, ListingCsvReader.DecideFromData("mileage", miles, false, "EUR").Unit);
+        var (unit, reason) = ListingCsvReader.DecideFromData("mileage", km, false, "EUR");
+        Assert.Equal(MileageUnit.Km, unit);
+        Assert.Contains("median mileage per year of age", reason, StringComparison.Ordinal);
+        // 8,000 a year is either; an mpg column decides
+        var grey = miles.Select(r => (r.y, r.Item2 / 7_000 * 8_000)).ToList();
+        Assert.Equal(MileageUnit.Miles, ListingCsvReader.DecideFromData("mileage", grey, true, "EUR").Unit);
+    }
+
+    [Fact]
+    public void A_row_without_body_fuel_gearbox_or_power_is_imported_with_them_unknown_and_encoded_without_them()
+    {
+        const string csv = "make,model,year,price,mileage_km\nTrabbi Motors,Zoomster,2019,9000,40000\nFord, Fiesta,2018,8000,50000\n";
+        var reader = new ListingCsvReader(Now);
+        var rows = reader.Read(new StringReader(csv)).ToList();
+        Assert.Equal(2, rows.Count);
+        var unknown = rows[0];
+        Assert.Equal((BodyType.Unknown, FuelType.Unknown, Transmission.Unknown, SellerType.Unknown), (unknown.BodyType, unknown.Fuel, unknown.Transmission, unknown.SellerType));
+        Assert.Null(unknown.PowerKw);
+        var v = unknown.ContentVector!.ToArray();
+        foreach (var group in new[] { "body", "fuel", "transmission", "seller", "segment" })
+            Assert.All(ContentEncoder.Layout.Where(d => d.Group == group), d => Assert.Equal(0f, v[d.Index]));
+        Assert.Equal(0f, v[ContentEncoder.Layout.Single(d => d.Label == "power").Index]);
+        Assert.Equal(BodyType.Hatchback, rows[1].BodyType);
+        Assert.Equal("Fiesta", rows[1].Model);
+        Assert.DoesNotContain(ContentEncoder.Layout, d => d.Label == "Unknown");
+        Assert.Contains(reader.Report(2).Decisions, d => d.StartsWith("body: 0 from the file, 1 inferred", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Prices_keep_their_currency_and_are_compared_in_euros()
+    {
+        const string csv = "make,model,year,price,mileage\nFord,Focus,2019,10000,30000\n";
+        var rows = new ListingCsvReader(Now, new ImportOptions { Currency = "GBP" }).Read(new StringReader(csv)).ToList();
+        var focus = Assert.Single(rows);
+        Assert.Equal(("GBP", 10_000, 11_500), (focus.Currency, focus.AskingPrice, focus.Price));
+    }
+
+    [Fact]
+    public void Columns_we_have_no_field_for_are_kept_as_attributes_and_a_row_key_is_derived_when_there_is_no_id()
+    {
+        const string csv = "model,year,price,transmission,mileage,fuelType,tax,mpg,engineSize,make\n Fiesta,2017,7999,Manual,30000,Petrol,145,55.4,1.0,Ford\n Fiesta,2017,7999,Manual,30000,Petrol,145,55.4,1.0,Ford\n";
+        var reader = new ListingCsvReader(Now);
+        var rows = reader.Read(new StringReader(csv)).ToList();
+        Assert.Equal("{\"tax\":145,\"mpg\":55.4,\"enginesize\":1}", rows[0].Attributes);
+        Assert.NotEqual(rows[0].ExternalId, rows[1].ExternalId);
+        Assert.Equal(rows[0].ExternalId + "#2", rows[1].ExternalId);
+    }
+}

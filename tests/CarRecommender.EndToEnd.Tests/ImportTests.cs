@@ -1,0 +1,129 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+
+namespace CarRecommender.EndToEnd.Tests;
+
+/// <summary>
+/// Real catalogues through the running API: files shaped like a UK dealer dataset, a German marketplace export, a
+/// German-header and a French file go in with nothing valid lost and the mileage unit decided right; a re-import
+/// updates in place and keeps the price history; a sync marks the cars missing from the feed sold.
+/// </summary>
+[Collection(AppCollection.Name)]
+public sealed class ImportTests(AppFixture fixture)
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    public static TheoryData<string> Shapes => ["uk", "de-marketplace", "de-headers", "fr"];
+
+    private static CatalogueFixture Fixture(string shape) => shape switch
+    {
+        "uk" => CatalogueFixtures.UkDealer(),
+        "de-marketplace" => CatalogueFixtures.GermanMarketplace(),
+        "de-headers" => CatalogueFixtures.GermanHeaders(),
+        _ => CatalogueFixtures.French(),
+    };
+
+    [Theory]
+    [MemberData(nameof(Shapes))]
+    public async Task A_real_catalogue_shape_goes_in_without_losing_valid_rows_and_with_its_mileage_unit_decided_right(string shape)
+    {
+        var file = Fixture(shape);
+        var source = $"test-{shape}-{Guid.NewGuid():N}"[..40];
+        var report = await ImportAsync(file.Csv, source);
+
+        var imported = report.GetProperty("imported").GetInt64();
+        Assert.True(imported >= 0.99 * file.Valid, $"{file.Name}: {imported:N0} of {file.Valid:N0} valid rows imported\n{report}");
+        Assert.Equal(file.Rows, report.GetProperty("rowsRead").GetInt64());
+        Assert.Equal(file.Unit, report.GetProperty("mileageUnit").GetString());
+        var decisions = report.GetProperty("decisions").EnumerateArray().Select(d => d.GetString()!).ToList();
+        var body = Assert.Single(decisions, d => d.StartsWith("body:", StringComparison.Ordinal));
+        if (!file.HasBodyColumn) Assert.DoesNotContain(" 0 inferred from the make/model reference", body, StringComparison.Ordinal);
+
+        var cs = await fixture.ConnectionStringAsync("carrecommender");
+        var median = await Db.ScalarAsync<double>(cs,
+            "SELECT percentile_disc(0.5) WITHIN GROUP (ORDER BY mileage_km)::float8 FROM listings WHERE source = $1", source);
+        Assert.True(Math.Abs(median - file.TrueKmMedian) <= 0.05 * file.TrueKmMedian,
+            $"{file.Name}: median mileage {median:N0} km, true {file.TrueKmMedian:N0} km ({report.GetProperty("mileageUnitReason").GetString()})");
+        var unknownBodies = await Db.ScalarAsync<long>(cs, "SELECT count(*) FROM listings WHERE source = $1 AND body_type = 'Unknown'", source);
+        Assert.True(unknownBodies <= 0.02 * imported, $"{file.Name}: {unknownBodies} of {imported} bodies unknown");
+        Assert.Equal(0L, await Db.ScalarAsync<long>(cs, "SELECT count(*) FROM listings WHERE source = $1 AND content_vector IS NULL", source));
+        Report.Line($"[import {shape}] {file.Name}: {imported:N0} of {file.Valid:N0} valid rows in ({file.Rows:N0} read, {report.GetProperty("rejected").GetInt64()} rejected), "
+            + $"mileage in {file.Unit}, median {median:N0} km vs true {file.TrueKmMedian:N0}; {body}");
+    }
+
+    [Fact]
+    public async Task A_re_import_updates_prices_in_place_with_their_history_and_a_sync_marks_the_missing_cars_sold()
+    {
+        var source = $"test-sync-{Guid.NewGuid():N}"[..30];
+        var file = CatalogueFixtures.GermanMarketplace(rows: 600, seed: 9);
+        var first = await ImportAsync(file.Csv, source);
+        var inserted = first.GetProperty("inserted").GetInt64();
+        Assert.Equal(file.Valid, inserted);
+        var cs = await fixture.ConnectionStringAsync("carrecommender");
+
+        // the feed an hour later: 30 cars 1,000 cheaper, 25 sold (gone from the file), the rest as they were
+        var lines = file.Csv.TrimEnd('\n').Split('\n');
+        var header = lines[0];
+        var rows = lines.Skip(1).Where(l => !l.Split(',')[2].Equals("", StringComparison.Ordinal)).ToList();
+        var dropped = rows.Take(30).Select(Cheaper).ToList();
+        var gone = rows.Skip(30).Take(25).ToList();
+        var kept = rows.Skip(55).ToList();
+        var second = await ImportAsync(string.Join('\n', [header, .. dropped, .. kept]) + "\n", source, sync: true);
+        Assert.Equal(0, second.GetProperty("inserted").GetInt64());
+        Assert.Equal(30, second.GetProperty("updated").GetInt64());
+        Assert.Equal(kept.Count, second.GetProperty("unchanged").GetInt64());
+        Assert.Equal(25, second.GetProperty("markedSold").GetInt64());
+        Assert.Equal(inserted, await Db.ScalarAsync<long>(cs, "SELECT count(*) FROM listings WHERE source = $1", source));
+        Assert.Equal(25L, await Db.ScalarAsync<long>(cs, "SELECT count(*) FROM listings WHERE source = $1 AND status = 'Sold'", source));
+        Assert.Equal(30L, await Db.ScalarAsync<long>(cs, """
+            SELECT count(*) FROM price_history p JOIN listings l ON l.id = p.listing_id
+            WHERE l.source = $1 AND p.previous_price = p.price + 1000 AND l.price = p.price
+            """, source));
+
+        using var admin = fixture.Api(fixture.AdminToken);
+        var cheaper = await Db.ScalarAsync<long>(cs, "SELECT l.id FROM price_history p JOIN listings l ON l.id = p.listing_id WHERE l.source = $1 AND p.previous_price IS NOT NULL LIMIT 1", source);
+        var history = await admin.GetFromJsonAsync<JsonElement>($"/api/admin/listings/{cheaper}/price-history", Json);
+        Assert.Equal(2, history.GetArrayLength());
+        Assert.Equal(history[0].GetProperty("price").GetInt32() - 1000, history[1].GetProperty("price").GetInt32());
+
+        // the sold cars are sold to every reader: details, search and every similar list
+        var sold = await Db.ScalarAsync<long[]>(cs, "SELECT array_agg(id) FROM listings WHERE source = $1 AND status = 'Sold'", source);
+        var detail = await admin.GetFromJsonAsync<JsonElement>($"/api/listings/{sold[0]}", Json);
+        Assert.Equal("Sold", detail.GetProperty("status").GetString());
+        var neighbour = await Db.ScalarAsync<long>(cs, "SELECT id FROM listings WHERE source = $1 AND status = 'Active' LIMIT 1", source);
+        var similar = await admin.GetFromJsonAsync<JsonElement>($"/api/listings/{neighbour}/similar?limit=50", Json);
+        Assert.DoesNotContain(similar.EnumerateArray().Select(s => s.GetProperty("listing").GetProperty("id").GetInt64()), sold.Contains);
+
+        // both runs are recorded; the first one's rejected rows download as CSV with their reasons
+        var imports = await admin.GetFromJsonAsync<JsonElement>("/api/admin/imports", Json);
+        var runs = imports.EnumerateArray().Where(i => i.GetProperty("source").GetString() == source).ToList();
+        Assert.Equal(2, runs.Count);
+        var firstId = first.GetProperty("importId").GetInt64();
+        var csv = await admin.GetStringAsync($"/api/admin/imports/{firstId}/rejections.csv");
+        var rejectedLines = csv.TrimEnd().Split('\n').Skip(1).ToList();
+        Assert.Equal(file.Rows - file.Valid, rejectedLines.Count);
+        Assert.All(rejectedLines, l => Assert.Contains("model is missing", l, StringComparison.Ordinal));
+        Report.Line($"[import sync] {inserted} cars imported; re-import with 30 cheaper and 25 gone, --sync: 30 updated in place (price history kept), "
+            + $"{kept.Count} unchanged, 25 marked sold and absent from similar lists; {rejectedLines.Count} rejected rows downloadable");
+
+        static string Cheaper(string row)
+        {
+            var f = row.Split(',');
+            f[6] = (int.Parse(f[6], CultureInfo.InvariantCulture) - 1000).ToString(CultureInfo.InvariantCulture);
+            return string.Join(',', f);
+        }
+    }
+
+    private async Task<JsonElement> ImportAsync(string csv, string source, bool sync = false)
+    {
+        using var admin = fixture.Api(fixture.AdminToken);
+        using var response = await admin.PostAsync($"/api/admin/listings/import?source={source}&sync={sync.ToString().ToLowerInvariant()}",
+            new StringContent(csv, Encoding.UTF8, "text/csv"));
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.OK, text);
+        return JsonSerializer.Deserialize<JsonElement>(text, Json);
+    }
+}
