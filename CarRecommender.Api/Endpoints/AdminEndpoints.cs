@@ -27,6 +27,8 @@ public static class AdminEndpoints
 {
     /// <summary>Largest CSV the import endpoint takes in one request.</summary>
     public const long MaxImportBytes = 200L * 1024 * 1024;
+    /// <summary>Largest head of a file the preview reads.</summary>
+    public const long PreviewBytes = 1024 * 1024;
 
     public static IEndpointRouteBuilder MapAdminEndpoints(this IEndpointRouteBuilder app)
     {
@@ -37,6 +39,9 @@ public static class AdminEndpoints
             .WithSummary("Import (sync) a catalogue CSV (text/csv body): ?source= the feed's name, ?sync=true marks its listings absent from the file sold, "
                 + "?units=km|miles and ?currency=GBP override, ?map=column=field maps columns (admin only)")
             .WithMetadata(new RequestSizeLimitAttribute(MaxImportBytes));
+        group.MapPost("/listings/import/preview", Preview).WithName("PreviewImport")
+            .WithSummary("What importing a CSV's head (text/csv body, up to 1 MB) would do, writing nothing: mapping, units and why, the first rows (admin only)")
+            .WithMetadata(new RequestSizeLimitAttribute(PreviewBytes));
         group.MapGet("/imports", Imports).WithName("AdminListImports").WithSummary("The latest imports with their counts and reports (admin only)");
         group.MapGet("/imports/{id}/rejections.csv", Rejections).WithName("AdminImportRejections")
             .WithSummary("An import's rejected lines as CSV: line, reason and the row as read (admin only)");
@@ -131,6 +136,21 @@ public static class AdminEndpoints
         {
             File.Delete(spool);
         }
+    }
+
+    private static async Task<Results<Ok<ImportPreview>, ValidationProblem>> Preview(
+        HttpRequest request, [FromQuery(Name = "map")] string[]? map, [FromQuery] string? units, [FromQuery] string? currency,
+        Microsoft.Extensions.Options.IOptions<CurrencyRates> rates, TimeProvider time, CancellationToken ct)
+    {
+        var errors = new Dictionary<string, string[]>();
+        if (ListingCsvReader.ParseMap(map ?? [], out var mapping) is { } mapError) errors["map"] = [mapError];
+        var optionErrors = ImportOptionsParser.Parse(null, units, currency, rates.Value, out var options);
+        foreach (var (key, message) in optionErrors) errors[key] = [message];
+        using var body = new StreamReader(request.Body, System.Text.Encoding.UTF8);
+        var head = await body.ReadToEndAsync(ct);
+        if (head.Length == 0) errors["body"] = ["The CSV body is empty."];
+        if (errors.Count > 0) return TypedResults.ValidationProblem(errors);
+        return TypedResults.Ok(CatalogueImport.Preview(head, options with { Map = mapping }, rates.Value, time.GetUtcNow()));
     }
 
     private static async Task<Ok<List<ImportRunDto>>> Imports(CarRecommenderDb db, CancellationToken ct) =>

@@ -45,6 +45,9 @@ public static class CatalogueImport
             """, ct);
         // progress in bytes of the file read, which is known up front (the row count is not)
         var bytes = progress is null ? null : new SyncProgress<long>(_ => progress.Report(new LoadProgress("importing", file.CanRead ? file.Position : length, length)));
+        var phases = new Dictionary<string, double>();
+        var phase = Stopwatch.StartNew();
+        void Mark(string name) { phases[name] = Math.Round(phase.Elapsed.TotalSeconds, 2); phase.Restart(); }
         var staged = await StageAsync(conn, reader.Read(text), bytes, ct);
         progress?.Report(new LoadProgress("applying", 0, staged));
 
@@ -55,6 +58,7 @@ public static class CatalogueImport
             DELETE FROM import_rows a USING import_rows b WHERE a.external_id = b.external_id AND a.ord < b.ord;
             ANALYZE import_rows
             """, ct);
+        Mark("read and stage");
         var importId = await Scalar<long>(conn, """
             INSERT INTO imports (source, file_name, started_by, started_at, duration_seconds, sync, rows_read, inserted, updated, unchanged, marked_sold, rejected, report)
             VALUES ($1, $2, $3, $4, 0, $5, 0, 0, 0, 0, 0, 0, '{}') RETURNING id
@@ -81,6 +85,7 @@ public static class CatalogueImport
                   (s.make, s.model, s.year, s.price, s.asking_price, s.currency, s.mileage_km, s.fuel, s.transmission, s.body_type, s.power_kw,
                    s.colour, s.seller_type, s.city, s.latitude, s.longitude, s.attributes, 'Active')
             """, ct, source, now);
+        Mark("match and update");
         var inserted = await Exec(conn, $"""
             WITH added AS (
                 INSERT INTO listings ({Columns}, source, status, created_at, view_count, save_count, contact_count, trend_key)
@@ -91,6 +96,7 @@ public static class CatalogueImport
             INSERT INTO price_history (listing_id, changed_at, asking_price, currency, price, previous_price, import_id)
             SELECT id, $2, asking_price, currency, price, NULL, $3 FROM added
             """, ct, source, now, importId);
+        Mark("insert");
         // sold listings leave every list at once: stored lists are read joined to active listings
         var markedSold = options.Sync
             ? await Exec(conn, """
@@ -99,6 +105,7 @@ public static class CatalogueImport
                   AND NOT EXISTS (SELECT 1 FROM import_rows s WHERE s.external_id = l.external_id)
                 """, ct, source, now)
             : 0;
+        if (options.Sync) Mark("sync");
 
         await SaveRejectionsAsync(conn, importId, reader.KeptRejections, ct);
         var report = reader.Report(staged) with
@@ -110,6 +117,7 @@ public static class CatalogueImport
             Unchanged = matched - updated,
             MarkedSold = markedSold,
             DurationSeconds = Math.Round(clock.Elapsed.TotalSeconds, 2),
+            Phases = phases,
         };
         if (!utf8) report = report with { Warnings = [.. report.Warnings, "The file is not valid UTF-8; it was read as Latin-1 (ISO-8859-1)."] };
         if (priceChanges - inserted > 0) report = report with { Decisions = [.. report.Decisions, $"prices: {priceChanges - inserted:N0} listings changed price (kept in their price history)"] };
@@ -121,6 +129,28 @@ public static class CatalogueImport
         await tx.CommitAsync(ct);
         progress?.Report(new LoadProgress("applying", staged, staged));
         return report;
+    }
+
+    /// <summary>
+    /// Reads <paramref name="head"/> (the first part of a file, its first line the header) as an import would, writes
+    /// nothing, and answers the mapping, the decisions and the first <paramref name="rows"/> rows as they would be stored.
+    /// The unit is decided from the head alone, so a preview of a few rows may decide otherwise than the whole file.
+    /// </summary>
+    public static ImportPreview Preview(string head, ImportOptions options, CurrencyRates rates, DateTimeOffset now, int rows = 10)
+    {
+        // a head cut mid-line: the last, partial line is not a row
+        var cut = head.LastIndexOf('\n');
+        if (cut > 0 && cut < head.Length - 1) head = head[..(cut + 1)];
+        var reader = new ListingCsvReader(now, options, rates);
+        reader.Survey(new StringReader(head));
+        var first = new List<PreviewRow>();
+        foreach (var l in reader.Read(new StringReader(head)))
+            if (first.Count < rows)
+                first.Add(new PreviewRow(l.Make, l.Model, l.Year, l.Price, l.AskingPrice, l.Currency, l.MileageKm, l.Fuel.ToString(), l.Transmission.ToString(),
+                    l.BodyType.ToString(), l.PowerKw, l.ExternalId, l.Attributes));
+        var report = reader.Report(0);
+        return new ImportPreview(report.Mapping, report.MileageUnit, report.MileageUnitReason, first, report.RowsRead,
+            report.Rejections.Take(rows).ToList(), report.Decisions, report.Warnings);
     }
 
     private static async Task<long> StageAsync(NpgsqlConnection conn, IEnumerable<Listing> listings, IProgress<long>? progress, CancellationToken ct)

@@ -25,6 +25,15 @@ public sealed record ImportOptions
     public bool Sync { get; init; }
 }
 
+/// <summary>One row as the importer would store it (a preview of the mapping).</summary>
+public sealed record PreviewRow(string Make, string Model, int Year, int Price, int AskingPrice, string Currency, int MileageKm, string Fuel,
+    string Transmission, string BodyType, int? PowerKw, string? ExternalId, string? Attributes);
+
+/// <summary>What an import of a file's head would do, without writing anything: mapping, decisions, the first rows.</summary>
+public sealed record ImportPreview(IReadOnlyDictionary<string, string> Mapping, string? MileageUnit, string? MileageUnitReason,
+    IReadOnlyList<PreviewRow> Rows, long RowsRead, IReadOnlyList<ImportRejection> Rejections, IReadOnlyList<string> Decisions,
+    IReadOnlyList<string> Warnings);
+
 /// <summary>
 /// What an import did: counts (rows read, inserted, updated in place, unchanged, marked sold, rejected), the column
 /// mapping, the decisions it took with their evidence (units, currency, inferred attributes), rejected rows and warnings.
@@ -45,4 +54,6 @@ public sealed record ImportReport(long RowsRead, long Imported, long Rejected, I
     public string? Currency { get; init; }
     /// <summary>What was inferred or left unknown, per attribute: "body: 61,204 inferred from the reference, 312 unknown".</summary>
     public IReadOnlyList<string> Decisions { get; init; } = [];
+    /// <summary>Seconds per phase (read and stage, match and update, insert, sync), for the operator and the benchmark.</summary>
+    public IReadOnlyDictionary<string, double> Phases { get; init; } = new Dictionary<string, double>();
 }

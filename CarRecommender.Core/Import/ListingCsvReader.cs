@@ -167,7 +167,7 @@ public sealed partial class ListingCsvReader
         if (median > KmAbovePerYear)
             return (MileageUnit.Km, $"{evidence}: above {KmAbovePerYear:N0}, which only km give{(hints.Count > 0 ? $", although {string.Join(" and ", hints)} point to miles" : "")}");
         if (hints.Count > 0)
-            return (MileageUnit.Miles, $"{evidence}: between {MilesBelowPerYear:N0} and {KmAbovePerYear:N0}, where either unit is plausible; {string.Join(" and ", hints)} decide: miles");
+            return (MileageUnit.Miles, $"{evidence}: between {MilesBelowPerYear:N0} and {KmAbovePerYear:N0}, where either unit is plausible; {string.Join(" and ", hints)} {(hints.Count > 1 ? "decide" : "decides")}: miles");
         var guess = median < MiddlePerYear ? MileageUnit.Miles : MileageUnit.Km;
         return (guess, $"{evidence}: between {MilesBelowPerYear:N0} and {KmAbovePerYear:N0}, where either unit is plausible, and nothing else says; nearer to {Name(guess)}. Check it, or pass --units");
     }

@@ -177,7 +177,8 @@ public sealed class ImportCommand : AsyncCommand<ImportSettings>
         table.AddRow($"{report.RowsRead:N0}", $"[green]{report.Imported:N0}[/]", $"{report.Inserted:N0}", $"{report.Updated:N0}", $"{report.Unchanged:N0}",
             $"{report.MarkedSold:N0}", report.Rejected > 0 ? $"[red]{report.Rejected:N0}[/]" : "0", $"{report.DurationSeconds:N1}");
         AnsiConsole.Write(table);
-        if (report.ImportId is { } id) AnsiConsole.MarkupLineInterpolated($"import {id} of source '{report.Source}'");
+        if (report.ImportId is { } id)
+            AnsiConsole.MarkupLineInterpolated($"import {id} of source '{report.Source}' ({string.Join(", ", report.Phases.Select(p => $"{p.Key} {p.Value:N1} s"))})");
         foreach (var decision in report.Decisions)
             AnsiConsole.MarkupLineInterpolated($"[blue]decided:[/] {decision}");
         if (report.Mapping.Count > 0)

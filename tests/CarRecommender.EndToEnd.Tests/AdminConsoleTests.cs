@@ -179,6 +179,47 @@ public sealed class AdminConsoleTests(AppFixture fixture) : IAsyncLifetime
         await ShotAsync("pipelines");
     }
 
+    [Fact]
+    public async Task An_admin_previews_and_imports_a_file_on_the_import_page_and_downloads_its_rejected_lines()
+    {
+        await _page.GotoAsync(new Uri(_admin, "/imports").ToString());
+        await _page.FillAsync("#email", AppFixture.AdminEmail);
+        await _page.FillAsync("#password", AppFixture.AdminPassword);
+        await _page.ClickAsync("#sign-in");
+        await _page.WaitForURLAsync("**/imports");
+        await InteractiveAsync();
+
+        // a German export with one row that has no price
+        var fixtureFile = CatalogueFixtures.GermanHeaders(rows: 120, seed: 21);
+        var name = $"haendler-{Guid.NewGuid():N}"[..20];
+        var path = Path.Combine(Path.GetTempPath(), name + ".csv");
+        await File.WriteAllTextAsync(path, fixtureFile.Csv + "VW;Polo;03/2019;40.000;;Benzin;Schaltgetriebe;Kleinwagen;95;Privat\n");
+        try
+        {
+            await _page.Locator("[data-testid=import-choose]").SetInputFilesAsync(path);
+            await Assertions.Expect(_page.GetByTestId("import-preview")).ToContainTextAsync("Kilometerstand");
+            await Assertions.Expect(_page.GetByTestId("import-preview")).ToContainTextAsync("says km");
+            await Assertions.Expect(_page.Locator("[data-testid=import-source] input, input[data-testid=import-source]")).ToHaveValueAsync(name);
+            await ShotAsync("import-preview");
+            await _page.ClickAsync("[data-testid=import-start]");
+            await Assertions.Expect(_page.GetByTestId("import-report")).ToContainTextAsync($"{fixtureFile.Rows} of {fixtureFile.Rows + 1} rows", new() { Timeout = 60_000 });
+            await Assertions.Expect(_page.GetByTestId("import-rejected")).ToContainTextAsync("rejected 1");
+            await Assertions.Expect(_page.GetByTestId("import-runs")).ToContainTextAsync(name);
+            await ShotAsync("import");
+
+            var link = await _page.GetByTestId("import-report").Locator("a[href$='rejections.csv']").GetAttributeAsync("href");
+            var csv = await (await _page.Context.APIRequest.GetAsync(new Uri(_admin, link!).ToString())).TextAsync();
+            Assert.Contains("price", csv, StringComparison.Ordinal);
+            Assert.Contains("VW;Polo;03/2019", csv, StringComparison.Ordinal);
+            Assert.Equal(fixtureFile.Rows, await Db.ScalarAsync<long>(await fixture.ConnectionStringAsync("carrecommender"),
+                "SELECT count(*) FROM listings WHERE source = $1", name));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
     /// <summary>Waits until the page's Blazor circuit is connected: before that, the prerendered buttons do nothing.</summary>
     private Task InteractiveAsync() => _page.GetByTestId("interactive").WaitForAsync(new() { State = WaitForSelectorState.Attached });
 

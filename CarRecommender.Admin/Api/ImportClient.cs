@@ -1,0 +1,139 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text;
+using CarRecommender.Admin.Auth;
+using CarRecommender.Core.Import;
+using Microsoft.AspNetCore.Mvc;
+
+namespace CarRecommender.Admin.Api;
+
+/// <summary>The import settings the console sends with a file (the API validates them, as it does for the CLI).</summary>
+public sealed record ImportSettings(string Source, bool Sync, string? Units, string? Currency, string FileName);
+
+/// <summary>One past import as the API lists it (Report is its JSON report).</summary>
+public sealed record ImportRunInfo(long Id, string Source, string FileName, string StartedBy, DateTimeOffset StartedAt, double DurationSeconds, bool Sync,
+    long RowsRead, long Inserted, long Updated, long Unchanged, long MarkedSold, long Rejected, string Report);
+
+/// <summary>A price a listing was offered at (oldest first from the API).</summary>
+public sealed record PriceHistoryEntry(DateTimeOffset ChangedAt, int AskingPrice, string Currency, int Price, int? PreviousPrice, long? ImportId);
+
+/// <summary>
+/// The console's import calls to the API: a file upload may take minutes, so this client has no standard resilience
+/// handler (its 30 s total timeout and retries do not fit a streamed body that cannot be replayed) and a 30-minute timeout.
+/// </summary>
+public sealed class ImportClient(HttpClient http)
+{
+    public Task<ImportPreview> PreviewAsync(AdminIdentity admin, string head, ImportSettings settings, CancellationToken ct) =>
+        SendAsync<ImportPreview>(HttpMethod.Post, "/api/admin/listings/import/preview" + Query(settings, preview: true), admin,
+            new StringContent(head, Encoding.UTF8, "text/csv"), ct);
+
+    /// <summary>Streams the file to the import endpoint, reporting the bytes sent.</summary>
+    public Task<ImportReport> ImportAsync(AdminIdentity admin, Stream file, long length, ImportSettings settings, IProgress<long> sent, CancellationToken ct)
+    {
+        var content = new StreamContent(new CountingStream(file, sent), 1 << 16);
+        content.Headers.ContentType = new MediaTypeHeaderValue("text/csv");
+        content.Headers.ContentLength = length;
+        return SendAsync<ImportReport>(HttpMethod.Post, "/api/admin/listings/import" + Query(settings, preview: false), admin, content, ct);
+    }
+
+    public Task<List<ImportRunInfo>> ImportsAsync(AdminIdentity admin, CancellationToken ct) =>
+        SendAsync<List<ImportRunInfo>>(HttpMethod.Get, "/api/admin/imports", admin, null, ct);
+
+    public Task<List<PriceHistoryEntry>> PriceHistoryAsync(AdminIdentity admin, long listingId, CancellationToken ct) =>
+        SendAsync<List<PriceHistoryEntry>>(HttpMethod.Get, $"/api/admin/listings/{listingId}/price-history", admin, null, ct);
+
+    /// <summary>An import's rejected lines as the API's CSV.</summary>
+    public async Task<byte[]> RejectionsCsvAsync(AdminIdentity admin, long importId, CancellationToken ct)
+    {
+        using var request = Request(HttpMethod.Get, $"/api/admin/imports/{importId}/rejections.csv", admin, null);
+        using var response = await SendRawAsync(request, ct);
+        return await response.Content.ReadAsByteArrayAsync(ct);
+    }
+
+    private static string Query(ImportSettings s, bool preview)
+    {
+        var q = new List<string>();
+        if (!preview)
+        {
+            q.Add("source=" + Uri.EscapeDataString(s.Source));
+            q.Add("fileName=" + Uri.EscapeDataString(s.FileName));
+            if (s.Sync) q.Add("sync=true");
+        }
+        if (s.Units is { Length: > 0 } u) q.Add("units=" + Uri.EscapeDataString(u));
+        if (s.Currency is { Length: > 0 } c) q.Add("currency=" + Uri.EscapeDataString(c));
+        return q.Count == 0 ? "" : "?" + string.Join("&", q);
+    }
+
+    private static HttpRequestMessage Request(HttpMethod method, string path, AdminIdentity admin, HttpContent? content)
+    {
+        var request = new HttpRequestMessage(method, new Uri(path, UriKind.Relative)) { Content = content };
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer",
+            admin.AccessToken ?? throw new ApiException("The session has no API token: sign in again.", HttpStatusCode.Unauthorized));
+        return request;
+    }
+
+    private async Task<T> SendAsync<T>(HttpMethod method, string path, AdminIdentity admin, HttpContent? content, CancellationToken ct)
+    {
+        using var request = Request(method, path, admin, content);
+        using var response = await SendRawAsync(request, ct);
+        return await response.Content.ReadFromJsonAsync<T>(ct) ?? throw new ApiException("The API answered with an empty body.");
+    }
+
+    private async Task<HttpResponseMessage> SendRawAsync(HttpRequestMessage request, CancellationToken ct)
+    {
+        HttpResponseMessage response;
+        try
+        {
+            response = await http.SendAsync(request, ct);
+        }
+        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException && !ct.IsCancellationRequested)
+        {
+            throw new ApiException("The API cannot be reached: " + ex.Message);
+        }
+        if (response.IsSuccessStatusCode) return response;
+        using (response)
+        {
+            var problem = await ReadProblemAsync(response, ct);
+            var errors = problem is ValidationProblemDetails { Errors.Count: > 0 } v ? " " + string.Join("; ", v.Errors.SelectMany(e => e.Value)) : "";
+            throw new ApiException($"The API answered {(int)response.StatusCode}: {problem?.Detail ?? problem?.Title ?? response.ReasonPhrase}{errors}", response.StatusCode);
+        }
+    }
+
+    private static async Task<ProblemDetails?> ReadProblemAsync(HttpResponseMessage response, CancellationToken ct)
+    {
+        try
+        {
+            return await response.Content.ReadFromJsonAsync<ValidationProblemDetails>(ct);
+        }
+        catch (Exception ex) when (ex is System.Text.Json.JsonException or NotSupportedException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Counts the bytes read from a stream (the upload's progress).</summary>
+    private sealed class CountingStream(Stream inner, IProgress<long> progress) : Stream
+    {
+        private long _read;
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+        public override long Length => inner.Length;
+        public override long Position { get => _read; set => throw new NotSupportedException(); }
+        public override void Flush() { }
+        public override int Read(byte[] buffer, int offset, int count) => Count(inner.Read(buffer, offset, count));
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
+            Count(await inner.ReadAsync(buffer, cancellationToken));
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        private int Count(int n)
+        {
+            _read += n;
+            progress.Report(_read);
+            return n;
+        }
+    }
+}
