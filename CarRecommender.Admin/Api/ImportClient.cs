@@ -31,7 +31,7 @@ public sealed class ImportClient(HttpClient http)
     /// <summary>Streams the file to the import endpoint, reporting the bytes sent.</summary>
     public Task<ImportReport> ImportAsync(AdminIdentity admin, Stream file, long length, ImportSettings settings, IProgress<long> sent, CancellationToken ct)
     {
-        var content = new StreamContent(new CountingStream(file, sent), 1 << 16);
+        var content = new StreamContent(new ProgressStream(file, sent.Report), 1 << 16);
         content.Headers.ContentType = new MediaTypeHeaderValue("text/csv");
         content.Headers.ContentLength = length;
         return SendAsync<ImportReport>(HttpMethod.Post, "/api/admin/listings/import" + Query(settings, preview: false), admin, content, ct);
@@ -109,31 +109,6 @@ public sealed class ImportClient(HttpClient http)
         catch (Exception ex) when (ex is System.Text.Json.JsonException or NotSupportedException)
         {
             return null;
-        }
-    }
-
-    /// <summary>Counts the bytes read from a stream (the upload's progress).</summary>
-    private sealed class CountingStream(Stream inner, IProgress<long> progress) : Stream
-    {
-        private long _read;
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
-        public override long Length => inner.Length;
-        public override long Position { get => _read; set => throw new NotSupportedException(); }
-        public override void Flush() { }
-        public override int Read(byte[] buffer, int offset, int count) => Count(inner.Read(buffer, offset, count));
-        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
-            Count(await inner.ReadAsync(buffer, cancellationToken));
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-        private int Count(int n)
-        {
-            _read += n;
-            progress.Report(_read);
-            return n;
         }
     }
 }

@@ -143,29 +143,12 @@ public static class CatalogueLoader
     {
         long n = 0;
         await using var writer = await conn.BeginBulkCopyAsync(
-            "COPY listings (make, model, year, price, asking_price, currency, mileage_km, fuel, transmission, body_type, power_kw, colour, seller_type, " +
-            "city, latitude, longitude, status, created_at, content_vector, encoder_version, view_count, save_count, contact_count) " +
+            $"COPY listings ({ListingAttributeColumns}, status, created_at, content_vector, encoder_version, view_count, save_count, contact_count) " +
             "FROM STDIN (FORMAT BINARY)", ct);
         foreach (var l in listings)
         {
             await writer.StartRowAsync(ct);
-            await writer.WriteAsync(l.Make, NpgsqlDbType.Varchar, ct);
-            await writer.WriteAsync(l.Model, NpgsqlDbType.Varchar, ct);
-            await writer.WriteAsync(l.Year, NpgsqlDbType.Integer, ct);
-            await writer.WriteAsync(l.Price, NpgsqlDbType.Integer, ct);
-            await writer.WriteAsync(l.AskingPrice == 0 ? l.Price : l.AskingPrice, NpgsqlDbType.Integer, ct);
-            await writer.WriteAsync(l.Currency, NpgsqlDbType.Varchar, ct);
-            await writer.WriteAsync(l.MileageKm, NpgsqlDbType.Integer, ct);
-            await writer.WriteAsync(l.Fuel.ToString(), NpgsqlDbType.Varchar, ct);
-            await writer.WriteAsync(l.Transmission.ToString(), NpgsqlDbType.Varchar, ct);
-            await writer.WriteAsync(l.BodyType.ToString(), NpgsqlDbType.Varchar, ct);
-            if (l.PowerKw is { } kw) await writer.WriteAsync(kw, NpgsqlDbType.Integer, ct);
-            else await writer.WriteNullAsync(ct);
-            await writer.WriteAsync(l.Colour, NpgsqlDbType.Varchar, ct);
-            await writer.WriteAsync(l.SellerType.ToString(), NpgsqlDbType.Varchar, ct);
-            await writer.WriteAsync(l.City, NpgsqlDbType.Varchar, ct);
-            await writer.WriteAsync(l.Latitude, NpgsqlDbType.Double, ct);
-            await writer.WriteAsync(l.Longitude, NpgsqlDbType.Double, ct);
+            await WriteAttributesAsync(writer, l, ct);
             await writer.WriteAsync(l.Status.ToString(), NpgsqlDbType.Varchar, ct);
             await writer.WriteAsync(l.CreatedAt, NpgsqlDbType.TimestampTz, ct);
             if (l.ContentVector is null) await writer.WriteNullAsync(ct);
@@ -180,6 +163,34 @@ public static class CatalogueLoader
         progress?.Report(new LoadProgress("loading listings", n, total));
         return n;
     }
+
+    /// <summary>
+    /// The listing's own columns, in the order of <see cref="ListingAttributeColumns"/>: make, model, year, price (€),
+    /// asking price and currency, mileage, fuel, transmission, body, power, colour, seller, city, latitude, longitude.
+    /// </summary>
+    public static async Task WriteAttributesAsync(NpgsqlBinaryImporter writer, Listing l, CancellationToken ct)
+    {
+        await writer.WriteAsync(l.Make, NpgsqlDbType.Varchar, ct);
+        await writer.WriteAsync(l.Model, NpgsqlDbType.Varchar, ct);
+        await writer.WriteAsync(l.Year, NpgsqlDbType.Integer, ct);
+        await writer.WriteAsync(l.Price, NpgsqlDbType.Integer, ct);
+        await writer.WriteAsync(l.AskingPrice == 0 ? l.Price : l.AskingPrice, NpgsqlDbType.Integer, ct);
+        await writer.WriteAsync(l.Currency, NpgsqlDbType.Varchar, ct);
+        await writer.WriteAsync(l.MileageKm, NpgsqlDbType.Integer, ct);
+        await writer.WriteAsync(l.Fuel.ToString(), NpgsqlDbType.Varchar, ct);
+        await writer.WriteAsync(l.Transmission.ToString(), NpgsqlDbType.Varchar, ct);
+        await writer.WriteAsync(l.BodyType.ToString(), NpgsqlDbType.Varchar, ct);
+        if (l.PowerKw is { } kw) await writer.WriteAsync(kw, NpgsqlDbType.Integer, ct);
+        else await writer.WriteNullAsync(ct);
+        await writer.WriteAsync(l.Colour, NpgsqlDbType.Varchar, ct);
+        await writer.WriteAsync(l.SellerType.ToString(), NpgsqlDbType.Varchar, ct);
+        await writer.WriteAsync(l.City, NpgsqlDbType.Varchar, ct);
+        await writer.WriteAsync(l.Latitude, NpgsqlDbType.Double, ct);
+        await writer.WriteAsync(l.Longitude, NpgsqlDbType.Double, ct);
+    }
+
+    public const string ListingAttributeColumns = "make, model, year, price, asking_price, currency, mileage_km, fuel, transmission, body_type, power_kw, colour, " +
+                                                  "seller_type, city, latitude, longitude";
 
     private static async Task<long> CopyUsersAsync(NpgsqlConnection conn, IEnumerable<User> users, long total,
         IProgress<LoadProgress>? progress, CancellationToken ct)

@@ -20,8 +20,7 @@ public static class CatalogueImport
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     /// <summary>The listing columns a row of the file sets (the staging table has them, plus its line order).</summary>
-    private const string Columns = "make, model, year, price, asking_price, currency, mileage_km, fuel, transmission, body_type, power_kw, colour, " +
-                                   "seller_type, city, latitude, longitude, content_vector, encoder_version, external_id, attributes";
+    private const string Columns = CatalogueLoader.ListingAttributeColumns + ", content_vector, encoder_version, external_id, attributes";
 
     public static async Task<ImportReport> ImportFileAsync(NpgsqlDataSource dataSource, string path, ImportOptions options, CurrencyRates rates,
         DateTimeOffset now, IProgress<LoadProgress>? progress, CancellationToken ct)
@@ -86,17 +85,34 @@ public static class CatalogueImport
                    s.colour, s.seller_type, s.city, s.latitude, s.longitude, s.attributes, 'Active')
             """, ct, source, now);
         Mark("match and update");
-        var inserted = await Exec(conn, $"""
+        var added = await Scalar<long[]>(conn, $"""
             WITH added AS (
                 INSERT INTO listings ({Columns}, source, status, created_at, view_count, save_count, contact_count, trend_key)
                 SELECT {Columns}, $1, 'Active', $2, 0, 0, 0, 0 FROM import_rows s
                 WHERE NOT EXISTS (SELECT 1 FROM listings l WHERE l.source = $1 AND l.external_id = s.external_id)
                 ORDER BY s.ord
-                RETURNING id, asking_price, currency, price)
-            INSERT INTO price_history (listing_id, changed_at, asking_price, currency, price, previous_price, import_id)
-            SELECT id, $2, asking_price, currency, price, NULL, $3 FROM added
+                RETURNING id, asking_price, currency, price),
+            first_prices AS (
+                INSERT INTO price_history (listing_id, changed_at, asking_price, currency, price, previous_price, import_id)
+                SELECT id, $2, asking_price, currency, price, NULL, $3 FROM added)
+            SELECT coalesce(array_agg(id), ARRAY[]::bigint[]) FROM added
             """, ct, source, now, importId);
+        var inserted = (long)added.Length;
         Mark("insert");
+        // new listings enter the collaborative candidates at once, without a retrain: their item factors are the mean
+        // factors of their car model's listings under the serving model (none when the model has no trained listing)
+        var factored = added.Length == 0 ? 0 : await Exec(conn, """
+            INSERT INTO listing_factors (listing_id, factors)
+            SELECT n.id, m.factors
+            FROM listings n
+            JOIN (SELECT o.car_model, avg(f.factors) AS factors
+                  FROM listing_factors f JOIN listings o ON o.id = f.listing_id
+                  WHERE o.car_model IN (SELECT DISTINCT car_model FROM listings WHERE id = ANY($1))
+                  GROUP BY o.car_model) m ON m.car_model = n.car_model
+            WHERE n.id = ANY($1)
+            ON CONFLICT (listing_id) DO NOTHING
+            """, ct, added);
+        if (added.Length > 0) Mark("latent from car models");
         // sold listings leave every list at once: stored lists are read joined to active listings
         var markedSold = options.Sync
             ? await Exec(conn, """
@@ -120,7 +136,8 @@ public static class CatalogueImport
             Phases = phases,
         };
         if (!utf8) report = report with { Warnings = [.. report.Warnings, "The file is not valid UTF-8; it was read as Latin-1 (ISO-8859-1)."] };
-        if (priceChanges - inserted > 0) report = report with { Decisions = [.. report.Decisions, $"prices: {priceChanges - inserted:N0} listings changed price (kept in their price history)"] };
+        if (inserted > 0) report = report with { Decisions = [.. report.Decisions, $"latent: {factored:N0} of {inserted:N0} new listings took their car model's mean factors (the others wait for the next retrain)"] };
+        if (priceChanges > 0) report = report with { Decisions = [.. report.Decisions, $"prices: {priceChanges:N0} listings changed price (kept in their price history)"] };
         await Exec(conn, """
             UPDATE imports SET duration_seconds = $2, rows_read = $3, inserted = $4, updated = $5, unchanged = $6, marked_sold = $7, rejected = $8, report = $9::jsonb
             WHERE id = $1
@@ -160,23 +177,7 @@ public static class CatalogueImport
         foreach (var l in listings)
         {
             await writer.StartRowAsync(ct);
-            await writer.WriteAsync(l.Make, NpgsqlDbType.Varchar, ct);
-            await writer.WriteAsync(l.Model, NpgsqlDbType.Varchar, ct);
-            await writer.WriteAsync(l.Year, NpgsqlDbType.Integer, ct);
-            await writer.WriteAsync(l.Price, NpgsqlDbType.Integer, ct);
-            await writer.WriteAsync(l.AskingPrice, NpgsqlDbType.Integer, ct);
-            await writer.WriteAsync(l.Currency, NpgsqlDbType.Varchar, ct);
-            await writer.WriteAsync(l.MileageKm, NpgsqlDbType.Integer, ct);
-            await writer.WriteAsync(l.Fuel.ToString(), NpgsqlDbType.Varchar, ct);
-            await writer.WriteAsync(l.Transmission.ToString(), NpgsqlDbType.Varchar, ct);
-            await writer.WriteAsync(l.BodyType.ToString(), NpgsqlDbType.Varchar, ct);
-            if (l.PowerKw is { } kw) await writer.WriteAsync(kw, NpgsqlDbType.Integer, ct);
-            else await writer.WriteNullAsync(ct);
-            await writer.WriteAsync(l.Colour, NpgsqlDbType.Varchar, ct);
-            await writer.WriteAsync(l.SellerType.ToString(), NpgsqlDbType.Varchar, ct);
-            await writer.WriteAsync(l.City, NpgsqlDbType.Varchar, ct);
-            await writer.WriteAsync(l.Latitude, NpgsqlDbType.Double, ct);
-            await writer.WriteAsync(l.Longitude, NpgsqlDbType.Double, ct);
+            await CatalogueLoader.WriteAttributesAsync(writer, l, ct);
             await writer.WriteAsync(l.ContentVector!, "vector", ct);
             await writer.WriteAsync(l.EncoderVersion, NpgsqlDbType.Smallint, ct);
             await writer.WriteAsync(l.ExternalId!, NpgsqlDbType.Varchar, ct);

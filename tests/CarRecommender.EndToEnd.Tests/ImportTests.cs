@@ -59,10 +59,26 @@ public sealed class ImportTests(AppFixture fixture)
     {
         var source = $"test-sync-{Guid.NewGuid():N}"[..30];
         var file = CatalogueFixtures.GermanMarketplace(rows: 600, seed: 9);
+        var cs = await fixture.ConnectionStringAsync("carrecommender");
+        // the worker trains at start-up: the seeded Golfs have item factors before the import
+        Assert.True(await Db.EventuallyAsync(async () => await Db.ScalarAsync<long>(cs,
+            "SELECT count(*) FROM listing_factors f JOIN listings l ON l.id = f.listing_id WHERE l.car_model = 'Volkswagen Golf'") > 0, TimeSpan.FromMinutes(3)),
+            "the serving model should have factors for the seeded Golfs");
         var first = await ImportAsync(file.Csv, source);
         var inserted = first.GetProperty("inserted").GetInt64();
         Assert.Equal(file.Valid, inserted);
-        var cs = await fixture.ConnectionStringAsync("carrecommender");
+
+        // new listings enter the collaborative candidates without a retrain: a new Golf's factors are the seeded Golfs' mean
+        Assert.True(await Db.ScalarAsync<double>(cs, """
+            SELECT min(1 - (f.factors <=> m.factors)) FROM listing_factors f JOIN listings l ON l.id = f.listing_id,
+                   (SELECT avg(f2.factors) AS factors FROM listing_factors f2 JOIN listings o ON o.id = f2.listing_id
+                    WHERE o.car_model = 'Volkswagen Golf' AND o.source <> $1) m
+            WHERE l.source = $1 AND l.car_model = 'Volkswagen Golf'
+            """, source) > 0.999, "a new Golf's latent vector should be its car model's mean");
+        Assert.Equal(0L, await Db.ScalarAsync<long>(cs, """
+            SELECT count(*) FROM listings l WHERE l.source = $1 AND NOT EXISTS (SELECT 1 FROM listing_factors f WHERE f.listing_id = l.id)
+              AND EXISTS (SELECT 1 FROM listings o JOIN listing_factors f ON f.listing_id = o.id WHERE o.car_model = l.car_model AND o.source <> $1)
+            """, source));
 
         // the feed an hour later: 30 cars 1,000 cheaper, 25 sold (gone from the file), the rest as they were
         var lines = file.Csv.TrimEnd('\n').Split('\n');
