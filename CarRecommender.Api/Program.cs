@@ -24,6 +24,7 @@ builder.Services.AddSingleton<InteractionRecorder>();
 builder.Services.AddScoped<Recommender>();
 builder.Services.AddScoped<RecommendationService>();
 builder.Services.AddHostedService<OutboxDispatcher>();
+builder.Services.AddHostedService<ListingChangeDispatcher>();
 builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = 1024 * 1024); // 1 MiB; the CSV import raises its own limit
 
 var app = builder.Build();

@@ -26,6 +26,7 @@ builder.Services.AddHostedService<PipelineConsumer<ContentPipeline>>();
 builder.Services.AddHostedService<PipelineConsumer<CollaborativePipeline>>();
 builder.Services.AddHostedService<PipelineConsumer<PopularityPipeline>>();
 builder.Services.AddHostedService<DeadLetterArchiver>();
+builder.Services.AddHostedService<ListingChangeConsumer>();
 builder.Services.AddHostedService<AlsScheduler>();
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddHostedService<ProcessedEventsPruner>();

@@ -30,52 +30,17 @@ public sealed partial class OutboxDispatcher(
     /// </summary>
     public const int Publishers = 1;
     private static readonly TimeSpan IdleWait = TimeSpan.FromMilliseconds(500);
-    private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(10);
 
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
         Task.WhenAll(Enumerable.Range(0, Publishers).Select(_ => Task.Run(() => PublishLoopAsync(stoppingToken), stoppingToken)));
 
-    private async Task PublishLoopAsync(CancellationToken stoppingToken)
-    {
-        IChannel? channel = null;
-        var backoff = TimeSpan.FromMilliseconds(250);
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            try
-            {
-                if (channel is not { IsOpen: true })
-                {
-                    if (channel is not null) await channel.DisposeAsync();
-                    channel = null;
-                    channel = await OpenChannelAsync(stoppingToken);
-                }
-                var sent = await DispatchBatchAsync(channel, stoppingToken);
-                backoff = TimeSpan.FromMilliseconds(250);
-                if (sent < BatchSize) await signal.WaitAsync(IdleWait, stoppingToken);
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                break;
-            }
-            catch (Exception ex)
-            {
-                LogRetry(logger, backoff.TotalSeconds, ex.GetType().Name, ex.Message);
-                await Task.Delay(backoff, stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-                backoff = TimeSpan.FromTicks(Math.Min(MaxBackoff.Ticks, backoff.Ticks * 2));
-            }
-        }
-        if (channel is not null) await channel.DisposeAsync();
-    }
-
-    private async Task<IChannel> OpenChannelAsync(CancellationToken ct)
-    {
-        // resolved here, not injected: the connection is made on first resolve, and RabbitMQ may be down at start-up
-        var connection = services.GetRequiredService<IConnection>();
-        var channel = await connection.CreateChannelAsync(
-            new CreateChannelOptions(publisherConfirmationsEnabled: true, publisherConfirmationTrackingEnabled: true), ct);
-        foreach (var notice in await EventTopologySetup.DeclareAsync(connection, ct)) LogTopology(logger, notice);
-        return channel;
-    }
+    // resolved in the loop, not injected: the connection is made on first resolve, and RabbitMQ may be down at start-up
+    private Task PublishLoopAsync(CancellationToken stoppingToken) => PublishLoop.RunAsync(
+        ct => PublishLoop.OpenConfirmingChannelAsync(services.GetRequiredService<IConnection>(), n => LogTopology(logger, n), ct),
+        async (channel, ct) => await DispatchBatchAsync(channel, ct) == BatchSize,
+        ct => signal.WaitAsync(IdleWait, ct),
+        (backoff, ex) => LogRetry(logger, backoff.TotalSeconds, ex.GetType().Name, ex.Message),
+        stoppingToken);
 
     private sealed record Row(long Id, string? TraceParent, string? TraceState, DateTimeOffset CreatedAt, UserActivityEvent Event);
 

@@ -21,6 +21,7 @@ public sealed class CarRecommenderDb(DbContextOptions<CarRecommenderDb> options)
     public DbSet<CarModelLinkRow> CarModelLinks => Set<CarModelLinkRow>();
     public DbSet<ListingFactors> ListingFactors => Set<ListingFactors>();
     public DbSet<PriceChange> PriceHistory => Set<PriceChange>();
+    public DbSet<ListingChange> ListingChanges => Set<ListingChange>();
     public DbSet<ImportRun> Imports => Set<ImportRun>();
     public DbSet<ImportRejectionRow> ImportRejections => Set<ImportRejectionRow>();
 
@@ -141,6 +142,11 @@ public sealed class CarRecommenderDb(DbContextOptions<CarRecommenderDb> options)
         prices.Property(x => x.Currency).HasMaxLength(3);
         prices.HasOne<Listing>().WithMany().HasForeignKey(x => x.ListingId).OnDelete(DeleteBehavior.Cascade);
         prices.HasIndex(x => new { x.ListingId, x.ChangedAt });
+
+        var changes = modelBuilder.Entity<ListingChange>();
+        changes.ToTable("listing_changes");
+        changes.Property(x => x.Id).UseIdentityByDefaultColumn();
+        changes.Property(x => x.Kind).HasMaxLength(16);
 
         var imports = modelBuilder.Entity<ImportRun>();
         imports.ToTable("imports");

@@ -57,7 +57,13 @@ public sealed class Recommender(CarRecommenderDb db)
         try
         {
             await using var cmd = new NpgsqlCommand("""
-                SELECT h.listing_id, l.make, l.model, l.year, h.strongest, h.dismissed, l.content_vector, f.factors
+                SELECT h.listing_id, l.make, l.model, l.year, h.strongest, h.dismissed, l.content_vector, f.factors,
+                       -- the euro price when the user last acted on it (the newest price then, else the first change's
+                       -- previous price) less today's: a price drop to tell them about
+                       coalesce((SELECT p.price FROM price_history p WHERE p.listing_id = h.listing_id AND p.changed_at <= h.last_at
+                                 ORDER BY p.changed_at DESC, p.id DESC LIMIT 1),
+                                (SELECT p.previous_price FROM price_history p WHERE p.listing_id = h.listing_id AND p.changed_at > h.last_at
+                                 ORDER BY p.changed_at, p.id LIMIT 1)) - l.price AS price_drop
                 FROM (SELECT listing_id,
                              CASE WHEN bool_or(type = 'Contact') THEN 'Contact'
                                   WHEN sum(CASE type WHEN 'Save' THEN 1 WHEN 'Unsave' THEN -1 ELSE 0 END) > 0 THEN 'Save'
@@ -76,7 +82,10 @@ public sealed class Recommender(CarRecommenderDb db)
                 history.Add(new HistoryItem(reader.GetInt64(0), reader.GetString(1), reader.GetString(2), reader.GetInt32(3),
                     reader.IsDBNull(4) ? null : Enum.Parse<InteractionType>(reader.GetString(4)), reader.GetBoolean(5),
                     reader.IsDBNull(6) ? null : reader.GetFieldValue<Vector>(6).ToArray(),
-                    reader.IsDBNull(7) ? null : reader.GetFieldValue<Vector>(7).ToArray()));
+                    reader.IsDBNull(7) ? null : reader.GetFieldValue<Vector>(7).ToArray())
+                {
+                    PriceDrop = reader.IsDBNull(8) || reader.GetInt32(8) <= 0 ? null : reader.GetInt32(8),
+                });
             await reader.CloseAsync();
             carModels = await CarModelAffinityAsync(conn, history, ct);
         }
@@ -146,6 +155,9 @@ public sealed class Recommender(CarRecommenderDb db)
                          ?? await IndexedCandidatesAsync(pool, taste, filter, perSource, trending, ct);
             await tx.CommitAsync(ct);
         }
+        // cars the user looked at whose price has dropped since: candidates whatever the sources found
+        var dropped = taste.History.Where(h => h is { Seen: true, PriceDrop: > 0 }).Select(h => h.ListingId).ToArray();
+        if (dropped.Length > 0) candidates.AddRange(await Project(pool.Where(l => dropped.Contains(l.Id))).ToListAsync(ct));
 
         var mapped = candidates.Select(c => new Candidate(c.Id, c.Make, c.Model, c.Year, c.Price, c.BodyType, c.Content?.ToArray(), c.Latent?.ToArray(),
             c.TrendKey, t.Latitude is { } lat && t.Longitude is { } lon ? Geo.HaversineKm(lat, lon, c.Latitude, c.Longitude) : null)).ToList();

@@ -108,3 +108,14 @@ public sealed class ImportRejectionRow
     /// <summary>The raw line as read (for the CSV download).</summary>
     public required string Raw { get; set; }
 }
+
+/// <summary>A change to a listing waiting to be published (the listings' outbox; see <see cref="Events.ListingChangeEvent"/>).</summary>
+public sealed class ListingChange
+{
+    public long Id { get; set; }
+    public long ListingId { get; set; }
+    public required string Kind { get; set; }
+    public int Price { get; set; }
+    public int? PreviousPrice { get; set; }
+    public DateTimeOffset OccurredAt { get; set; }
+}

@@ -84,6 +84,12 @@ public static class CatalogueImport
                   (s.make, s.model, s.year, s.price, s.asking_price, s.currency, s.mileage_km, s.fuel, s.transmission, s.body_type, s.power_kw,
                    s.colour, s.seller_type, s.city, s.latitude, s.longitude, s.attributes, 'Active')
             """, ct, source, now);
+        // the changes users should hear of go on the bus through the listings' outbox, committed with the import
+        await Exec(conn, """
+            INSERT INTO listing_changes (listing_id, kind, price, previous_price, occurred_at)
+            SELECT listing_id, CASE WHEN price < previous_price THEN 'PriceDropped' ELSE 'PriceRaised' END, price, previous_price, changed_at
+            FROM price_history WHERE import_id = $1 AND previous_price IS NOT NULL AND price <> previous_price
+            """, ct, importId);
         Mark("match and update");
         var added = await Scalar<long[]>(conn, $"""
             WITH added AS (
@@ -112,13 +118,24 @@ public static class CatalogueImport
             WHERE n.id = ANY($1)
             ON CONFLICT (listing_id) DO NOTHING
             """, ct, added);
-        if (added.Length > 0) Mark("latent from car models");
+        if (added.Length > 0)
+        {
+            await Exec(conn, """
+                INSERT INTO listing_changes (listing_id, kind, price, previous_price, occurred_at)
+                SELECT id, 'Listed', price, NULL, $2 FROM listings WHERE id = ANY($1) ORDER BY id
+                """, ct, added, now);
+            Mark("new listings: factors and events");
+        }
         // sold listings leave every list at once: stored lists are read joined to active listings
         var markedSold = options.Sync
             ? await Exec(conn, """
-                UPDATE listings l SET status = 'Sold', updated_at = $2
-                WHERE l.source = $1 AND l.status = 'Active' AND l.external_id IS NOT NULL
-                  AND NOT EXISTS (SELECT 1 FROM import_rows s WHERE s.external_id = l.external_id)
+                WITH sold AS (
+                    UPDATE listings l SET status = 'Sold', updated_at = $2
+                    WHERE l.source = $1 AND l.status = 'Active' AND l.external_id IS NOT NULL
+                      AND NOT EXISTS (SELECT 1 FROM import_rows s WHERE s.external_id = l.external_id)
+                    RETURNING l.id, l.price)
+                INSERT INTO listing_changes (listing_id, kind, price, previous_price, occurred_at)
+                SELECT id, 'Sold', price, NULL, $2 FROM sold
                 """, ct, source, now)
             : 0;
         if (options.Sync) Mark("sync");

@@ -4,7 +4,7 @@ using CarRecommender.Core.Learning;
 namespace CarRecommender.Core.Ranking;
 
 /// <summary>Where a recommendation mainly came from; it picks the reason shown to the user.</summary>
-public enum RecommendationSource { Content, Collaborative, Trending, CarModel }
+public enum RecommendationSource { Content, Collaborative, Trending, CarModel, PriceDrop }
 
 /// <summary>
 /// A listing proposed by retrieval (content ANN, latent ANN or trending), with what ranking needs: its vectors for
@@ -27,6 +27,8 @@ public sealed record HistoryItem(
     public bool Seen => Strongest is InteractionType.View or InteractionType.Save && !Dismissed;
     /// <summary>Something a reason may point at ("similar to the … you saved").</summary>
     public bool IsAnchor => Strongest is not null && !Dismissed;
+    /// <summary>Euros the price fell since the user last looked at the listing (null: it did not, or nothing says).</summary>
+    public int? PriceDrop { get; init; }
 }
 
 /// <summary>What the ranker knows about the user.</summary>

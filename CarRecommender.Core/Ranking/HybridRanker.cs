@@ -16,9 +16,12 @@ namespace CarRecommender.Core.Ranking;
 /// <param name="NearKm">"Trending near you" radius.</param>
 /// <param name="CarModelShare">The car-model EASE score's share of the collaborative weight when the user has both it
 /// and listing factors (either alone takes the whole collaborative weight).</param>
+/// <param name="PriceDropBoost">Added to the score of a car the user viewed or saved whose price has dropped since (scores
+/// are blends in [0, 1], so 1 brings it to the top), instead of the seen penalty.</param>
 public sealed record RankingOptions(
     double CollaborativeMax = 0.8, double CollaborativeHalfHistory = 10, double TrendingCold = 0.5, double TrendingHalfHistory = 3,
-    double SeenPenalty = 0.5, double Lambda = 0.95, int MaxPerModel = 3, double NearKm = 100, double CarModelShare = 0.1);
+    double SeenPenalty = 0.5, double Lambda = 0.95, int MaxPerModel = 3, double NearKm = 100, double CarModelShare = 0.1,
+    double PriceDropBoost = 1.0);
 
 /// <summary>
 /// Hybrid ranking: every candidate gets a content score (cosine to the user's content vector), a collaborative score
@@ -60,9 +63,13 @@ public static class HybridRanker
         {
             var parts = (Content: wc * content[i], Collaborative: wl * collaborative[i], CarModel: wm * carModel[i], Trending: wt * trending[i]);
             var score = parts.Content + parts.Collaborative + parts.CarModel + parts.Trending;
-            if (history.TryGetValue(pool[i].ListingId, out var seen) && seen.Seen) score *= o.SeenPenalty;
+            var seen = history.GetValueOrDefault(pool[i].ListingId);
+            var priceDropped = seen is { Seen: true, PriceDrop: > 0 };
+            if (priceDropped) score += o.PriceDropBoost;
+            else if (seen is { Seen: true }) score *= o.SeenPenalty;
             var collaborativeBest = Math.Max(parts.Collaborative, parts.CarModel);
-            var source = collaborativeBest > parts.Content && collaborativeBest >= parts.Trending
+            var source = priceDropped ? RecommendationSource.PriceDrop
+                : collaborativeBest > parts.Content && collaborativeBest >= parts.Trending
                     ? parts.CarModel > parts.Collaborative ? RecommendationSource.CarModel : RecommendationSource.Collaborative
                 : parts.Content >= parts.Trending && wc > 0 ? RecommendationSource.Content
                 : RecommendationSource.Trending;
@@ -130,6 +137,9 @@ public static class HybridRanker
         var anchors = user.History.Where(h => h.IsAnchor).ToList();
         switch (source)
         {
+            case RecommendationSource.PriceDrop when anchors.FirstOrDefault(a => a.ListingId == c.ListingId) is { PriceDrop: { } drop } item:
+                return string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                    $"Price dropped by €{drop:N0} on the {item.Year} {item.Model} you {Verb(item.Strongest)}");
             case RecommendationSource.Content when c.Content is { } v:
                 var similar = anchors.Where(h => h.Content is not null).MaxBy(h => Cosine(v, h.Content!));
                 return similar is null ? "Matches the cars you have looked at"

@@ -20,27 +20,9 @@ public sealed partial class DeadLetterArchiver(IServiceProvider services, Npgsql
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
         Task.WhenAll(EventTopology.PipelineQueues.Select(queue => RunAsync(queue, stoppingToken)));
 
-    private async Task RunAsync(string queue, CancellationToken ct)
-    {
-        var backoff = TimeSpan.FromMilliseconds(500);
-        while (!ct.IsCancellationRequested)
-        {
-            try
-            {
-                await ArchiveQueueAsync(queue, ct);
-            }
-            catch (OperationCanceledException) when (ct.IsCancellationRequested)
-            {
-                break;
-            }
-            catch (Exception ex)
-            {
-                LogDown(logger, EventTopology.DeadLetterQueue(queue), backoff.TotalSeconds, ex.Message);
-                await Task.Delay(backoff, ct).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-                backoff = TimeSpan.FromTicks(Math.Min(TimeSpan.FromSeconds(10).Ticks, backoff.Ticks * 2));
-            }
-        }
-    }
+    private Task RunAsync(string queue, CancellationToken ct) =>
+        Reconnecting.RunAsync(c => ArchiveQueueAsync(queue, c),
+            (backoff, ex) => LogDown(logger, EventTopology.DeadLetterQueue(queue), backoff.TotalSeconds, ex.Message), ct);
 
     private async Task ArchiveQueueAsync(string queue, CancellationToken ct)
     {

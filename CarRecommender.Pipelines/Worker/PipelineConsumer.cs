@@ -35,27 +35,9 @@ public sealed partial class PipelineConsumer<THandler>(IServiceProvider services
 
     private sealed record Delivery(ulong Tag, byte[] Body, IReadOnlyBasicProperties Properties, bool Redelivered);
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        var backoff = TimeSpan.FromMilliseconds(500);
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            try
-            {
-                await ConsumeAsync(stoppingToken);
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                break;
-            }
-            catch (Exception ex)
-            {
-                LogConsumerDown(logger, handler.Pipeline, backoff.TotalSeconds, ex.GetType().Name, ex.Message);
-                await Task.Delay(backoff, stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-                backoff = TimeSpan.FromTicks(Math.Min(TimeSpan.FromSeconds(10).Ticks, backoff.Ticks * 2));
-            }
-        }
-    }
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        Reconnecting.RunAsync(ConsumeAsync,
+            (backoff, ex) => LogConsumerDown(logger, handler.Pipeline, backoff.TotalSeconds, ex.GetType().Name, ex.Message), stoppingToken);
 
     private async Task ConsumeAsync(CancellationToken stoppingToken)
     {

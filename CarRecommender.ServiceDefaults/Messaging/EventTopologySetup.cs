@@ -42,6 +42,21 @@ public static class EventTopologySetup
                 }, notices, ct);
                 await channel.QueueBindAsync(queue, EventTopology.Exchange, EventTopology.AllActivity, cancellationToken: ct);
             }
+
+            // listing changes (imports): their own exchange and quorum queue, and a dead-letter queue for a batch that
+            // keeps failing (the worker rejects what it cannot read; the broker's limit catches one that stops it)
+            await channel.ExchangeDeclareAsync(ListingTopology.Exchange, ExchangeType.Topic, durable: true, autoDelete: false, cancellationToken: ct);
+            await channel.ExchangeDeclareAsync(ListingTopology.DeadLetterExchange, ExchangeType.Direct, durable: true, autoDelete: false, cancellationToken: ct);
+            channel = await DeclareQueueAsync(connection, channel, ListingTopology.DeadLetterQueue, deadLetterArguments, notices, ct);
+            await channel.QueueBindAsync(ListingTopology.DeadLetterQueue, ListingTopology.DeadLetterExchange, ListingTopology.Queue, cancellationToken: ct);
+            channel = await DeclareQueueAsync(connection, channel, ListingTopology.Queue, new Dictionary<string, object?>
+            {
+                ["x-queue-type"] = "quorum",
+                ["x-dead-letter-exchange"] = ListingTopology.DeadLetterExchange,
+                ["x-dead-letter-routing-key"] = ListingTopology.Queue,
+                ["x-delivery-limit"] = EventTopology.DeliveryLimit,
+            }, notices, ct);
+            await channel.QueueBindAsync(ListingTopology.Queue, ListingTopology.Exchange, ListingTopology.RoutingKey, cancellationToken: ct);
         }
         finally
         {

@@ -55,6 +55,22 @@ public class HybridRankerTests
         new(id, make, model, 2019, strongest, dismissed, content, latent);
 
     [Fact]
+    public void A_car_the_user_viewed_comes_back_first_with_the_price_drop_reason_and_without_a_drop_stays_below_new_ones()
+    {
+        var viewed = Seen(1, "Volkswagen", "Golf", InteractionType.View, [1, 0]);
+        var candidates = new[] { Car(1, "Volkswagen", "Golf", [0.9f, 0.1f]), Car(2, "Audi", "A3", [1, 0.05f]), Car(3, "BMW", "1 Series", [0.95f, 0.1f]) };
+
+        var unchanged = HybridRanker.Rank(new UserTaste([1, 0], null, 1, [viewed]), candidates, 3, Now);
+        Assert.NotEqual(1, unchanged[0].ListingId);
+        Assert.DoesNotContain(unchanged, r => r.Source == RecommendationSource.PriceDrop);
+
+        var cheaper = HybridRanker.Rank(new UserTaste([1, 0], null, 1, [viewed with { PriceDrop = 1_200 }]), candidates, 3, Now);
+        Assert.Equal(1, cheaper[0].ListingId);
+        Assert.Equal(RecommendationSource.PriceDrop, cheaper[0].Source);
+        Assert.Equal("Price dropped by €1,200 on the 2019 Golf you viewed", cheaper[0].Reason);
+    }
+
+    [Fact]
     public void Content_candidates_are_ranked_by_cosine_to_the_users_vector()
     {
         var user = new UserTaste([1, 0], null, 3, []);

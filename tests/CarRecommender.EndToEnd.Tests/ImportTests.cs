@@ -133,6 +133,47 @@ public sealed class ImportTests(AppFixture fixture)
         }
     }
 
+    [Fact]
+    public async Task A_price_drop_by_import_brings_a_car_the_user_viewed_back_to_the_top_of_their_list_with_the_reason()
+    {
+        var source = $"test-drop-{Guid.NewGuid():N}"[..30];
+        var cs = await fixture.ConnectionStringAsync("carrecommender");
+        const string header = "id,make,model,year,price,mileage_km,fuel,gearbox,body\n";
+        static string Row(string id, int price) => string.Create(CultureInfo.InvariantCulture, $"{id},Volkswagen,Golf,2019,{price},45000,Petrol,Manual,Hatchback\n");
+        await ImportAsync(header + Row("golf-1", 21_000) + Row("golf-2", 22_500), source);
+        var golf = await Db.ScalarAsync<long>(cs, "SELECT id FROM listings WHERE source = $1 AND external_id = 'golf-1'", source);
+
+        // a shopper views it; the list recomputed after that view does not lead with it (a car they have seen)
+        var (userId, token) = fixture.ShopperTokens[17];
+        using var api = fixture.Api(token);
+        var eventId = Guid.NewGuid();
+        using (var posted = await api.PostAsJsonAsync("/api/events", new[] { new { eventId, listingId = golf, type = "view" } }))
+            Assert.Equal(HttpStatusCode.Accepted, posted.StatusCode);
+        Assert.True(await Db.EventuallyAsync(async () => await Db.ScalarAsync<long>(cs,
+            "SELECT count(*) FROM processed_events WHERE event_id = $1", eventId) == 3 && await Db.ScalarAsync<bool>(cs,
+            "SELECT coalesce((SELECT r.vectors_as_of = u.vectors_updated_at FROM recommendations r JOIN users u ON u.id = r.user_id WHERE r.user_id = $1), false)",
+            userId), TimeSpan.FromSeconds(60)), "the view should be applied and the list recomputed after it");
+        var before = await api.GetFromJsonAsync<JsonElement>("/api/users/me/recommendations?limit=50", Json);
+        Assert.DoesNotContain(before.GetProperty("items").EnumerateArray(), i => i.GetProperty("reason").GetString()!.StartsWith("Price dropped", StringComparison.Ordinal));
+
+        // the feed drops its price by 1,200: the change goes over the bus, and the car leads the list with the reason
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        await ImportAsync(header + Row("golf-1", 19_800) + Row("golf-2", 22_500), source);
+        JsonElement first = default;
+        Assert.True(await Db.EventuallyAsync(async () =>
+        {
+            var list = await api.GetFromJsonAsync<JsonElement>("/api/users/me/recommendations?limit=50", Json);
+            var items = list.GetProperty("items");
+            if (items.GetArrayLength() == 0) return false;
+            first = items[0];
+            return first.GetProperty("listing").GetProperty("id").GetInt64() == golf;
+        }, TimeSpan.FromSeconds(60)), $"the cheaper Golf should lead the list: {first}");
+        Assert.Equal("Price dropped by €1,200 on the 2019 Golf you viewed", first.GetProperty("reason").GetString());
+        Assert.Equal(0L, await Db.ScalarAsync<long>(cs, "SELECT count(*) FROM listing_changes l JOIN listings x ON x.id = l.listing_id WHERE x.source = $1", source));
+        Report.Line($"[price drop] a car a shopper viewed, 1,200 cheaper by re-import: first in their list {clock.Elapsed.TotalSeconds:N1} s after the import "
+            + $"was sent, \"{first.GetProperty("reason").GetString()}\"");
+    }
+
     private async Task<JsonElement> ImportAsync(string csv, string source, bool sync = false)
     {
         using var admin = fixture.Api(fixture.AdminToken);

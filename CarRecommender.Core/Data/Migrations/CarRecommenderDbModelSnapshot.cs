@@ -522,6 +522,43 @@ namespace CarRecommender.Core.Data.Migrations
                     b.ToTable("listings", (string)null);
                 });
 
+            modelBuilder.Entity("CarRecommender.Core.Domain.ListingChange", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("kind");
+
+                    b.Property<long>("ListingId")
+                        .HasColumnType("bigint")
+                        .HasColumnName("listing_id");
+
+                    b.Property<DateTimeOffset>("OccurredAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("occurred_at");
+
+                    b.Property<int?>("PreviousPrice")
+                        .HasColumnType("integer")
+                        .HasColumnName("previous_price");
+
+                    b.Property<int>("Price")
+                        .HasColumnType("integer")
+                        .HasColumnName("price");
+
+                    b.HasKey("Id")
+                        .HasName("pk_listing_changes");
+
+                    b.ToTable("listing_changes", (string)null);
+                });
+
             modelBuilder.Entity("CarRecommender.Core.Domain.ListingFactors", b =>
                 {
                     b.Property<long>("ListingId")
