@@ -25,6 +25,14 @@ public sealed class ListingQueryParserTests
         Assert.Equal(ListingStatus.Active, f.Status);
     }
 
+    [Fact]
+    public void Unknown_is_a_value_a_search_can_ask_for()
+    {
+        Assert.True(ListingQueryParser.TryParse(new ListingQuery { BodyType = "unknown", Fuel = "Unknown" }, out var f, out var errors), string.Join(";", errors.Keys));
+        Assert.Equal([BodyType.Unknown], f.BodyTypes);
+        Assert.Equal([FuelType.Unknown], f.Fuels);
+    }
+
     [Theory]
     [InlineData("minPrice")]
     [InlineData("fuel")]
