@@ -89,14 +89,20 @@ public static class LocalRabbitMQExtensions
         export RABBITMQ_LOGS=-                      # log to stdout: the dashboard's console logs
         export RABBITMQ_PID_FILE="$d/rabbit.pid"
         export RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1}"
-        # Our own epmd in the foreground on a private port, so no 'epmd -daemon' is left behind.
+        # Our own epmd in the foreground on a private port, so no 'epmd -daemon' is left behind. A restart reuses the
+        # port: wait until the previous run's epmd has let it go (else the new one cannot bind, the old one answers the
+        # readiness probe and then exits, and the node fails to start), and check that ours is the one that answers.
+        for _ in $(seq 1 200); do (echo > "/dev/tcp/127.0.0.1/$ERL_EPMD_PORT") 2>/dev/null || break; sleep 0.05; done
         epmd -port "$ERL_EPMD_PORT" -address 127.0.0.1 &
         epmd_pid=$!
         for _ in $(seq 1 100); do (echo > "/dev/tcp/127.0.0.1/$ERL_EPMD_PORT") 2>/dev/null && break; sleep 0.05; done
+        kill -0 "$epmd_pid" 2>/dev/null || { echo "epmd could not listen on port $ERL_EPMD_PORT" >&2; exit 1; }
         /usr/lib/rabbitmq/bin/rabbitmq-server &
         rmq=$!
-        trap 'kill -TERM $rmq 2>/dev/null; wait $rmq; kill $epmd_pid 2>/dev/null; exit 0' TERM INT
-        wait $rmq
+        # stopped only once the broker and epmd are gone, so a start right after finds the ports free
+        trap 'kill -TERM $rmq 2>/dev/null; wait $rmq || true; kill $epmd_pid 2>/dev/null; wait $epmd_pid 2>/dev/null || true; exit 0' TERM INT
+        wait $rmq || true
         kill $epmd_pid 2>/dev/null || true
+        wait $epmd_pid 2>/dev/null || true
         """;
 }
