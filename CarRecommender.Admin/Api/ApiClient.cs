@@ -66,33 +66,7 @@ public sealed class ApiClient(HttpClient http)
         using var request = new HttpRequestMessage(method, new Uri(path, UriKind.Relative));
         if (token is not null) request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
         if (body is not null) request.Content = JsonContent.Create(body);
-        HttpResponseMessage response;
-        try
-        {
-            response = await http.SendAsync(request, ct);
-        }
-        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException && !ct.IsCancellationRequested)
-        {
-            throw new ApiException("The API cannot be reached: " + ex.Message);
-        }
-        using (response)
-        {
-            if (!response.IsSuccessStatusCode)
-            {
-                ProblemDetails? problem = null;
-                try
-                {
-                    problem = await response.Content.ReadFromJsonAsync<ProblemDetails>(ct);
-                }
-                catch (Exception ex) when (ex is System.Text.Json.JsonException or NotSupportedException)
-                {
-                    // not ProblemDetails: the status code says enough
-                }
-                var what = problem?.Detail ?? problem?.Title ?? response.ReasonPhrase ?? "error";
-                throw new ApiException($"The API answered {(int)response.StatusCode}: {what}", response.StatusCode);
-            }
-            if (typeof(T) == typeof(object)) return default!;
-            return await response.Content.ReadFromJsonAsync<T>(ct) ?? throw new ApiException("The API answered with an empty body.");
-        }
+        using var response = await ApiResponses.SendAsync(http, request, ct);
+        return typeof(T) == typeof(object) ? default! : await ApiResponses.ReadAsync<T>(response, ct);
     }
 }

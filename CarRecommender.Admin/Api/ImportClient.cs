@@ -47,7 +47,7 @@ public sealed class ImportClient(HttpClient http)
     public async Task<byte[]> RejectionsCsvAsync(AdminIdentity admin, long importId, CancellationToken ct)
     {
         using var request = Request(HttpMethod.Get, $"/api/admin/imports/{importId}/rejections.csv", admin, null);
-        using var response = await SendRawAsync(request, ct);
+        using var response = await ApiResponses.SendAsync(http, request, ct);
         return await response.Content.ReadAsByteArrayAsync(ct);
     }
 
@@ -76,39 +76,7 @@ public sealed class ImportClient(HttpClient http)
     private async Task<T> SendAsync<T>(HttpMethod method, string path, AdminIdentity admin, HttpContent? content, CancellationToken ct)
     {
         using var request = Request(method, path, admin, content);
-        using var response = await SendRawAsync(request, ct);
-        return await response.Content.ReadFromJsonAsync<T>(ct) ?? throw new ApiException("The API answered with an empty body.");
-    }
-
-    private async Task<HttpResponseMessage> SendRawAsync(HttpRequestMessage request, CancellationToken ct)
-    {
-        HttpResponseMessage response;
-        try
-        {
-            response = await http.SendAsync(request, ct);
-        }
-        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException && !ct.IsCancellationRequested)
-        {
-            throw new ApiException("The API cannot be reached: " + ex.Message);
-        }
-        if (response.IsSuccessStatusCode) return response;
-        using (response)
-        {
-            var problem = await ReadProblemAsync(response, ct);
-            var errors = problem is ValidationProblemDetails { Errors.Count: > 0 } v ? " " + string.Join("; ", v.Errors.SelectMany(e => e.Value)) : "";
-            throw new ApiException($"The API answered {(int)response.StatusCode}: {problem?.Detail ?? problem?.Title ?? response.ReasonPhrase}{errors}", response.StatusCode);
-        }
-    }
-
-    private static async Task<ProblemDetails?> ReadProblemAsync(HttpResponseMessage response, CancellationToken ct)
-    {
-        try
-        {
-            return await response.Content.ReadFromJsonAsync<ValidationProblemDetails>(ct);
-        }
-        catch (Exception ex) when (ex is System.Text.Json.JsonException or NotSupportedException)
-        {
-            return null;
-        }
+        using var response = await ApiResponses.SendAsync(http, request, ct);
+        return await ApiResponses.ReadAsync<T>(response, ct);
     }
 }

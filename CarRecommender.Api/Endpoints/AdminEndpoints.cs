@@ -115,11 +115,12 @@ public static class AdminEndpoints
         var optionsError = ImportOptionsParser.Parse(source, units, currency, rates.Value, out var parsed);
         foreach (var (key, message) in optionsError) errors[key] = [message];
         if (errors.Count > 0) return TypedResults.ValidationProblem(errors);
+        var name = Path.GetFileName(fileName?.Trim() ?? "");
         var options = parsed with
         {
             Map = mapping,
             Sync = sync ?? false,
-            FileName = string.IsNullOrWhiteSpace(fileName) ? "upload.csv" : Path.GetFileName(fileName.Trim())[..Math.Min(200, Path.GetFileName(fileName.Trim()).Length)],
+            FileName = name.Length == 0 ? "upload.csv" : name[..Math.Min(200, name.Length)],
             StartedBy = request.HttpContext.User.FindFirst(System.Security.Claims.ClaimTypes.Email)?.Value
                 ?? request.HttpContext.User.FindFirst("email")?.Value ?? "admin " + request.HttpContext.User.FindFirst(Microsoft.IdentityModel.JsonWebTokens.JwtRegisteredClaimNames.Sub)?.Value,
         };

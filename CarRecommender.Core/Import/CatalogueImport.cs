@@ -52,11 +52,9 @@ public static class CatalogueImport
 
         var source = options.Source;
         // an id repeated in the file is the same car listed again: the last row counts
-        await Exec(conn, """
-            CREATE INDEX ON import_rows (external_id);
-            DELETE FROM import_rows a USING import_rows b WHERE a.external_id = b.external_id AND a.ord < b.ord;
-            ANALYZE import_rows
-            """, ct);
+        await Exec(conn, "CREATE INDEX ON import_rows (external_id)", ct);
+        var repeats = await Exec(conn, "DELETE FROM import_rows a USING import_rows b WHERE a.external_id = b.external_id AND a.ord < b.ord", ct);
+        await Exec(conn, "ANALYZE import_rows", ct);
         Mark("read and stage");
         var importId = await Scalar<long>(conn, """
             INSERT INTO imports (source, file_name, started_by, started_at, duration_seconds, sync, rows_read, inserted, updated, unchanged, marked_sold, rejected, report)
@@ -70,7 +68,6 @@ public static class CatalogueImport
             FROM import_rows s JOIN listings l ON l.source = $1 AND l.external_id = s.external_id
             WHERE (l.asking_price, l.currency) IS DISTINCT FROM (s.asking_price, s.currency)
             """, ct, source, now, importId);
-        var matched = await Scalar<long>(conn, "SELECT count(*) FROM import_rows s JOIN listings l ON l.source = $1 AND l.external_id = s.external_id", ct, source);
         var updated = await Exec(conn, """
             UPDATE listings l SET make = s.make, model = s.model, year = s.year, price = s.price, asking_price = s.asking_price, currency = s.currency,
                 mileage_km = s.mileage_km, fuel = s.fuel, transmission = s.transmission, body_type = s.body_type, power_kw = s.power_kw,
@@ -140,14 +137,15 @@ public static class CatalogueImport
             : 0;
         if (options.Sync) Mark("sync");
 
-        await SaveRejectionsAsync(conn, importId, reader.KeptRejections, ct);
+        await SaveRejectionsAsync(conn, importId, reader.Rejections, ct);
         var report = reader.Report(staged) with
         {
             ImportId = importId,
             Source = source,
             Inserted = inserted,
             Updated = updated,
-            Unchanged = matched - updated,
+            // every staged row was either inserted or matched a listing of the source, updated or not
+            Unchanged = staged - repeats - inserted - updated,
             MarkedSold = markedSold,
             DurationSeconds = Math.Round(clock.Elapsed.TotalSeconds, 2),
             Phases = phases,

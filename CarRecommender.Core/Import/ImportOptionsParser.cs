@@ -31,6 +31,16 @@ public static partial class ImportOptionsParser
         return errors;
     }
 
+    /// <summary>A file's name made a source name, the default source of an import ("UK cars 2020.csv" → "uk-cars-2020").</summary>
+    public static string SourceFromFileName(string fileName)
+    {
+        var name = NotInSourceName().Replace(Path.GetFileNameWithoutExtension(fileName).ToLowerInvariant(), "-").Trim('-');
+        return name.Length == 0 ? "import" : name[..Math.Min(60, name.Length)];
+    }
+
+    [GeneratedRegex("[^a-z0-9._-]+")]
+    private static partial Regex NotInSourceName();
+
     [GeneratedRegex("^[A-Za-z0-9._-]{1,60}$")]
     private static partial Regex SourceName();
 }

@@ -85,6 +85,7 @@ public sealed partial class ListingCsvReader
 
     public long RowsRead { get; private set; }
     public long Rejected { get; private set; }
+    /// <summary>Every rejected row kept (up to <see cref="MaxRejectionsKept"/>, the count is always complete), with its raw text.</summary>
     public IReadOnlyList<ImportRejection> Rejections => _rejections;
     public IReadOnlyList<string> Warnings => _warnings;
     public Dictionary<string, string> Mapping { get; } = [];
@@ -236,9 +237,6 @@ public sealed partial class ListingCsvReader
             Currency = _options.Currency.ToUpperInvariant(),
             Decisions = _decisions,
         };
-
-    /// <summary>Every rejected row kept (up to <see cref="MaxRejectionsKept"/>), with its raw text.</summary>
-    public IReadOnlyList<ImportRejection> KeptRejections => _rejections;
 
     private static CsvReader Open(TextReader text) => new(text, new CsvConfiguration(CultureInfo.InvariantCulture)
     {

@@ -60,13 +60,7 @@ public sealed class ImportSettings : DatabaseSettings
     }
 
     /// <summary>--source, or the file's name made a source name ("uk cars 2020.csv" → "uk-cars-2020").</summary>
-    public string SourceName => Source ?? DefaultSource(File);
-
-    private static string DefaultSource(string file)
-    {
-        var name = System.Text.RegularExpressions.Regex.Replace(Path.GetFileNameWithoutExtension(file).ToLowerInvariant(), "[^a-z0-9._-]+", "-").Trim('-');
-        return name.Length == 0 ? "import" : name[..Math.Min(60, name.Length)];
-    }
+    public string SourceName => Source ?? ImportOptionsParser.SourceFromFileName(File);
 }
 
 public sealed class ImportCommand : AsyncCommand<ImportSettings>

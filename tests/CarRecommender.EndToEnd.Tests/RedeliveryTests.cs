@@ -248,14 +248,19 @@ public sealed class RedeliveryTests(AppFixture fixture)
     /// The backends waiting, directly or behind another waiter, on a lock the test's connection holds (the start-up
     /// pruner's delete aside): the content and collaborative pipelines lock the same user rows, so one may wait on the other.
     /// </summary>
-    private static Task<long> LockWaitersAsync(string cs, int holderPid, string queryLike = "%") => Db.ScalarAsync<long>(cs, """
+    private static Task<long> LockWaitersAsync(string cs, int holderPid, string queryLike = "%") => Db.ScalarAsync<long>(cs, Waiting + """
+        SELECT count(*) FROM waiting JOIN pg_stat_activity a USING (pid)
+        WHERE a.query NOT ILIKE 'DELETE FROM processed_events%' AND a.query LIKE $2
+        """, holderPid, queryLike);
+
+    /// <summary>The backends waiting, directly or behind another waiter, on a lock backend $1 holds.</summary>
+    private const string Waiting = """
         WITH RECURSIVE waiting(pid) AS (
             SELECT pid FROM pg_stat_activity WHERE $1 = ANY (pg_blocking_pids(pid))
             UNION
             SELECT a.pid FROM pg_stat_activity a JOIN waiting w ON w.pid = ANY (pg_blocking_pids(a.pid)))
-        SELECT count(*) FROM waiting JOIN pg_stat_activity a USING (pid)
-        WHERE a.query NOT ILIKE 'DELETE FROM processed_events%' AND a.query LIKE $2
-        """, holderPid, queryLike);
+
+        """;
 
     /// <summary>
     /// Ends the database sessions a killed worker left waiting on the test's lock. PostgreSQL notices a vanished client
@@ -264,17 +269,11 @@ public sealed class RedeliveryTests(AppFixture fixture)
     /// </summary>
     private static async Task EndOrphanedWaitersAsync(string cs, int holderPid)
     {
-        const string waiting = """
-            WITH RECURSIVE waiting(pid) AS (
-                SELECT pid FROM pg_stat_activity WHERE $1 = ANY (pg_blocking_pids(pid))
-                UNION
-                SELECT a.pid FROM pg_stat_activity a JOIN waiting w ON w.pid = ANY (pg_blocking_pids(a.pid)))
-            """;
         // again until none is left: a statement the worker sent just before it died may reach the lock only now
         Assert.True(await Db.EventuallyAsync(async () =>
         {
-            await Db.ScalarAsync<long>(cs, waiting + "SELECT count(pg_terminate_backend(pid)) FROM waiting", holderPid);
-            return await Db.ScalarAsync<long>(cs, waiting + "SELECT count(*) FROM waiting", holderPid) == 0;
+            await Db.ScalarAsync<long>(cs, Waiting + "SELECT count(pg_terminate_backend(pid)) FROM waiting", holderPid);
+            return await Db.ScalarAsync<long>(cs, Waiting + "SELECT count(*) FROM waiting", holderPid) == 0;
         }, Patience),
             $"the killed worker's sessions should end:\n{await ActivityAsync(cs)}");
     }
