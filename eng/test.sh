@@ -34,7 +34,7 @@ done
 [ -f "$CARRECOMMENDER_TEST_REPORT" ] && { echo "[test] measured by the reliability tests:"; sed 's/^/  /' "$CARRECOMMENDER_TEST_REPORT"; }
 if [ $rc -ne 0 ] && [ -f "$results/service-logs.txt" ]; then
   echo "[test] the services' last log lines (warnings and errors):"
-  grep -iE "warn|fail|error|exception|crit" "$results/service-logs.txt" | tail -60 | cut -c1-300
+  grep -iE "warn|fail|error|exception|crit|DETAIL:|Process [0-9]+ waits|Process [0-9]+:" "$results/service-logs.txt" | tail -60 | cut -c1-300
 fi
 echo "[test] took $(( $(date +%s) - start )) s"
 echo "tests: $passed passed, $failed failed, $skipped skipped"

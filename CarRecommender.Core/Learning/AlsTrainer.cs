@@ -280,9 +280,11 @@ public sealed class AlsTrainer(NpgsqlDataSource dataSource)
                 }
                 await writer.CompleteAsync(ct);
             }
+            // rows locked in id order first (the join would take them in hash order and deadlock with the pipelines)
             await using (var update = new NpgsqlCommand("""
-                UPDATE users u SET latent_vector = f.factors FROM als_users f
-                WHERE u.id = f.id AND NOT EXISTS (SELECT 1 FROM interactions i WHERE i.user_id = u.id AND i.recorded_at > $1)
+                WITH locked AS (SELECT u.id FROM users u JOIN als_users f ON f.id = u.id ORDER BY u.id FOR NO KEY UPDATE OF u)
+                UPDATE users u SET latent_vector = f.factors FROM als_users f, locked k
+                WHERE u.id = f.id AND k.id = u.id AND NOT EXISTS (SELECT 1 FROM interactions i WHERE i.user_id = u.id AND i.recorded_at > $1)
                 """, conn, tx))
             {
                 update.Parameters.AddWithValue(lateSince);
@@ -292,8 +294,9 @@ public sealed class AlsTrainer(NpgsqlDataSource dataSource)
         }
         // a user outside the training data (no positive history) has no factors in the new space
         await using var clear = new NpgsqlCommand("""
-            UPDATE users u SET latent_vector = NULL
-            WHERE u.latent_vector IS NOT NULL AND u.id <> ALL ($1)
+            WITH locked AS (SELECT id FROM users WHERE latent_vector IS NOT NULL AND id <> ALL ($1) ORDER BY id FOR NO KEY UPDATE)
+            UPDATE users u SET latent_vector = NULL FROM locked k
+            WHERE u.id = k.id AND u.latent_vector IS NOT NULL
               AND NOT EXISTS (SELECT 1 FROM interactions i WHERE i.user_id = u.id AND i.recorded_at > $2)
             """, conn);
         clear.Parameters.AddWithValue(userIds);

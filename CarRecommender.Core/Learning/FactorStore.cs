@@ -84,7 +84,8 @@ public static class FactorStore
         if (userIds.Count == 0) return;
         var histories = await HistoriesWithFactorsAsync(conn, tx, userIds, ct, table);
         await using var batch = new NpgsqlBatch(conn, tx);
-        foreach (var userId in userIds)
+        // in id order, like every writer of several user rows (the pipelines lock theirs in id order): no deadlock
+        foreach (var userId in userIds.Order())
         {
             var cmd = new NpgsqlBatchCommand($"UPDATE users SET latent_vector = $1, vectors_updated_at = {Data.VectorClock.Next} WHERE id = $2");
             if (FoldIn(model, histories.GetValueOrDefault(userId)) is { } factors) cmd.Parameters.AddWithValue(new Vector(factors));

@@ -78,7 +78,7 @@ public sealed class ContentPipeline(NpgsqlDataSource dataSource) : IPipelineHand
         CancellationToken ct)
     {
         await using var cmd = new NpgsqlCommand(
-            "SELECT id, content_sum, content_weight, content_as_of FROM users WHERE id = ANY($1) ORDER BY id FOR UPDATE", conn, tx);
+            "SELECT id, content_sum, content_weight, content_as_of FROM users WHERE id = ANY($1) ORDER BY id FOR NO KEY UPDATE", conn, tx);
         cmd.Parameters.Add(new NpgsqlParameter { Value = ids.Distinct().ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bigint });
         var result = new Dictionary<long, ContentProfile>();
         await using var reader = await cmd.ExecuteReaderAsync(ct);
@@ -109,11 +109,15 @@ public static class PipelineSql
         return result;
     }
 
-    /// <summary>The users among <paramref name="ids"/> that exist; <paramref name="lockRows"/> locks them (in id order) for the transaction.</summary>
+    /// <summary>
+    /// The users among <paramref name="ids"/> that exist; <paramref name="lockRows"/> locks them (in id order) for the
+    /// transaction. Every writer of several user rows locks them in id order (no two can deadlock), and with NO KEY UPDATE,
+    /// so the key-share checks of the API's event inserts (their foreign key to users) never wait for a pipeline batch.
+    /// </summary>
     public static async Task<HashSet<long>> ExistingUsersAsync(NpgsqlConnection conn, NpgsqlTransaction tx, IEnumerable<long> ids, bool lockRows,
         CancellationToken ct)
     {
-        await using var cmd = new NpgsqlCommand($"SELECT id FROM users WHERE id = ANY($1){(lockRows ? " ORDER BY id FOR UPDATE" : "")}", conn, tx);
+        await using var cmd = new NpgsqlCommand($"SELECT id FROM users WHERE id = ANY($1){(lockRows ? " ORDER BY id FOR NO KEY UPDATE" : "")}", conn, tx);
         cmd.Parameters.Add(new NpgsqlParameter { Value = ids.Distinct().ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bigint });
         var result = new HashSet<long>();
         await using var reader = await cmd.ExecuteReaderAsync(ct);
