@@ -8,7 +8,7 @@ using Microsoft.AspNetCore.Mvc;
 namespace CarRecommender.Admin.Api;
 
 public sealed record ListingSummary(long Id, string Make, string Model, int Year, int Price, int MileageKm, string Fuel, string Transmission,
-    string BodyType, int? PowerKw, string City, string Status);
+    string BodyType, int? PowerKw, string? City, string Status);
 
 public sealed record RecommendedItem(ListingSummary Listing, double Score, string Source, string Reason, Guid RecommendationId);
 

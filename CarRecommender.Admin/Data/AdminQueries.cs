@@ -36,7 +36,7 @@ public sealed record TimelineDay(DateOnly Day, string Type, long Events);
 public sealed record InteractionRow(DateTimeOffset OccurredAt, string Type, long ListingId, string Listing, Guid? RecommendationId);
 
 public sealed record ListingRow(long Id, string Make, string Model, int Year, int Price, int MileageKm, string Fuel, string BodyType,
-    string City, string Status, int ViewCount, int SaveCount, int ContactCount);
+    string? City, string Status, int ViewCount, int SaveCount, int ContactCount);
 
 public sealed record ListingDetail(ListingRow Listing, string Transmission, int? PowerKw, string Colour, string SellerType,
     DateTimeOffset CreatedAt, float[]? ContentVector, bool HasLatentVector, long Interactions);
@@ -265,7 +265,7 @@ public sealed class AdminQueries(NpgsqlDataSource dataSource)
         "id, make, model, year, price, mileage_km, fuel, body_type, city, status, view_count, save_count, contact_count";
 
     private static ListingRow ReadListing(NpgsqlDataReader r) => new(r.GetInt64(0), r.GetString(1), r.GetString(2), r.GetInt32(3),
-        r.GetInt32(4), r.GetInt32(5), r.GetString(6), r.GetString(7), r.GetString(8), r.GetString(9), r.GetInt32(10), r.GetInt32(11), r.GetInt32(12));
+        r.GetInt32(4), r.GetInt32(5), r.GetString(6), r.GetString(7), r.IsDBNull(8) ? null : r.GetString(8), r.GetString(9), r.GetInt32(10), r.GetInt32(11), r.GetInt32(12));
 
     private static UserRow ReadUser(NpgsqlDataReader r, int o) => new(r.GetInt64(o), r.GetString(o + 1), r.GetString(o + 2), r.GetString(o + 3),
         r.IsDBNull(o + 4) ? null : r.GetString(o + 4), r.GetInt32(o + 5), r.IsDBNull(o + 6) ? null : r.GetFieldValue<DateTimeOffset>(o + 6));

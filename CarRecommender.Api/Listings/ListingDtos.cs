@@ -5,16 +5,16 @@ namespace CarRecommender.Api.Listings;
 /// <summary>A listing as a search result or a neighbour.</summary>
 public sealed record ListingSummaryDto(
     long Id, string Make, string Model, int Year, int Price, int MileageKm, string Fuel, string Transmission,
-    string BodyType, int? PowerKw, string City, string Status, DateTimeOffset CreatedAt, double? DistanceKm);
+    string BodyType, int? PowerKw, string? City, string Status, DateTimeOffset CreatedAt, double? DistanceKm);
 
 /// <summary>
 /// Everything about one listing. Price is in euros (what filters and ranking compare); AskingPrice is in Currency, as
-/// the feed gave it. Unknown categories read "Unknown" and an unknown power is null. Attributes are what the source
+/// the feed gave it. Unknown categories read "Unknown"; an unknown power, city or position is null. Attributes are what the source
 /// said beyond our fields (engine size, fuel economy…).
 /// </summary>
 public sealed record ListingDetailDto(
     long Id, string Make, string Model, int Year, int Price, int MileageKm, string Fuel, string Transmission,
-    string BodyType, int? PowerKw, string Colour, string SellerType, string City, double Latitude, double Longitude,
+    string BodyType, int? PowerKw, string Colour, string SellerType, string? City, double? Latitude, double? Longitude,
     string Status, DateTimeOffset CreatedAt, int ViewCount, int SaveCount, int ContactCount, bool HasContentVector,
     int AskingPrice, string Currency, string Source, string? ExternalId, System.Text.Json.JsonElement? Attributes, DateTimeOffset? UpdatedAt);
 

@@ -14,11 +14,11 @@ public static class ListingQueries
         var query = db.Listings.AsNoTracking().Matching(f);
         var total = await query.LongCountAsync(ct);
         var ordered = f is { Sort: ListingSort.Distance, Latitude: { } lat, Longitude: { } lon }
-            ? query.OrderBy(Geo.DistanceKm(lat, lon)).ThenBy(l => l.Id)
+            ? query.OrderBy(l => l.Latitude == null).ThenBy(Geo.DistanceKm(lat, lon)).ThenBy(l => l.Id)
             : Order(query, f.Sort);
         var page = await ordered.Skip((f.Page - 1) * f.PageSize).Take(f.PageSize).ToListAsync(ct);
-        var items = page.Select(l => l.ToSummary(f is { Latitude: { } la, Longitude: { } lo }
-            ? Geo.HaversineKm(la, lo, l.Latitude, l.Longitude)
+        var items = page.Select(l => l.ToSummary(f is { Latitude: { } la, Longitude: { } lo } && l is { Latitude: { } ll, Longitude: { } lg }
+            ? Geo.HaversineKm(la, lo, ll, lg)
             : null)).ToList();
         return new ListingPageDto(items, f.Page, f.PageSize, total);
     }

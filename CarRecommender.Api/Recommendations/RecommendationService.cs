@@ -78,7 +78,7 @@ public sealed class RecommendationService(CarRecommenderDb db, Recommender recom
             cold = reader.GetBoolean(1);
             if (reader.IsDBNull(5)) continue;
             var listing = new ListingSummaryDto(reader.GetInt64(5), reader.GetString(6), reader.GetString(7), reader.GetInt32(8), reader.GetInt32(9),
-                reader.GetInt32(10), reader.GetString(11), reader.GetString(12), reader.GetString(13), reader.IsDBNull(14) ? null : reader.GetInt32(14), reader.GetString(15),
+                reader.GetInt32(10), reader.GetString(11), reader.GetString(12), reader.GetString(13), reader.IsDBNull(14) ? null : reader.GetInt32(14), reader.IsDBNull(15) ? null : reader.GetString(15),
                 reader.GetString(16), reader.GetFieldValue<DateTimeOffset>(17), null);
             items.Add(new RecommendationDto(listing, Math.Round(reader.GetFloat(2), 4), reader.GetString(3), reader.GetString(4), id));
         }

@@ -184,9 +184,9 @@ public static class CatalogueLoader
         else await writer.WriteNullAsync(ct);
         await writer.WriteAsync(l.Colour, NpgsqlDbType.Varchar, ct);
         await writer.WriteAsync(l.SellerType.ToString(), NpgsqlDbType.Varchar, ct);
-        await writer.WriteAsync(l.City, NpgsqlDbType.Varchar, ct);
-        await writer.WriteAsync(l.Latitude, NpgsqlDbType.Double, ct);
-        await writer.WriteAsync(l.Longitude, NpgsqlDbType.Double, ct);
+        await WriteNullableAsync(writer, l.City, NpgsqlDbType.Varchar, ct);
+        await WriteNullableAsync(writer, l.Latitude, NpgsqlDbType.Double, ct);
+        await WriteNullableAsync(writer, l.Longitude, NpgsqlDbType.Double, ct);
     }
 
     public const string ListingAttributeColumns = "make, model, year, price, asking_price, currency, mileage_km, fuel, transmission, body_type, power_kw, colour, " +

@@ -160,7 +160,7 @@ public sealed class Recommender(CarRecommenderDb db)
         if (dropped.Length > 0) candidates.AddRange(await Project(pool.Where(l => dropped.Contains(l.Id))).ToListAsync(ct));
 
         var mapped = candidates.Select(c => new Candidate(c.Id, c.Make, c.Model, c.Year, c.Price, c.BodyType, c.Content?.ToArray(), c.Latent?.ToArray(),
-            c.TrendKey, t.Latitude is { } lat && t.Longitude is { } lon ? Geo.HaversineKm(lat, lon, c.Latitude, c.Longitude) : null)).ToList();
+            c.TrendKey, t.Latitude is { } lat && t.Longitude is { } lon && c is { Latitude: { } cl, Longitude: { } cg } ? Geo.HaversineKm(lat, lon, cl, cg) : null)).ToList();
         return new RecommendationResult(HybridRanker.Rank(taste, mapped, limit, DateTimeOffset.UtcNow, Options), t.VectorsAsOf, candidates.Count);
     }
 
@@ -309,7 +309,7 @@ public sealed class Recommender(CarRecommenderDb db)
             l.Latitude, l.Longitude);
 
     private sealed record CandidateRow(long Id, string Make, string Model, int Year, int Price, BodyType BodyType,
-        Vector? Content, Vector? Latent, double TrendKey, double Latitude, double Longitude);
+        Vector? Content, Vector? Latent, double TrendKey, double? Latitude, double? Longitude);
 }
 
 /// <summary>The user as ranking sees them, and the version of their vectors (users.vectors_updated_at) it read.</summary>

@@ -28,9 +28,10 @@ public sealed class Listing
     public int? PowerKw { get; set; }
     public required string Colour { get; set; }
     public SellerType SellerType { get; set; }
-    public required string City { get; set; }
-    public double Latitude { get; set; }
-    public double Longitude { get; set; }
+    /// <summary>Where the car stands; all three null when the source did not say (imports), never guessed.</summary>
+    public string? City { get; set; }
+    public double? Latitude { get; set; }
+    public double? Longitude { get; set; }
     public ListingStatus Status { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
     /// <summary>When an import last changed the listing's price, attributes or status (null: never).</summary>

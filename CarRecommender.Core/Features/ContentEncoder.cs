@@ -9,7 +9,7 @@ public sealed record FeatureDimension(int Index, string Group, string Label);
 /// Turns a listing's real attributes into its content vector (version 1, <see cref="Dimensions"/> = 28).
 /// Numeric features are scaled to [-1, 1] (so cheap and expensive point in opposite directions under cosine
 /// similarity); categories are one-hot, and an unknown one (an import that did not say) leaves its block zero, as an
-/// unknown power leaves its dimension at 0 (the middle of the range) and an unknown make its segment block; location is a flat projection around central Europe. Each block carries a
+/// unknown power leaves its dimension at 0 (the middle of the range) and an unknown make its segment block, an unknown position its location block; location is a flat projection around central Europe. Each block carries a
 /// weight that sets how much it counts in cosine similarity: body type and price count most, the seller type least.
 /// </summary>
 /// <remarks>
@@ -35,7 +35,7 @@ public static class ContentEncoder
         Encode(l.Make, l.Year, l.Price, l.MileageKm, l.PowerKw, l.BodyType, l.Fuel, l.Transmission, l.SellerType, l.Latitude, l.Longitude);
 
     public static float[] Encode(string make, int year, int price, int mileageKm, int? powerKw, BodyType body, FuelType fuel,
-        Transmission transmission, SellerType seller, double latitude, double longitude)
+        Transmission transmission, SellerType seller, double? latitude, double? longitude)
     {
         var v = new float[Dimensions];
         v[0] = EncodePrice(price);
@@ -47,8 +47,11 @@ public static class ContentEncoder
         if (transmission != Transmission.Unknown) v[TransmissionOffset + (int)transmission] = TransmissionWeight;
         if (seller != SellerType.Unknown) v[SellerOffset + (int)seller] = SellerWeight;
         if (CarReference.SegmentOfMake(make) is { } segment) v[SegmentOffset + (int)segment] = SegmentWeight;
-        v[LocationOffset] = LocationWeight * (float)Math.Clamp((longitude - 10) / 15, -1, 1);
-        v[LocationOffset + 1] = LocationWeight * (float)Math.Clamp((latitude - 50) / 10, -1, 1);
+        if (latitude is { } lat && longitude is { } lon)
+        {
+            v[LocationOffset] = LocationWeight * (float)Math.Clamp((lon - 10) / 15, -1, 1);
+            v[LocationOffset + 1] = LocationWeight * (float)Math.Clamp((lat - 50) / 10, -1, 1);
+        }
         return v;
     }
 

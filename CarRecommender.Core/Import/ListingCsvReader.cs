@@ -345,7 +345,7 @@ public sealed partial class ListingCsvReader
             _decisions.Add("key: no id column, so each row's key is derived from its make, model, year, mileage and other non-price columns "
                 + "(a re-import finds the same car again when those did not change; a car whose mileage is corrected counts as a new one)");
         if (!_columns.ContainsKey(ImportField.City) && !_columns.ContainsKey(ImportField.Latitude))
-            _warnings.Add($"No city or coordinates: rows are placed in {CarCatalogue.Cities[0].Name}.");
+            _warnings.Add("No city or coordinates: the cars' location is stored as unknown (no distance filter or \"near you\" for them).");
         var currency = _options.Currency.ToUpperInvariant();
         if (_columns.ContainsKey(ImportField.Currency)) _decisions.Add($"currency: from the currency column, {currency} where it is empty");
         else _decisions.Add(currency == "EUR" ? "currency: EUR (no currency column; pass --currency for another)" : $"currency: {currency} (--currency), converted to EUR at {_rates.Effective.GetValueOrDefault(currency)} for comparison");
@@ -363,6 +363,7 @@ public sealed partial class ListingCsvReader
         _decisions.Add($"transmission: {read - N("transmission.unknown"):N0} recognised, {N("transmission.unknown"):N0} unknown{Unknowns("transmission")}");
         _decisions.Add($"power: {read - N("power.unknown"):N0} given, {N("power.unknown"):N0} unknown");
         _decisions.Add($"seller: {read - N("seller.unknown"):N0} given, {N("seller.unknown"):N0} unknown");
+        _decisions.Add($"location: {read - N("location.unknown"):N0} placed (coordinates or a known city), {N("location.unknown"):N0} unknown");
         if (N("make.unknown") > 0) _decisions.Add($"make: {N("make.unknown"):N0} rows of makes the reference does not know (no market segment){Unknowns("make")}");
         if (N("key.repeat") > 0)
             _warnings.Add(_columns.ContainsKey(ImportField.ExternalId)
@@ -427,15 +428,15 @@ public sealed partial class ListingCsvReader
 
         var cityName = Get(ImportField.City);
         var city = cityName is null ? null : CarCatalogue.Cities.FirstOrDefault(c => c.Name.Equals(cityName, StringComparison.OrdinalIgnoreCase));
-        double lat, lon;
+        // the position from the row's coordinates, else from a city we know; otherwise unknown (never a made-up place)
+        double? lat = null, lon = null;
         if (ParseNumber(Get(ImportField.Latitude)) is { } la && ParseNumber(Get(ImportField.Longitude)) is { } lo)
         {
             if (la is < -90 or > 90 || lo is < -180 or > 180) { error = "coordinates are out of range"; return null; }
             (lat, lon) = (la, lo);
         }
         else if (city is not null) (lat, lon) = (city.Latitude, city.Longitude);
-        else if (cityName is not null) { error = $"city '{cityName}' is unknown and the row has no coordinates"; return null; }
-        else (lat, lon) = (CarCatalogue.Cities[0].Latitude, CarCatalogue.Cities[0].Longitude);
+        if (lat is null) Count("location.unknown");
 
         var seller = ParseSeller(Get(ImportField.SellerType));
         if (seller == SellerType.Unknown) Count("seller.unknown");
@@ -457,7 +458,7 @@ public sealed partial class ListingCsvReader
             PowerKw = power,
             Colour = colour,
             SellerType = seller,
-            City = city?.Name ?? cityName ?? CarCatalogue.Cities[0].Name,
+            City = city?.Name ?? (cityName is null ? null : cityName.Length > 60 ? cityName[..60] : cityName),
             Latitude = lat,
             Longitude = lon,
             Status = ListingStatus.Active,

@@ -14,17 +14,17 @@ public static class Geo
             Math.Pow(Math.Sin((lat2 - lat1) * Math.PI / 360), 2) +
             Math.Cos(lat1 * Math.PI / 180) * Math.Cos(lat2 * Math.PI / 180) * Math.Pow(Math.Sin((lon2 - lon1) * Math.PI / 360), 2)));
 
-    /// <summary>The same formula over a listing's coordinates, for WHERE and ORDER BY.</summary>
-    public static Expression<Func<Listing, double>> DistanceKm(double lat, double lon) => l =>
+    /// <summary>The same formula over a listing's coordinates, for WHERE and ORDER BY (null for a listing without a position).</summary>
+    public static Expression<Func<Listing, double?>> DistanceKm(double lat, double lon) => l =>
         2 * EarthRadiusKm * Math.Asin(Math.Sqrt(
-            Math.Pow(Math.Sin((l.Latitude - lat) * Math.PI / 360), 2) +
-            Math.Cos(lat * Math.PI / 180) * Math.Cos(l.Latitude * Math.PI / 180) * Math.Pow(Math.Sin((l.Longitude - lon) * Math.PI / 360), 2)));
+            Math.Pow(Math.Sin((l.Latitude!.Value - lat) * Math.PI / 360), 2) +
+            Math.Cos(lat * Math.PI / 180) * Math.Cos(l.Latitude!.Value * Math.PI / 180) * Math.Pow(Math.Sin((l.Longitude!.Value - lon) * Math.PI / 360), 2)));
 
     /// <summary><c>distance(listing) ≤ radiusKm</c> as a predicate.</summary>
     public static Expression<Func<Listing, bool>> Within(double lat, double lon, double radiusKm)
     {
         var distance = DistanceKm(lat, lon);
         return Expression.Lambda<Func<Listing, bool>>(
-            Expression.LessThanOrEqual(distance.Body, Expression.Constant(radiusKm)), distance.Parameters);
+            Expression.LessThanOrEqual(distance.Body, Expression.Constant(radiusKm, typeof(double?))), distance.Parameters);
     }
 }

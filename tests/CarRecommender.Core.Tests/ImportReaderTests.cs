@@ -117,6 +117,29 @@ public sealed class ImportReaderTests
     }
 
     [Fact]
+    public void A_car_without_a_known_place_keeps_its_location_unknown_instead_of_a_made_up_one()
+    {
+        const string csv = "make,model,year,price,mileage_km,city,lat,lon\n"
+            + "Ford,Focus,2019,10000,30000,,,\n"            // nothing said
+            + "Ford,Focus,2019,10000,31000,Llanelli,,\n"    // a town our city table does not know
+            + "Ford,Focus,2019,10000,32000,Munich,,\n"      // a known city
+            + "Ford,Focus,2019,10000,33000,,45.07,7.69\n";  // coordinates only
+        var reader = new ListingCsvReader(Now);
+        var rows = reader.Read(new StringReader(csv)).ToList();
+        Assert.Equal(4, rows.Count);
+        Assert.Empty(reader.Report(4).Rejections);
+        Assert.Equal((null, null, null), (rows[0].City, rows[0].Latitude, rows[0].Longitude));
+        Assert.Equal(("Llanelli", null, null), (rows[1].City, rows[1].Latitude, rows[1].Longitude));
+        Assert.Equal(("Munich", 48.137), (rows[2].City, rows[2].Latitude));
+        Assert.Equal((null, 45.07, 7.69), (rows[3].City, rows[3].Latitude, rows[3].Longitude));
+        var location = ContentEncoder.Layout.Where(d => d.Group == "location").Select(d => d.Index).ToArray();
+        Assert.All(location, i => Assert.Equal(0f, rows[0].ContentVector!.ToArray()[i]));
+        Assert.All(location, i => Assert.Equal(0f, rows[1].ContentVector!.ToArray()[i]));
+        Assert.Contains(location, i => rows[2].ContentVector!.ToArray()[i] != 0f);
+        Assert.Contains("location: 2 placed (coordinates or a known city), 2 unknown", reader.Report(4).Decisions);
+    }
+
+    [Fact]
     public void Prices_keep_their_currency_and_are_compared_in_euros()
     {
         const string csv = "make,model,year,price,mileage\nFord,Focus,2019,10000,30000\n";

@@ -80,6 +80,27 @@ public sealed class ImportTests(AppFixture fixture)
               AND EXISTS (SELECT 1 FROM listings o JOIN listing_factors f ON f.listing_id = o.id WHERE o.car_model = l.car_model AND o.source <> $1)
             """, source));
 
+        // the export says nothing about where the cars stand: their location is unknown, never a made-up city; a radius
+        // search leaves them out, a distance sort puts them after every car with a position
+        using (var shopper = fixture.Api(fixture.ShopperTokens[0].Token))
+        {
+            var car = await Db.ScalarAsync<long>(cs, "SELECT id FROM listings WHERE source = $1 ORDER BY id LIMIT 1", source);
+            var placeless = await shopper.GetFromJsonAsync<JsonElement>($"/api/listings/{car}", Json);
+            Assert.Equal((JsonValueKind.Null, JsonValueKind.Null, JsonValueKind.Null),
+                (placeless.GetProperty("city").ValueKind, placeless.GetProperty("latitude").ValueKind, placeless.GetProperty("longitude").ValueKind));
+            var same = $"make={Uri.EscapeDataString(placeless.GetProperty("make").GetString()!)}&model={Uri.EscapeDataString(placeless.GetProperty("model").GetString()!)}";
+            async Task<List<JsonElement>> SearchAsync(string query) =>
+                [.. (await shopper.GetFromJsonAsync<JsonElement>($"/api/listings?{same}&pageSize=100&{query}", Json)).GetProperty("items").EnumerateArray()];
+            var mileage = placeless.GetProperty("mileageKm").GetInt32();
+            Assert.Contains(await SearchAsync($"minMileage={mileage}&maxMileage={mileage}"), i => i.GetProperty("id").GetInt64() == car);
+            Assert.DoesNotContain(await SearchAsync($"minMileage={mileage}&maxMileage={mileage}&lat=52.52&lon=13.405&radiusKm=2000"),
+                i => i.GetProperty("id").GetInt64() == car);
+            var byDistance = await SearchAsync($"minMileage={Math.Max(0, mileage - 20_000)}&maxMileage={mileage + 20_000}&lat=52.52&lon=13.405&sort=distance");
+            var located = byDistance.TakeWhile(i => i.GetProperty("distanceKm").ValueKind == JsonValueKind.Number).Count();
+            Assert.All(byDistance.Skip(located), i => Assert.Equal(JsonValueKind.Null, i.GetProperty("distanceKm").ValueKind));
+            Assert.Contains(byDistance.Skip(located), i => i.GetProperty("id").GetInt64() == car);
+        }
+
         // the feed an hour later: 30 cars 1,000 cheaper, 25 sold (gone from the file), the rest as they were
         var lines = file.Csv.TrimEnd('\n').Split('\n');
         var header = lines[0];

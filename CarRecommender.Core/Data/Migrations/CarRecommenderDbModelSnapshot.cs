@@ -353,7 +353,6 @@ namespace CarRecommender.Core.Data.Migrations
                         .HasComputedColumnSql("make || ' ' || model", true);
 
                     b.Property<string>("City")
-                        .IsRequired()
                         .HasMaxLength(60)
                         .HasColumnType("character varying(60)")
                         .HasColumnName("city");
@@ -399,11 +398,11 @@ namespace CarRecommender.Core.Data.Migrations
                         .HasColumnType("character varying(16)")
                         .HasColumnName("fuel");
 
-                    b.Property<double>("Latitude")
+                    b.Property<double?>("Latitude")
                         .HasColumnType("double precision")
                         .HasColumnName("latitude");
 
-                    b.Property<double>("Longitude")
+                    b.Property<double?>("Longitude")
                         .HasColumnType("double precision")
                         .HasColumnName("longitude");
 
