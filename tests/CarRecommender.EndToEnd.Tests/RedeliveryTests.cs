@@ -279,7 +279,7 @@ public sealed class RedeliveryTests(AppFixture fixture)
     }
 
     /// <summary>The statement with which the content and collaborative pipelines lock a batch's users (the worker's list refresher may wait too).</summary>
-    private const string PipelineUserLock = "SELECT id%FROM users WHERE id = ANY($1) ORDER BY id FOR UPDATE%";
+    private const string PipelineUserLock = "SELECT id%FROM users WHERE id = ANY($1) ORDER BY id FOR NO KEY UPDATE%";
 
     private static Task<string> ActivityAsync(string cs) => Db.ScalarAsync<string>(cs, """
         SELECT string_agg(format('%s %s %s %s: %s', pid, state, wait_event_type, pg_blocking_pids(pid), left(query, 80)), E'\n')
