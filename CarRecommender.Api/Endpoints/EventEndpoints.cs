@@ -15,7 +15,7 @@ public static class EventEndpoints
         app.MapPost("/api/events", Post)
             .WithTags("Events")
             .WithName("PostEvents")
-            .WithSummary("Record activity: one event {listingId, type: view|save|unsave|contact|dismiss, occurredAt?, eventId?, recommendationId?} or an array of up to 500")
+            .WithSummary("Record activity: one event {listingId, type: view|save|unsave|share|contact|dismiss, occurredAt?, eventId?, recommendationId?} or an array of up to 500")
             .WithDescription("202 when stored (the pipelines apply it asynchronously). The same eventId twice is stored once. Nothing is stored unless every event is valid.")
             .Accepts<JsonElement>("application/json")
             .RequireAuthorization()

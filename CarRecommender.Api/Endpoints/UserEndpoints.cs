@@ -6,7 +6,7 @@ using Microsoft.EntityFrameworkCore;
 
 namespace CarRecommender.Api.Endpoints;
 
-public sealed record InteractionCountsDto(int Views, int Saves, int Unsaves, int Contacts, int Dismisses, int Total);
+public sealed record InteractionCountsDto(int Views, int Saves, int Unsaves, int Shares, int Contacts, int Dismisses, int Total);
 
 public sealed record UserProfileDto(
     long Id, string Email, string DisplayName, string Role, string? City, DateTimeOffset CreatedAt,
@@ -35,7 +35,7 @@ public static class UserEndpoints
             .GroupBy(i => i.Type).Select(g => new { g.Key, Count = g.Count() }).ToDictionaryAsync(x => x.Key, x => x.Count, ct);
         int C(InteractionType t) => counts.GetValueOrDefault(t);
         return new UserProfileDto(user.Id, user.Email, user.DisplayName, user.Role.ToString(), user.City, user.CreatedAt,
-            new InteractionCountsDto(C(InteractionType.View), C(InteractionType.Save), C(InteractionType.Unsave),
+            new InteractionCountsDto(C(InteractionType.View), C(InteractionType.Save), C(InteractionType.Unsave), C(InteractionType.Share),
                 C(InteractionType.Contact), C(InteractionType.Dismiss), counts.Values.Sum()),
             user.ContentVector is not null, user.LatentVector is not null, user.VectorsUpdatedAt);
     }

@@ -18,7 +18,7 @@ public static class EventParser
     /// <summary>Older events are refused: they would not move a decayed profile and are more likely replays.</summary>
     public static readonly TimeSpan MaxAge = TimeSpan.FromDays(30);
 
-    public static readonly string[] TypeNames = ["view", "save", "unsave", "contact", "dismiss"];
+    public static readonly string[] TypeNames = [.. Core.Recommendation.EventCatalogue.Names];
 
     public static List<EventInput> Parse(JsonElement body, DateTimeOffset now, Dictionary<string, string[]> errors)
     {
@@ -118,8 +118,8 @@ public static class EventParser
 
     private static bool TryType(string raw, out InteractionType type)
     {
-        var i = Array.IndexOf(TypeNames, raw.Trim().ToLowerInvariant());
-        type = i >= 0 ? (InteractionType)i : default;
-        return i >= 0;
+        var known = Core.Recommendation.EventCatalogue.TryParse(raw, out var kind);
+        type = known ? kind.Type : default;
+        return known;
     }
 }

@@ -4,6 +4,7 @@ using CarRecommender.Core.Domain;
 using CarRecommender.Core.Features;
 using CarRecommender.Core.Learning;
 using CarRecommender.Core.Ranking;
+using CarRecommender.Core.Recommendation;
 using CarRecommender.Core.Search;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
@@ -56,7 +57,7 @@ public sealed class Recommender(CarRecommenderDb db)
         if (opened) await conn.OpenAsync(ct);
         try
         {
-            await using var cmd = new NpgsqlCommand("""
+            await using var cmd = new NpgsqlCommand($"""
                 SELECT h.listing_id, l.make, l.model, l.year, h.strongest, h.dismissed, l.content_vector, f.factors,
                        -- the euro price when the user last acted on it (the newest price then, else the first change's
                        -- previous price) less today's: a price drop to tell them about
@@ -65,10 +66,8 @@ public sealed class Recommender(CarRecommenderDb db)
                                 (SELECT p.previous_price FROM price_history p WHERE p.listing_id = h.listing_id AND p.changed_at > h.last_at
                                  ORDER BY p.changed_at, p.id LIMIT 1)) - l.price AS price_drop
                 FROM (SELECT listing_id,
-                             CASE WHEN bool_or(type = 'Contact') THEN 'Contact'
-                                  WHEN sum(CASE type WHEN 'Save' THEN 1 WHEN 'Unsave' THEN -1 ELSE 0 END) > 0 THEN 'Save'
-                                  WHEN bool_or(type IN ('View', 'Save')) THEN 'View' END AS strongest,
-                             bool_or(type = 'Dismiss') AS dismissed,
+                             {EventCatalogue.SqlStrongest()} AS strongest,
+                             {EventCatalogue.SqlVetoed()} AS dismissed,
                              max(occurred_at) AS last_at
                       FROM interactions WHERE user_id = $1
                       GROUP BY listing_id ORDER BY last_at DESC LIMIT $2) h

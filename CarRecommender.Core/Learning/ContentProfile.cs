@@ -17,15 +17,7 @@ public sealed record ContentProfile(float[] Sum, double Weight, DateTimeOffset A
     /// How much each event type pulls the profile towards (positive) or away from (negative) the listing. Saving and
     /// contacting say far more than viewing; dismissing and unsaving push away.
     /// </summary>
-    public static double WeightOf(InteractionType type) => type switch
-    {
-        InteractionType.View => 1.0,
-        InteractionType.Save => 3.0,
-        InteractionType.Contact => 5.0,
-        InteractionType.Unsave => -2.0,
-        InteractionType.Dismiss => -1.5,
-        _ => 0,
-    };
+    public static double WeightOf(InteractionType type) => Recommendation.EventCatalogue.Of(type).ContentWeight;
 
     public static ContentProfile Empty(int dimensions, DateTimeOffset asOf) => new(new float[dimensions], 0, asOf);
 

@@ -15,16 +15,16 @@ public sealed record Candidate(
     float[]? Content, float[]? Latent, double TrendKey, double? DistanceKm);
 
 /// <summary>A listing in the user's history, aggregated over their events.</summary>
-/// <param name="Strongest">The strongest positive thing they still stand by (contact &gt; save &gt; view), or null.</param>
+/// <param name="Strongest">The strongest positive thing they still stand by (contact &gt; share &gt; save &gt; view), or null.</param>
 /// <param name="Dismissed">They said "not interested".</param>
 public sealed record HistoryItem(
     long ListingId, string Make, string Model, int Year, InteractionType? Strongest, bool Dismissed,
     float[]? Content, float[]? Latent)
 {
     /// <summary>Contacted or dismissed: never recommended again.</summary>
-    public bool Excluded => Dismissed || Strongest == InteractionType.Contact;
-    /// <summary>Viewed (and nothing more) or saved: the user knows it already, so it comes back only with a lower score.</summary>
-    public bool Seen => Strongest is InteractionType.View or InteractionType.Save && !Dismissed;
+    public bool Excluded => Dismissed || Strongest is { } s && Recommendation.EventCatalogue.Of(s).Excludes;
+    /// <summary>Viewed, saved or shared (nothing that excludes it): the user knows it already, so it comes back only with a lower score.</summary>
+    public bool Seen => Strongest is { } s && !Recommendation.EventCatalogue.Of(s).Excludes && !Dismissed;
     /// <summary>Something a reason may point at ("similar to the … you saved").</summary>
     public bool IsAnchor => Strongest is not null && !Dismissed;
     /// <summary>Euros the price fell since the user last looked at the listing (null: it did not, or nothing says).</summary>

@@ -158,12 +158,8 @@ public static class HybridRanker
         }
     }
 
-    private static string Verb(InteractionType? type) => type switch
-    {
-        InteractionType.Contact => "contacted",
-        InteractionType.Save => "saved",
-        _ => "viewed",
-    };
+    private static string Verb(InteractionType? type) =>
+        (type is { } t ? Recommendation.EventCatalogue.Of(t).Verb : null) ?? Recommendation.EventCatalogue.Of(InteractionType.View).Verb!;
 
     public static double Cosine(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
     {

@@ -17,13 +17,7 @@ public static class Trending
     public const double None = 0;
 
     /// <summary>What an interaction adds: contacts and saves say more than views; dismissals and unsaves add nothing.</summary>
-    public static double WeightOf(InteractionType type) => type switch
-    {
-        InteractionType.View => 1,
-        InteractionType.Save => 3,
-        InteractionType.Contact => 5,
-        _ => 0,
-    };
+    public static double WeightOf(InteractionType type) => Recommendation.EventCatalogue.Of(type).TrendWeight;
 
     public static double Key(double weight, DateTimeOffset at) => Math.Log(weight) + at.ToUnixTimeMilliseconds() / 1000.0 / TauSeconds;
 

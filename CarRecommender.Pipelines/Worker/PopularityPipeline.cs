@@ -64,7 +64,7 @@ public sealed class PopularityPipeline(NpgsqlDataSource dataSource) : IPipelineH
             Saves: g.Count(e => e.Type == InteractionType.Save),
             Unsaves: g.Count(e => e.Type == InteractionType.Unsave),
             Contacts: g.Count(e => e.Type == InteractionType.Contact),
-            Trend: Trending.KeyOf(g.Select(e => (e.Type, e.OccurredAt))))).Where(c => c.Views + c.Saves + c.Unsaves + c.Contacts > 0).ToList();
+            Trend: Trending.KeyOf(g.Select(e => (e.Type, e.OccurredAt))))).Where(c => c.Views + c.Saves + c.Unsaves + c.Contacts > 0 || c.Trend is not null).ToList();
         if (counts.Count == 0) return;
         var ids = counts.Select(c => c.Id).ToArray();
         var trend = counts.Select(c => c.Trend is { } k && current.TryGetValue(c.Id, out var old) ? (old <= Trending.None ? k : Trending.Add(old, k)) : current.GetValueOrDefault(c.Id))

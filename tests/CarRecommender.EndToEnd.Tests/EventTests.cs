@@ -51,6 +51,44 @@ public sealed class EventTests(AppFixture fixture)
     }
 
     [Fact]
+    public async Task A_share_is_an_event_kind_of_its_own_weighing_between_a_save_and_a_contact_in_every_pipeline()
+    {
+        // the one catalogue entry is all it took: API, outbox, the three pipelines, the learners' SQL, trending, taste
+        var (userId, token) = fixture.ShopperTokens[16];
+        var cs = await DbAsync();
+        var listing = await Db.ScalarAsync<long>(cs, """
+            SELECT id FROM listings l WHERE status = 'Active' AND trend_key = 0 AND content_vector IS NOT NULL
+              AND NOT EXISTS (SELECT 1 FROM interactions i WHERE i.listing_id = l.id) ORDER BY id LIMIT 1 OFFSET 3
+            """);
+        using var api = fixture.Api(token);
+        var before = await UserVectorAsync(cs, userId, "content_vector");
+        var share = await PostAsync(api, new { listingId = listing, type = "share" });
+        foreach (var pipeline in new[] { "content", "collaborative", "popularity" }) await WaitProcessedAsync(cs, pipeline, share);
+
+        Assert.Equal("Share", await Db.ScalarAsync<string>(cs, "SELECT type FROM interactions WHERE event_id = $1", share));
+        // implicit-feedback strength for ALS and EASE: 4, between a save (3) and a contact (5)
+        Assert.Equal(4.0, await Db.ScalarAsync<double>(cs,
+            $"SELECT ({Core.Learning.ImplicitFeedback.SqlStrength})::float8 FROM interactions WHERE user_id = $1 AND listing_id = $2", userId, listing));
+        // the listing's trending key is exactly one share's weight at its time
+        var occurredAt = await Db.ScalarAsync<DateTime>(cs, "SELECT occurred_at FROM interactions WHERE event_id = $1", share);
+        var trend = await Db.ScalarAsync<double>(cs, "SELECT trend_key FROM listings WHERE id = $1", listing);
+        Assert.Equal(Core.Ranking.Trending.Key(4, new DateTimeOffset(occurredAt, TimeSpan.Zero)), trend, 6);
+        // the content taste moved towards the shared car
+        var listingVector = await Db.ScalarAsync<Vector>(cs, "SELECT content_vector FROM listings WHERE id = $1", listing);
+        var after = (await UserVectorAsync(cs, userId, "content_vector"))!;
+        Assert.True(before is null ? Cosine(after, listingVector.ToArray()) > 0.999 : Cosine(after, listingVector.ToArray()) > Cosine(before, listingVector.ToArray()),
+            "a share pulls the taste towards the car");
+        // the taste loader sees a shared car as seen, not excluded, and a reason may name it
+        await using (var db = Core.Data.DesignTimeDbFactory.Create(cs))
+        {
+            var item = (await new Core.Data.Recommender(db).TasteAsync(userId, default))!.Taste.History.Single(h => h.ListingId == listing);
+            Assert.Equal((Core.Domain.InteractionType.Share, true, false), (item.Strongest, item.Seen, item.Excluded));
+        }
+        var me = await api.GetFromJsonAsync<JsonElement>("/api/users/me", Json);
+        Assert.True(me.GetProperty("interactions").GetProperty("shares").GetInt32() >= 1);
+    }
+
+    [Fact]
     public async Task A_listing_held_by_another_transaction_delays_only_its_counters_not_the_users_taste_and_list()
     {
         var (userId, token) = fixture.ShopperTokens[7];
