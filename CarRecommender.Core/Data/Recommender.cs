@@ -66,8 +66,8 @@ public sealed class Recommender(CarRecommenderDb db)
                                 (SELECT p.previous_price FROM price_history p WHERE p.listing_id = h.listing_id AND p.changed_at > h.last_at
                                  ORDER BY p.changed_at, p.id LIMIT 1)) - l.price AS price_drop
                 FROM (SELECT listing_id,
-                             {EventCatalogue.SqlStrongest()} AS strongest,
-                             {EventCatalogue.SqlVetoed()} AS dismissed,
+                             {EventCatalogue.SqlStrongest} AS strongest,
+                             {EventCatalogue.SqlVetoed} AS dismissed,
                              max(occurred_at) AS last_at
                       FROM interactions WHERE user_id = $1
                       GROUP BY listing_id ORDER BY last_at DESC LIMIT $2) h

@@ -17,8 +17,7 @@ public enum ListingStatus { Active, Sold }
 
 public enum UserRole { User, Admin }
 
-/// <summary>What a user did with a listing (or a search they ran).</summary>
-/// <summary>A kind of user activity; what each means lives in <see cref="Recommendation.EventCatalogue"/>. Stored by name.</summary>
+/// <summary>What a user did with a listing; what each kind means lives in <see cref="Recommendation.EventCatalogue"/>. Stored by name.</summary>
 public enum InteractionType { View, Save, Unsave, Contact, Dismiss, Share }
 
 /// <summary>Price class of a make; feeds the content vector so a Dacia is not "similar" to a Porsche.</summary>

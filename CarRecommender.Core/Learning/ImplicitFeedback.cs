@@ -28,5 +28,5 @@ public static class ImplicitFeedback
     public static readonly string SqlWeight = EventCatalogue.SqlCase(k => k.Strength);
 
     /// <summary>The SQL aggregate of <see cref="Strength"/> per group.</summary>
-    public static readonly string SqlStrength = $"CASE WHEN {EventCatalogue.SqlVetoed()} THEN 0 ELSE greatest(0, sum({SqlWeight})) END";
+    public static readonly string SqlStrength = $"CASE WHEN {EventCatalogue.SqlVetoed} THEN 0 ELSE greatest(0, sum({SqlWeight})) END";
 }

@@ -24,7 +24,7 @@ public sealed record HistoryItem(
     /// <summary>Contacted or dismissed: never recommended again.</summary>
     public bool Excluded => Dismissed || Strongest is { } s && Recommendation.EventCatalogue.Of(s).Excludes;
     /// <summary>Viewed, saved or shared (nothing that excludes it): the user knows it already, so it comes back only with a lower score.</summary>
-    public bool Seen => Strongest is { } s && !Recommendation.EventCatalogue.Of(s).Excludes && !Dismissed;
+    public bool Seen => Strongest is { } s && Recommendation.EventCatalogue.Of(s).ShowsInterest && !Dismissed;
     /// <summary>Something a reason may point at ("similar to the … you saved").</summary>
     public bool IsAnchor => Strongest is not null && !Dismissed;
     /// <summary>Euros the price fell since the user last looked at the listing (null: it did not, or nothing says).</summary>

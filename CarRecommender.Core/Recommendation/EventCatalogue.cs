@@ -21,6 +21,8 @@ public sealed record EventKind(
     /// <summary>The name stored in <c>interactions.type</c> (the enum member's name, like every enum column).</summary>
     public string Stored => Type.ToString();
     public bool Positive => Rank > 0;
+    /// <summary>A positive kind that keeps the listing recommendable: the user knows the car and may want to hear of it again.</summary>
+    public bool ShowsInterest => Positive && !Excludes;
 }
 
 /// <summary>
@@ -63,7 +65,17 @@ public static class EventCatalogue
     /// ranked kind with more occurrences than its cancellations; a listing acted on only by kinds since taken back
     /// counts as viewed. Null when no positive kind occurred.
     /// </summary>
-    public static string SqlStrongest()
+    public static readonly string SqlStrongest = BuildSqlStrongest();
+
+    /// <summary>The SQL aggregate of "a vetoing kind occurred" (the user dismissed the listing).</summary>
+    public static readonly string SqlVetoed = $"bool_or(type IN ({SqlNames(k => k.Vetoes)}))";
+
+    /// <summary>The stored names of the kinds that <see cref="EventKind.ShowsInterest"/>, as an SQL list for <c>type IN (…)</c>.</summary>
+    public static readonly string SqlShowingInterest = SqlNames(k => k.ShowsInterest);
+
+    private static string SqlNames(Func<EventKind, bool> which) => string.Join(", ", All.Where(which).Select(k => $"'{k.Stored}'"));
+
+    private static string BuildSqlStrongest()
     {
         var positives = PositiveByStrength.ToList();
         var weakest = positives[^1];
@@ -72,7 +84,4 @@ public static class EventCatalogue
             : $"WHEN bool_or(type = '{k.Stored}') THEN '{k.Stored}'");
         return $"CASE {string.Join(" ", arms)} WHEN bool_or(type IN ({string.Join(", ", positives.Select(k => $"'{k.Stored}'"))})) THEN '{weakest.Stored}' END";
     }
-
-    /// <summary>The SQL aggregate of "a vetoing kind occurred" (the user dismissed the listing).</summary>
-    public static string SqlVetoed() => $"bool_or(type IN ({string.Join(", ", All.Where(k => k.Vetoes).Select(k => $"'{k.Stored}'"))}))";
 }

@@ -66,10 +66,9 @@ public sealed partial class ListingChangeConsumer(IServiceProvider services, Npg
         var dropped = batch.Where(c => c.Kind == ListingChangeKind.PriceDropped).Select(c => c.ListingId).Distinct().ToArray();
         var sold = batch.Where(c => c.Kind == ListingChangeKind.Sold).Select(c => c.ListingId).Distinct().ToArray();
         if (dropped.Length == 0 && sold.Length == 0) return 0;
-        // those who showed interest in a car whose price dropped (any positive kind that does not exclude it)
-        var interested = string.Join(", ", Core.Recommendation.EventCatalogue.All.Where(k => k is { Positive: true, Excludes: false }).Select(k => $"'{k.Stored}'"));
+        // those who showed interest in a car whose price dropped
         await using var cmd = dataSource.CreateCommand($"""
-            SELECT user_id FROM interactions WHERE listing_id = ANY($1) AND type IN ({interested})
+            SELECT user_id FROM interactions WHERE listing_id = ANY($1) AND type IN ({Core.Recommendation.EventCatalogue.SqlShowingInterest})
             UNION
             SELECT user_id FROM recommendations WHERE listing_ids && $2
             """);

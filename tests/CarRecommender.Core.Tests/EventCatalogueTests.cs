@@ -50,10 +50,10 @@ public sealed class EventCatalogueTests
     {
         Assert.Equal("CASE type WHEN 'View' THEN 1 WHEN 'Save' THEN 3 WHEN 'Unsave' THEN -3 WHEN 'Share' THEN 4 WHEN 'Contact' THEN 5 ELSE 0 END",
             ImplicitFeedback.SqlWeight);
-        var strongest = EventCatalogue.SqlStrongest();
+        var strongest = EventCatalogue.SqlStrongest;
         Assert.True(strongest.IndexOf("'Contact'", StringComparison.Ordinal) < strongest.IndexOf("'Share'", StringComparison.Ordinal));
         Assert.Contains("WHEN sum(CASE type WHEN 'Save' THEN 1 WHEN 'Unsave' THEN -1 ELSE 0 END) > 0 THEN 'Save'", strongest, StringComparison.Ordinal);
         Assert.EndsWith("WHEN bool_or(type IN ('Contact', 'Share', 'Save', 'View')) THEN 'View' END", strongest, StringComparison.Ordinal);
-        Assert.Equal("bool_or(type IN ('Dismiss'))", EventCatalogue.SqlVetoed());
+        Assert.Equal("bool_or(type IN ('Dismiss'))", EventCatalogue.SqlVetoed);
     }
 }
