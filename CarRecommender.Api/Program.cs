@@ -6,6 +6,7 @@ using CarRecommender.Api.Interactions;
 using CarRecommender.Api.Outbox;
 using CarRecommender.Api.Recommendations;
 using CarRecommender.Core.Data;
+using CarRecommender.Core.Recommendation;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -21,7 +22,7 @@ builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.Configure<CarRecommender.Core.Import.CurrencyRates>(builder.Configuration.GetSection(CarRecommender.Core.Import.CurrencyRates.SectionName));
 builder.Services.AddSingleton<OutboxSignal>();
 builder.Services.AddSingleton<InteractionRecorder>();
-builder.Services.AddScoped<Recommender>();
+builder.Services.AddRecommendationEngine();
 builder.Services.AddScoped<RecommendationService>();
 builder.Services.AddHostedService<OutboxDispatcher>();
 builder.Services.AddHostedService<ListingChangeDispatcher>();

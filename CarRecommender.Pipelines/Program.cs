@@ -1,5 +1,6 @@
 using CarRecommender.Core.Data;
 using CarRecommender.Core.Learning;
+using CarRecommender.Core.Recommendation;
 using CarRecommender.Pipelines.Cli;
 using CarRecommender.Pipelines.Collaborative;
 using CarRecommender.Pipelines.Recommendations;
@@ -16,7 +17,7 @@ builder.AddCarRecommenderDb();
 builder.AddCarRecommenderMessaging();
 
 builder.Services.AddSingleton(builder.Configuration.GetSection("Als").Get<AlsSettings>() ?? new AlsSettings());
-builder.Services.AddScoped<Recommender>();
+builder.Services.AddRecommendationEngine();
 builder.Services.AddSingleton<RecommendationRefresher>();
 builder.Services.AddHostedService(sp => sp.GetRequiredService<RecommendationRefresher>());
 builder.Services.AddSingleton<ContentPipeline>();

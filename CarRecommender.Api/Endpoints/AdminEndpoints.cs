@@ -207,7 +207,7 @@ public static class AdminEndpoints
             cmd.Parameters.AddWithValue(listingId);
             if (await cmd.ExecuteNonQueryAsync(ct) == 0) return TypedResults.NotFound();
         }
-        if (status == ListingStatus.Sold) await Recommender.DropFromListsAsync(conn, tx, listingId, ct);
+        if (status == ListingStatus.Sold) await Core.Recommendation.Store.RecommendationStore.DropListingAsync(conn, tx, listingId, ct);
         await tx.CommitAsync(ct);
         return TypedResults.NoContent();
     }

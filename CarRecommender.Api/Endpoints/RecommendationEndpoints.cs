@@ -1,7 +1,7 @@
 using System.Globalization;
 using CarRecommender.Api.Auth;
 using CarRecommender.Api.Recommendations;
-using CarRecommender.Core.Data;
+using CarRecommender.Core.Recommendation.Store;
 using CarRecommender.Core.Search;
 using Microsoft.AspNetCore.Http.HttpResults;
 
@@ -38,8 +38,8 @@ public static class RecommendationEndpoints
         ListingQueryParser.TryParse(query.ToListingQuery(), out var filter, out var errors);
         var limit = RecommendationService.DefaultLimit;
         if (query.Limit is not null && (!int.TryParse(query.Limit, NumberStyles.None, CultureInfo.InvariantCulture, out limit)
-                                        || limit < 1 || limit > Recommender.ListSize))
-            errors["limit"] = [$"limit must be a whole number from 1 to {Recommender.ListSize}."];
+                                        || limit < 1 || limit > RecommendationStore.ListSize))
+            errors["limit"] = [$"limit must be a whole number from 1 to {RecommendationStore.ListSize}."];
         if (errors.Count > 0) return TypedResults.ValidationProblem(errors);
         var result = await service.GetAsync(userId, filter.HasFilters ? filter : null, limit, ct);
         return result is null ? TypedResults.NotFound() : TypedResults.Ok(result);

@@ -214,7 +214,7 @@ public sealed class EvaluateCommand : AsyncCommand<EvaluateSettings>
                 : ModelSearch.RunEase(carModelLog, new ModelSearchSettings { K = settings.K, MaxSeconds = settings.SearchSeconds, Seed = seed }, null, progress, ct).Options;
             recommenders = [new PopularityRecommender(), new ItemKnnRecommender(settings.Neighbours), alsModel, ease,
                 new CarModelEaseRecommender(carModels, features), new HybridRecommender(als, features,
-                    settings.CarModelShare is { } share ? new Core.Ranking.RankingOptions(CarModelShare: share) : null, carModels)];
+                    settings.CarModelShare is { } share ? new Core.Recommendation.Ranking.RankingOptions(CarModelShare: share) : null, carModels)];
         }
         return new Run(split, search, tuning, als, Evaluator.Run(split, recommenders, settings.K, progress, ct));
     }
@@ -267,8 +267,7 @@ public sealed class EvaluateCommand : AsyncCommand<EvaluateSettings>
         if (s.Generate is { } users)
         {
             var (generated, catalogue) = SyntheticLog.CreateWithCatalogue(users, s.Listings, s.Seed);
-            var features = catalogue.ToDictionary(l => l.Id.ToString(CultureInfo.InvariantCulture),
-                l => new ListingFeatures(l.Make, l.Model, l.Year, l.Price, l.BodyType, l.ContentVector?.ToArray()));
+            var features = ListingFeatures.Of(catalogue);
             return (generated, $"generated ({users:N0} shoppers, {s.Listings:N0} listings)", features);
         }
 

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Threading.Channels;
-using CarRecommender.Core.Data;
+using CarRecommender.Core.Recommendation;
+using CarRecommender.Core.Recommendation.Store;
 using CarRecommender.Telemetry;
 using Npgsql;
 
@@ -8,7 +9,7 @@ namespace CarRecommender.Pipelines.Recommendations;
 
 /// <summary>
 /// Keeps each user's precomputed recommendation list fresh: the pipelines enqueue a user right after committing a batch
-/// that changed their vectors, and a few loops recompute the list (<see cref="Recommender.RefreshAsync"/>). A user
+/// that changed their vectors, and a few loops recompute the list (<see cref="ListRefresh"/>). A user
 /// queued twice before their refresh starts is refreshed once; event-driven refreshes go before the sweep's. Since the queue lives in memory, a sweep at start-up and
 /// every minute re-queues users whose vectors changed after their list was computed (a crash, a failed refresh,
 /// an ALS retrain that replaced every factor).
@@ -88,8 +89,7 @@ public sealed partial class RecommendationRefresher(
             try
             {
                 await using var scope = scopes.CreateAsyncScope();
-                var recommender = scope.ServiceProvider.GetRequiredService<Recommender>();
-                await recommender.RefreshAsync(userId, ct);
+                await scope.ServiceProvider.GetRequiredService<ListRefresh>().RefreshAsync(userId, ct);
                 if (since is { } t) metrics.RecommendationFreshness.Record((DateTimeOffset.UtcNow - t).TotalSeconds);
                 _attempts.TryRemove(userId, out _);
             }
@@ -118,22 +118,9 @@ public sealed partial class RecommendationRefresher(
         {
             try
             {
-                var stale = 0;
-                await using var cmd = dataSource.CreateCommand("""
-                    SELECT u.id, u.vectors_updated_at FROM users u LEFT JOIN recommendations r ON r.user_id = u.id
-                    WHERE u.vectors_updated_at IS NOT NULL
-                      AND (r.computed_at IS NULL OR r.vectors_as_of IS DISTINCT FROM u.vectors_updated_at
-                           OR r.computed_at < (SELECT max(created_at) FROM model_versions))
-                    ORDER BY r.computed_at NULLS FIRST
-                    LIMIT 100000
-                    """);
-                await using var reader = await cmd.ExecuteReaderAsync(ct);
-                while (await reader.ReadAsync(ct))
-                {
-                    EnqueueStale(reader.GetInt64(0));
-                    stale++;
-                }
-                if (stale > 0) LogSwept(logger, stale);
+                var stale = await RecommendationStore.StaleAsync(dataSource, 100_000, ct);
+                foreach (var user in stale) EnqueueStale(user);
+                if (stale.Count > 0) LogSwept(logger, stale.Count);
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
             {

@@ -66,21 +66,17 @@ public sealed partial class ListingChangeConsumer(IServiceProvider services, Npg
         var dropped = batch.Where(c => c.Kind == ListingChangeKind.PriceDropped).Select(c => c.ListingId).Distinct().ToArray();
         var sold = batch.Where(c => c.Kind == ListingChangeKind.Sold).Select(c => c.ListingId).Distinct().ToArray();
         if (dropped.Length == 0 && sold.Length == 0) return 0;
-        // those who showed interest in a car whose price dropped
-        await using var cmd = dataSource.CreateCommand($"""
-            SELECT user_id FROM interactions WHERE listing_id = ANY($1) AND type IN ({Core.Recommendation.EventCatalogue.SqlShowingInterest})
-            UNION
-            SELECT user_id FROM recommendations WHERE listing_ids && $2
-            """);
+        // those who showed interest in a car whose price dropped, and those whose list holds a car that sold
+        await using var cmd = dataSource.CreateCommand($"SELECT DISTINCT user_id FROM interactions WHERE listing_id = ANY($1) AND type IN ({Core.Recommendation.EventCatalogue.SqlShowingInterest})");
         cmd.Parameters.AddWithValue(dropped);
-        cmd.Parameters.AddWithValue(sold);
-        var users = new List<long>();
+        var users = new HashSet<long>();
         await using (var reader = await cmd.ExecuteReaderAsync(ct))
             while (await reader.ReadAsync(ct)) users.Add(reader.GetInt64(0));
+        users.UnionWith(await Core.Recommendation.Store.RecommendationStore.HoldersAsync(dataSource, sold, ct));
         foreach (var user in users)
         {
             await using var scope = services.CreateAsyncScope();
-            await scope.ServiceProvider.GetRequiredService<Recommender>().RefreshAsync(user, ct);
+            await scope.ServiceProvider.GetRequiredService<Core.Recommendation.ListRefresh>().RefreshAsync(user, ct);
         }
         return users.Count;
     }

@@ -1,6 +1,7 @@
 using CarRecommender.Core.Domain;
 using CarRecommender.Core.Events;
-using CarRecommender.Core.Ranking;
+using CarRecommender.Core.Recommendation;
+using CarRecommender.Core.Recommendation.Ranking;
 using Npgsql;
 using NpgsqlTypes;
 

@@ -1,7 +1,8 @@
 using CarRecommender.Core.Domain;
 using CarRecommender.Core.Evaluation;
 using CarRecommender.Core.Learning;
-using CarRecommender.Core.Ranking;
+using CarRecommender.Core.Recommendation;
+using CarRecommender.Core.Recommendation.Ranking;
 
 namespace CarRecommender.Core.Tests;
 
@@ -79,7 +80,7 @@ public class CarModelEaseTests
         // no content vector, no factors: the car-model score is the whole collaborative weight
         var user = new UserTaste(null, null, 20, [golf]) { CarModels = links.For(["Volkswagen Golf"]) };
         Candidate Car(long id, string make, string model) => new(id, make, model, 2019, 15_000, BodyType.Hatchback, [1, 0], null, Trending.None, null);
-        var ranked = HybridRanker.Rank(user, [Car(10, "Fiat", "Panda"), Car(11, "Skoda", "Octavia"), Car(12, "Ford", "Focus")], 3, DateTimeOffset.UnixEpoch);
+        var ranked = EngineStages.Rank(user, [Car(10, "Fiat", "Panda"), Car(11, "Skoda", "Octavia"), Car(12, "Ford", "Focus")], 3, DateTimeOffset.UnixEpoch);
         Assert.Equal(11, ranked[0].ListingId);
         Assert.Equal(RecommendationSource.CarModel, ranked[0].Source);
         Assert.Equal("People who saved the Volkswagen Golf also looked at the Skoda Octavia", ranked[0].Reason);
@@ -91,9 +92,9 @@ public class CarModelEaseTests
     {
         var o = new RankingOptions(CarModelShare: 0.25);
         var affinity = new CarModelLinks(new Dictionary<string, IReadOnlyList<CarModelLink>> { ["A B"] = [new("C D", 1f)] }).For(["A B"]);
-        var both = HybridRanker.Weights(new UserTaste([1], [1], 5, []) { CarModels = affinity }, o);
-        var latentOnly = HybridRanker.Weights(new UserTaste([1], [1], 5, []), o);
-        var carOnly = HybridRanker.Weights(new UserTaste([1], null, 5, []) { CarModels = affinity }, o);
+        var both = BlendRanker.Weights(new UserTaste([1], [1], 5, []) { CarModels = affinity }, o);
+        var latentOnly = BlendRanker.Weights(new UserTaste([1], [1], 5, []), o);
+        var carOnly = BlendRanker.Weights(new UserTaste([1], null, 5, []) { CarModels = affinity }, o);
         Assert.Equal(latentOnly.Collaborative, both.Collaborative + both.CarModel, 9);
         Assert.Equal(0.25 * latentOnly.Collaborative, both.CarModel, 9);
         Assert.Equal(latentOnly.Collaborative, carOnly.CarModel, 9);

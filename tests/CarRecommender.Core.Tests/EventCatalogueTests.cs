@@ -1,7 +1,7 @@
 using CarRecommender.Core.Domain;
 using CarRecommender.Core.Learning;
-using CarRecommender.Core.Ranking;
 using CarRecommender.Core.Recommendation;
+using CarRecommender.Core.Recommendation.Ranking;
 
 namespace CarRecommender.Core.Tests;
 

@@ -33,8 +33,7 @@ public class OfflineEvaluationTests
     public void The_production_hybrid_is_evaluated_with_the_same_ranking_code_and_beats_popularity()
     {
         var (log, catalogue) = SyntheticLog.CreateWithCatalogue(users: 1500, listings: 3000, seed: 13);
-        var features = catalogue.ToDictionary(l => l.Id.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            l => new ListingFeatures(l.Make, l.Model, l.Year, l.Price, l.BodyType, l.ContentVector?.ToArray()));
+        var features = ListingFeatures.Of(catalogue);
         var split = DataSplit.Create(log, new SplitOptions(SplitProtocol.PerUser, 0.2, Seed: 13));
         var results = Evaluator.Run(split, [new PopularityRecommender(), new HybridRecommender(new AlsOptions(), features)], k: 10)
             .ToDictionary(r => r.Name, r => r.Metrics);

@@ -1,5 +1,6 @@
 using CarRecommender.Core.Domain;
-using CarRecommender.Core.Ranking;
+using CarRecommender.Core.Recommendation;
+using CarRecommender.Core.Recommendation.Ranking;
 
 namespace CarRecommender.Core.Tests;
 
@@ -60,11 +61,11 @@ public class HybridRankerTests
         var viewed = Seen(1, "Volkswagen", "Golf", InteractionType.View, [1, 0]);
         var candidates = new[] { Car(1, "Volkswagen", "Golf", [0.9f, 0.1f]), Car(2, "Audi", "A3", [1, 0.05f]), Car(3, "BMW", "1 Series", [0.95f, 0.1f]) };
 
-        var unchanged = HybridRanker.Rank(new UserTaste([1, 0], null, 1, [viewed]), candidates, 3, Now);
+        var unchanged = EngineStages.Rank(new UserTaste([1, 0], null, 1, [viewed]), candidates, 3, Now);
         Assert.NotEqual(1, unchanged[0].ListingId);
         Assert.DoesNotContain(unchanged, r => r.Source == RecommendationSource.PriceDrop);
 
-        var cheaper = HybridRanker.Rank(new UserTaste([1, 0], null, 1, [viewed with { PriceDrop = 1_200 }]), candidates, 3, Now);
+        var cheaper = EngineStages.Rank(new UserTaste([1, 0], null, 1, [viewed with { PriceDrop = 1_200 }]), candidates, 3, Now);
         Assert.Equal(1, cheaper[0].ListingId);
         Assert.Equal(RecommendationSource.PriceDrop, cheaper[0].Source);
         Assert.Equal("Price dropped by €1,200 on the 2019 Golf you viewed", cheaper[0].Reason);
@@ -74,7 +75,7 @@ public class HybridRankerTests
     public void Content_candidates_are_ranked_by_cosine_to_the_users_vector()
     {
         var user = new UserTaste([1, 0], null, 3, []);
-        var ranked = HybridRanker.Rank(user, [Car(1, "A", "a", [0, 1]), Car(2, "B", "b", [1, 0.1f]), Car(3, "C", "c", [1, 1])], 3, Now);
+        var ranked = EngineStages.Rank(user, [Car(1, "A", "a", [0, 1]), Car(2, "B", "b", [1, 0.1f]), Car(3, "C", "c", [1, 1])], 3, Now);
         Assert.Equal([2L, 3L, 1L], ranked.Select(r => r.ListingId));
         Assert.Equal(RecommendationSource.Content, ranked[0].Source);
     }
@@ -90,7 +91,7 @@ public class HybridRankerTests
         };
         var user = new UserTaste([1, 0], null, 3, history);
         var candidates = new[] { Car(1, "A", "a", [1, 0]), Car(2, "B", "b", [1, 0]), Car(3, "C", "c", [1, 0]), Car(4, "D", "d", [1, 0.05f]), Car(5, "E", "e", [0, 1]) };
-        var ranked = HybridRanker.Rank(user, candidates, 5, Now);
+        var ranked = EngineStages.Rank(user, candidates, 5, Now);
         Assert.DoesNotContain(ranked, r => r.ListingId is 1 or 2);
         Assert.Equal(4, ranked[0].ListingId); // the seen twin (3) is cut to half its score
         Assert.True(ranked.Single(r => r.ListingId == 3).Score < ranked[0].Score * 0.6);
@@ -99,7 +100,7 @@ public class HybridRankerTests
     [Fact]
     public void A_cold_user_gets_trending_listings_with_a_trending_reason()
     {
-        var ranked = HybridRanker.Rank(UserTaste.Cold,
+        var ranked = EngineStages.Rank(UserTaste.Cold,
             [Car(1, "A", "a", [1, 0], trendWeight: 1, km: 500), Car(2, "B", "b", [0, 1], trendWeight: 9, km: 12), Car(3, "C", "c", [1, 1])], 3, Now);
         Assert.Equal([2L, 1L, 3L], ranked.Select(r => r.ListingId));
         Assert.Equal("Trending near you", ranked[0].Reason);
@@ -111,9 +112,9 @@ public class HybridRankerTests
     public void The_collaborative_weight_grows_with_history_and_needs_latent_factors()
     {
         var o = new RankingOptions();
-        Assert.Equal(0, HybridRanker.Weights(new UserTaste([1], null, 100, []), o).Collaborative);
-        var few = HybridRanker.Weights(new UserTaste([1], [1], 2, []), o);
-        var many = HybridRanker.Weights(new UserTaste([1], [1], 200, []), o);
+        Assert.Equal(0, BlendRanker.Weights(new UserTaste([1], null, 100, []), o).Collaborative);
+        var few = BlendRanker.Weights(new UserTaste([1], [1], 2, []), o);
+        var many = BlendRanker.Weights(new UserTaste([1], [1], 200, []), o);
         Assert.True(many.Collaborative > few.Collaborative);
         Assert.True(many.Collaborative <= o.CollaborativeMax);
         Assert.True(many.Trending < few.Trending);
@@ -131,11 +132,11 @@ public class HybridRankerTests
             Car(10, "Skoda", "Octavia", [1, 0.08f]), Car(11, "Seat", "Leon", [1, 0.09f]), Car(12, "Ford", "Focus", [1, 0.1f]),
             Car(20, "Fiat", "Panda", [0, 1]), Car(21, "Kia", "Rio", [-1, 0.2f]),
         };
-        var ranked = HybridRanker.Rank(user, [.. golfs, .. others], 5, Now, new RankingOptions(Lambda: 0.7, MaxPerModel: 2));
+        var ranked = EngineStages.Rank(user, [.. golfs, .. others], 5, Now, new RankingOptions(Lambda: 0.7, MaxPerModel: 2));
         Assert.True(ranked.Count(r => r.ListingId < 10) <= 2, string.Join(",", ranked.Select(r => r.ListingId)));
-        Assert.True(HybridRanker.Rank(user, [.. golfs, .. others], 5, Now).Count(r => r.ListingId < 10) <= new RankingOptions().MaxPerModel);
+        Assert.True(EngineStages.Rank(user, [.. golfs, .. others], 5, Now).Count(r => r.ListingId < 10) <= new RankingOptions().MaxPerModel);
 
-        var relevanceOnly = HybridRanker.Rank(user, [.. Enumerable.Range(1, 5).Select(i => Car(i, "Volkswagen", "Golf", [1, 0.01f * i])), .. others], 4, Now,
+        var relevanceOnly = EngineStages.Rank(user, [.. Enumerable.Range(1, 5).Select(i => Car(i, "Volkswagen", "Golf", [1, 0.01f * i])), .. others], 4, Now,
             new RankingOptions(Lambda: 1, MaxPerModel: int.MaxValue));
         Assert.All(relevanceOnly, r => Assert.True(r.ListingId < 10));
     }
@@ -149,11 +150,11 @@ public class HybridRankerTests
             Seen(2, "BMW", "320d", InteractionType.View, [0, 1], [0, 1]),
         };
         var content = new UserTaste([1, 0.2f], null, 2, history);
-        var byContent = HybridRanker.Rank(content, [Car(5, "Seat", "Leon", [1, 0.05f]), Car(6, "Fiat", "500", [-1, 0])], 1, Now);
+        var byContent = EngineStages.Rank(content, [Car(5, "Seat", "Leon", [1, 0.05f]), Car(6, "Fiat", "500", [-1, 0])], 1, Now);
         Assert.Equal("Similar to the 2019 Volkswagen Golf you saved", byContent[0].Reason);
 
         var collaborative = new UserTaste(null, [0, 1], 2, history);
-        var byFactors = HybridRanker.Rank(collaborative, [Car(7, "Audi", "A4", [1, 0], latent: [0.1f, 2]), Car(8, "Kia", "Rio", [1, 0], latent: [1, -1])], 1, Now);
+        var byFactors = EngineStages.Rank(collaborative, [Car(7, "Audi", "A4", [1, 0], latent: [0.1f, 2]), Car(8, "Kia", "Rio", [1, 0], latent: [1, -1])], 1, Now);
         Assert.Equal(RecommendationSource.Collaborative, byFactors[0].Source);
         Assert.Equal("Popular with people who viewed the BMW 320d you viewed", byFactors[0].Reason);
     }

@@ -72,7 +72,7 @@ public sealed class EventTests(AppFixture fixture)
         // the listing's trending key is exactly one share's weight at its time
         var occurredAt = await Db.ScalarAsync<DateTime>(cs, "SELECT occurred_at FROM interactions WHERE event_id = $1", share);
         var trend = await Db.ScalarAsync<double>(cs, "SELECT trend_key FROM listings WHERE id = $1", listing);
-        Assert.Equal(Core.Ranking.Trending.Key(4, new DateTimeOffset(occurredAt, TimeSpan.Zero)), trend, 6);
+        Assert.Equal(Core.Recommendation.Ranking.Trending.Key(4, new DateTimeOffset(occurredAt, TimeSpan.Zero)), trend, 6);
         // the content taste moved towards the shared car
         var listingVector = await Db.ScalarAsync<Vector>(cs, "SELECT content_vector FROM listings WHERE id = $1", listing);
         var after = (await UserVectorAsync(cs, userId, "content_vector"))!;
@@ -81,7 +81,7 @@ public sealed class EventTests(AppFixture fixture)
         // the taste loader sees a shared car as seen, not excluded, and a reason may name it
         await using (var db = Core.Data.DesignTimeDbFactory.Create(cs))
         {
-            var item = (await new Core.Data.Recommender(db).TasteAsync(userId, default))!.Taste.History.Single(h => h.ListingId == listing);
+            var item = (await new Core.Recommendation.Taste.PostgresTasteLoader(db).LoadAsync(userId, default))!.Taste.History.Single(h => h.ListingId == listing);
             Assert.Equal((Core.Domain.InteractionType.Share, true, false), (item.Strongest, item.Seen, item.Excluded));
         }
         var me = await api.GetFromJsonAsync<JsonElement>("/api/users/me", Json);
@@ -267,7 +267,7 @@ public sealed class EventTests(AppFixture fixture)
         Assert.Equal(0L, await Db.ScalarAsync<long>(cs, "SELECT count(*) FROM car_model_links WHERE model_version_id <> $1", version));
         await using (var db = Core.Data.DesignTimeDbFactory.Create(cs))
         {
-            var taste = (await new Core.Data.Recommender(db).TasteAsync(userId, default))!.Taste;
+            var taste = (await new Core.Recommendation.Taste.PostgresTasteLoader(db).LoadAsync(userId, default))!.Taste;
             var linkedFrom = await Db.ScalarAsync<long>(cs, """
                 SELECT count(*) FROM car_model_links k JOIN listings l ON l.car_model = k.car_model
                 WHERE k.model_version_id = $1 AND l.id = ANY($2)

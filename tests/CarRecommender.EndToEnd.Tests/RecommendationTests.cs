@@ -178,7 +178,7 @@ public sealed class RecommendationTests(AppFixture fixture)
         // a broad filter (more matches than the exact path takes: through the vector indexes) is honoured too
         var broad = await GetAsync(api, "?limit=10&minYear=2000");
         Assert.True(await Db.ScalarAsync<long>(cs, "SELECT count(*) FROM listings WHERE status = 'Active' AND year >= 2000")
-                    > CarRecommender.Core.Data.Recommender.ExactFilterLimit);
+                    > CarRecommender.Core.Recommendation.Sources.CatalogueRetrieval.ExactFilterLimit);
         Assert.Equal(10, broad.Items.Count);
         Assert.All(broad.Items, i => Assert.True(i.Listing.Year >= 2000, $"{i.Listing.Year}"));
         Assert.All(broad.Items, i => Assert.False(string.IsNullOrWhiteSpace(i.Reason)));

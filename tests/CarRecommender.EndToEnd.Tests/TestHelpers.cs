@@ -61,7 +61,10 @@ public static class Db
     private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, NpgsqlDataSource> Sources = new();
 
     /// <summary>A connection that knows the pgvector types.</summary>
-    public static ValueTask<NpgsqlConnection> OpenAsync(string cs) => Sources.GetOrAdd(cs, Core.Data.DataSources.Create).OpenConnectionAsync();
+    public static ValueTask<NpgsqlConnection> OpenAsync(string cs) => Source(cs).OpenConnectionAsync();
+
+    /// <summary>The test's data source for a connection string (pgvector types known).</summary>
+    public static NpgsqlDataSource Source(string cs) => Sources.GetOrAdd(cs, Core.Data.DataSources.Create);
 
     /// <summary>Drops pooled connections (after the test restarted PostgreSQL they are dead).</summary>
     public static void ClearPools()

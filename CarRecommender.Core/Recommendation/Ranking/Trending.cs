@@ -1,6 +1,6 @@
 using CarRecommender.Core.Domain;
 
-namespace CarRecommender.Core.Ranking;
+namespace CarRecommender.Core.Recommendation.Ranking;
 
 /// <summary>
 /// A listing's trending score: the sum of its recent interactions' weights, each decayed with a half-life of
@@ -17,7 +17,7 @@ public static class Trending
     public const double None = 0;
 
     /// <summary>What an interaction adds: contacts and saves say more than views; dismissals and unsaves add nothing.</summary>
-    public static double WeightOf(InteractionType type) => Recommendation.EventCatalogue.Of(type).TrendWeight;
+    public static double WeightOf(InteractionType type) => EventCatalogue.Of(type).TrendWeight;
 
     public static double Key(double weight, DateTimeOffset at) => Math.Log(weight) + at.ToUnixTimeMilliseconds() / 1000.0 / TauSeconds;
 

@@ -1,18 +1,22 @@
 using CarRecommender.Core.Domain;
 using CarRecommender.Core.Learning;
 
-namespace CarRecommender.Core.Ranking;
+namespace CarRecommender.Core.Recommendation;
 
 /// <summary>Where a recommendation mainly came from; it picks the reason shown to the user.</summary>
 public enum RecommendationSource { Content, Collaborative, Trending, CarModel, PriceDrop }
 
 /// <summary>
-/// A listing proposed by retrieval (content ANN, latent ANN or trending), with what ranking needs: its vectors for
-/// scoring, diversity and reasons, its trending key, and its distance from the user when both have a location.
+/// A listing proposed by a candidate source, with what ranking needs: its vectors for scoring, diversity and reasons,
+/// its trending key, its place, and its distance from the user when both have a location (set by the engine).
 /// </summary>
 public sealed record Candidate(
     long ListingId, string Make, string Model, int Year, int Price, BodyType BodyType,
-    float[]? Content, float[]? Latent, double TrendKey, double? DistanceKm);
+    float[]? Content, float[]? Latent, double TrendKey, double? DistanceKm)
+{
+    public double? Latitude { get; init; }
+    public double? Longitude { get; init; }
+}
 
 /// <summary>A listing in the user's history, aggregated over their events.</summary>
 /// <param name="Strongest">The strongest positive thing they still stand by (contact &gt; share &gt; save &gt; view), or null.</param>
@@ -22,9 +26,9 @@ public sealed record HistoryItem(
     float[]? Content, float[]? Latent)
 {
     /// <summary>Contacted or dismissed: never recommended again.</summary>
-    public bool Excluded => Dismissed || Strongest is { } s && Recommendation.EventCatalogue.Of(s).Excludes;
+    public bool Excluded => Dismissed || Strongest is { } s && EventCatalogue.Of(s).Excludes;
     /// <summary>Viewed, saved or shared (nothing that excludes it): the user knows it already, so it comes back only with a lower score.</summary>
-    public bool Seen => Strongest is { } s && Recommendation.EventCatalogue.Of(s).ShowsInterest && !Dismissed;
+    public bool Seen => Strongest is { } s && EventCatalogue.Of(s).ShowsInterest && !Dismissed;
     /// <summary>Something a reason may point at ("similar to the … you saved").</summary>
     public bool IsAnchor => Strongest is not null && !Dismissed;
     /// <summary>Euros the price fell since the user last looked at the listing (null: it did not, or nothing says).</summary>

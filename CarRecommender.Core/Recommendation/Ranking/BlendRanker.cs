@@ -1,0 +1,94 @@
+using System.Numerics.Tensors;
+
+namespace CarRecommender.Core.Recommendation.Ranking;
+
+/// <summary>The blend and diversity knobs (defaults tuned with the offline evaluation, see docs/ARCHITECTURE.md).</summary>
+/// <param name="CollaborativeMax">Weight of the collaborative scores (listing factors and car-model EASE together) for a user
+/// with a long history.</param>
+/// <param name="CollaborativeHalfHistory">Interactions at which the collaborative weight reaches half its maximum.</param>
+/// <param name="TrendingCold">Weight of trending for a user with no history; it fades as the history grows.</param>
+/// <param name="TrendingHalfHistory">Interactions at which the trending weight has halved.</param>
+/// <param name="SeenPenalty">Score multiplier for listings the user has already viewed or saved.</param>
+/// <param name="Lambda">MMR trade-off: 1 = relevance only, 0 = diversity only.</param>
+/// <param name="MaxPerModel">At most this many listings of one make and model in a list (while others are left).</param>
+/// <param name="NearKm">"Trending near you" radius.</param>
+/// <param name="CarModelShare">The car-model EASE score's share of the collaborative weight when the user has both it
+/// and listing factors (either alone takes the whole collaborative weight).</param>
+/// <param name="PriceDropBoost">Added to the score of a car the user viewed or saved whose price has dropped since (scores
+/// are blends in [0, 1], so 1 brings it to the top), instead of the seen penalty.</param>
+public sealed record RankingOptions(
+    double CollaborativeMax = 0.8, double CollaborativeHalfHistory = 10, double TrendingCold = 0.5, double TrendingHalfHistory = 3,
+    double SeenPenalty = 0.5, double Lambda = 0.95, int MaxPerModel = 3, double NearKm = 100, double CarModelShare = 0.1,
+    double PriceDropBoost = 1.0);
+
+/// <summary>
+/// The hand-tuned ranker: every candidate gets a content score (cosine to the user's content vector), a collaborative
+/// score (inner product with the user's latent factors), a car-model score (the car-model EASE: how much the models the
+/// user liked speak for this car's model) and a trending score, each min–max normalised over the candidates and blended
+/// with weights that follow the user's history length. Listings the user already knows are penalised, unless their
+/// price dropped since, which lifts them to the top. Returns every candidate, best first.
+/// </summary>
+public sealed class BlendRanker(RankingOptions? options = null) : IRanker
+{
+    public RankingOptions Options { get; } = options ?? new RankingOptions();
+
+    public static (double Content, double Collaborative, double CarModel, double Trending) Weights(UserTaste user, RankingOptions o)
+    {
+        var n = user.InteractionCount;
+        var (latent, carModel) = (user.Latent is not null, !user.CarModels.IsEmpty);
+        var total = latent || carModel ? o.CollaborativeMax * n / (n + o.CollaborativeHalfHistory) : 0;
+        var share = latent && carModel ? o.CarModelShare : carModel ? 1 : 0;
+        var content = user.Content is null ? 0 : 1 - total;
+        var trending = content + total == 0 ? 1 : o.TrendingCold * o.TrendingHalfHistory / (n + o.TrendingHalfHistory);
+        return (content, total * (1 - share), total * share, trending);
+    }
+
+    public IReadOnlyList<ScoredCandidate> Score(UserTaste user, IReadOnlyList<Candidate> candidates, DateTimeOffset now)
+    {
+        var o = Options;
+        var history = user.History.ToDictionary(h => h.ListingId);
+        var content = Normalise(candidates.Select(c => user.Content is { } u && c.Content is { } v ? (double?)Cosine(u, v) : null));
+        var collaborative = Normalise(candidates.Select(c => user.Latent is { } u && c.Latent is { } v ? (double?)TensorPrimitives.Dot(u, v) : null));
+        var carModel = Normalise(candidates.Select(c => user.CarModels.Of(c.Make, c.Model)?.Score));
+        var trending = Normalise(candidates.Select(c => (double?)Trending.Score(c.TrendKey, now)));
+        var (wc, wl, wm, wt) = Weights(user, o);
+
+        var scored = new ScoredCandidate[candidates.Count];
+        for (var i = 0; i < candidates.Count; i++)
+        {
+            var parts = (Content: wc * content[i], Collaborative: wl * collaborative[i], CarModel: wm * carModel[i], Trending: wt * trending[i]);
+            var score = parts.Content + parts.Collaborative + parts.CarModel + parts.Trending;
+            var seen = history.GetValueOrDefault(candidates[i].ListingId);
+            var priceDropped = seen is { Seen: true, PriceDrop: > 0 };
+            if (priceDropped) score += o.PriceDropBoost;
+            else if (seen is { Seen: true }) score *= o.SeenPenalty;
+            var collaborativeBest = Math.Max(parts.Collaborative, parts.CarModel);
+            var source = priceDropped ? RecommendationSource.PriceDrop
+                : collaborativeBest > parts.Content && collaborativeBest >= parts.Trending
+                    ? parts.CarModel > parts.Collaborative ? RecommendationSource.CarModel : RecommendationSource.Collaborative
+                : parts.Content >= parts.Trending && wc > 0 ? RecommendationSource.Content
+                : RecommendationSource.Trending;
+            scored[i] = new ScoredCandidate(candidates[i], score, source);
+        }
+        // best first; equal scores by listing id, so the order never depends on the order the sources answered in
+        Array.Sort(scored, static (a, b) => b.Score.CompareTo(a.Score) is var c && c != 0 ? c : a.Candidate.ListingId.CompareTo(b.Candidate.ListingId));
+        return scored;
+    }
+
+    public static double Cosine(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
+    {
+        var na = TensorPrimitives.Norm(a);
+        var nb = TensorPrimitives.Norm(b);
+        return na == 0 || nb == 0 ? 0 : TensorPrimitives.Dot(a, b) / (na * nb);
+    }
+
+    /// <summary>Min–max to [0, 1] over the candidates; a missing score is 0, and so is a constant one (it tells nothing apart).</summary>
+    private static double[] Normalise(IEnumerable<double?> values)
+    {
+        var v = values.ToArray();
+        var present = v.Where(x => x is not null).Select(x => x!.Value).ToList();
+        if (present.Count == 0) return new double[v.Length];
+        var (min, max) = (present.Min(), present.Max());
+        return v.Select(x => x is not { } value || max <= min ? 0 : (value - min) / (max - min)).ToArray();
+    }
+}

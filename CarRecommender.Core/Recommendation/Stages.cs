@@ -1,0 +1,83 @@
+using CarRecommender.Core.Search;
+
+namespace CarRecommender.Core.Recommendation;
+
+// The engine's stages, in the order a request meets them (Gorse's recall → rank → filter, named):
+// taste → candidate sources → ranker → post-processors → explanation, and one store for the lists they make.
+
+/// <summary>What is asked: the user's best <paramref name="Limit"/> listings passing <paramref name="Filter"/> (null: any).</summary>
+public sealed record RecommendationRequest(long UserId, ListingFilter? Filter, int Limit, DateTimeOffset Now);
+
+/// <summary>The user as every stage sees them, and the version of their vectors (users.vectors_updated_at) it read.</summary>
+public sealed record UserContext(UserTaste Taste, double? Latitude, double? Longitude, DateTimeOffset? VectorsAsOf);
+
+/// <summary>A ranked list and what it was computed from.</summary>
+public sealed record RecommendationResult(IReadOnlyList<RankedListing> Items, DateTimeOffset? VectorsAsOf, int Candidates);
+
+/// <summary>Stage 1: who the user is to the engine (vectors, history, car-model affinity); null when there is no such user.</summary>
+public interface ITasteLoader
+{
+    ValueTask<UserContext?> LoadAsync(long userId, CancellationToken ct);
+}
+
+/// <summary>What a candidate source is asked for: the user's taste, how many, and which listings it must never return.</summary>
+/// <param name="Count">How many a personal source (content, latent, car model) returns.</param>
+/// <param name="TrendingCount">How many the trending source returns (more for a user without vectors: it is all they get).</param>
+public sealed record CandidateQuery(UserTaste Taste, int Count, int TrendingCount, IReadOnlySet<long> Excluded);
+
+/// <summary>
+/// Stage 2: one way of finding listings the user may want. Every source has an indexed variant (PostgreSQL: HNSW or
+/// b-tree over the live catalogue, <see cref="Sources.IndexedSources"/>) and an exact one over listings in memory
+/// (<see cref="Sources.ExactSources"/>: a selective filter's matches, or the evaluation's catalogue).
+/// </summary>
+public interface ICandidateSource
+{
+    /// <summary>Names the source in traces and tests ("content", "latent", "car-model", "trending", "price-drop").</summary>
+    string Name { get; }
+
+    ValueTask<IReadOnlyList<Candidate>> FetchAsync(CandidateQuery query, CancellationToken ct);
+}
+
+/// <summary>Stage 2, composed: the candidate sources that serve one request (indexed or exact, filtered or not).</summary>
+public interface IRetrieval
+{
+    ValueTask<IReadOnlyList<Candidate>> RetrieveAsync(UserContext user, RecommendationRequest request, CandidateQuery query, CancellationToken ct);
+}
+
+/// <summary>A candidate with its relevance and the signal that mainly put it there.</summary>
+public readonly record struct ScoredCandidate(Candidate Candidate, double Score, RecommendationSource Source);
+
+/// <summary>Stage 3: scores every candidate (a pure function of the taste and the candidates).</summary>
+public interface IRanker
+{
+    IReadOnlyList<ScoredCandidate> Score(UserTaste taste, IReadOnlyList<Candidate> candidates, DateTimeOffset now);
+}
+
+/// <summary>
+/// Stage 4: reshapes the ranked candidates into the list (diversity now; business rules later). Each gets the ranker's
+/// output best first and returns at most <paramref name="limit"/> items, best first.
+/// </summary>
+public interface IPostProcessor
+{
+    IReadOnlyList<ScoredCandidate> Apply(UserTaste taste, IReadOnlyList<ScoredCandidate> ranked, int limit);
+}
+
+/// <summary>How deep retrieval looks, and what it leaves out.</summary>
+/// <param name="MinPerSource">A personal source returns at least this many…</param>
+/// <param name="PerSourceFactor">…or this many times the list's length, whichever is more.</param>
+/// <param name="WarmTrendingExtra">Trending for a user with vectors: the list's length plus this many.</param>
+/// <param name="ExcludeSeen">Leave out every listing of the history, not only contacted or dismissed ones (offline
+/// evaluation: a held-out item is one the user has not seen).</param>
+public sealed record RetrievalOptions(int MinPerSource = 30, int PerSourceFactor = 3, int WarmTrendingExtra = 10, bool ExcludeSeen = false)
+{
+    /// <summary>The depths of the evaluation: every source, trending included, the top max(100, 10·K), seen items excluded.</summary>
+    public static readonly RetrievalOptions Evaluation = new(100, 10, -1, ExcludeSeen: true);
+
+    public CandidateQuery Query(UserTaste taste, int limit)
+    {
+        var count = Math.Max(PerSourceFactor * limit, MinPerSource);
+        var trending = taste.Content is null && taste.Latent is null || WarmTrendingExtra < 0 ? count : limit + WarmTrendingExtra;
+        var excluded = taste.History.Where(h => ExcludeSeen || h.Excluded).Select(h => h.ListingId).ToHashSet();
+        return new CandidateQuery(taste, count, trending, excluded);
+    }
+}

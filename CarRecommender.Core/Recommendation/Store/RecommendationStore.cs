@@ -1,0 +1,137 @@
+using CarRecommender.Core.Data;
+using CarRecommender.Core.Domain;
+using CarRecommender.Core.Search;
+using Microsoft.EntityFrameworkCore;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace CarRecommender.Core.Recommendation.Store;
+
+/// <summary>One listing of a stored list, with what ranking said of it.</summary>
+public sealed record StoredPick(Listing Listing, double Score, string Source, string Reason);
+
+/// <summary>A stored list as served: its best picks passing the request's filter, and when it was computed.</summary>
+public sealed record StoredList(DateTimeOffset ComputedAt, IReadOnlyList<StoredPick> Items);
+
+/// <summary>
+/// The one owner of the <c>recommendations</c> table: each user's precomputed list (<see cref="ListSize"/> listings,
+/// with scores, sources and reasons). The worker writes it after every change to a user's vectors; the API reads it,
+/// and writes it only when it had to compute an unfiltered list itself (no list yet, or one gone stale).
+/// </summary>
+public sealed class RecommendationStore(CarRecommenderDb db)
+{
+    /// <summary>How many recommendations a precomputed list holds (and so the largest unfiltered limit it serves).</summary>
+    public const int ListSize = 50;
+    /// <summary>A cold user's list is only trending, so it is recomputed when older than this.</summary>
+    public static readonly TimeSpan ColdListMaxAge = TimeSpan.FromMinutes(15);
+    public static readonly TimeSpan ListMaxAge = TimeSpan.FromHours(6);
+
+    /// <summary>
+    /// The user's stored picks that are still active and pass <paramref name="filter"/> (null: any), in the list's order,
+    /// when there are at least <paramref name="limit"/>; else null (no list, too old, or too few left), and the caller
+    /// ranks live. A ranking restricted to a filter keeps the order of the unrestricted one, so for every match the list
+    /// holds this is the live answer; a filter the list cannot fill (a selective one, or one far from the user's taste)
+    /// runs live, where steering and the exact sources look beyond the list.
+    /// </summary>
+    public async Task<StoredList?> ReadAsync(long userId, ListingFilter? filter, int limit, CancellationToken ct)
+    {
+        var stored = await db.Recommendations.AsNoTracking().Where(r => r.UserId == userId)
+            .Select(r => new
+            {
+                r.ComputedAt,
+                r.ListingIds,
+                r.Scores,
+                r.Sources,
+                r.Reasons,
+                Cold = db.Users.Where(u => u.Id == userId).Select(u => u.ContentVector == null && u.LatentVector == null).FirstOrDefault(),
+            })
+            .SingleOrDefaultAsync(ct);
+        if (stored is null || stored.ListingIds.Length < limit || TooOld(stored.ComputedAt, stored.Cold)) return null;
+        var ids = stored.ListingIds;
+        var matching = await db.Listings.AsNoTracking().Where(l => ids.Contains(l.Id))
+            .Matching((filter ?? new ListingFilter()) with { Status = ListingStatus.Active })
+            .ToDictionaryAsync(l => l.Id, ct);
+        // sold listings took the list below the limit, or the filter keeps too few: rank afresh rather than serve it short
+        if (matching.Count < limit) return null;
+        var items = new List<StoredPick>(limit);
+        for (var i = 0; i < ids.Length && items.Count < limit; i++)
+            if (matching.TryGetValue(ids[i], out var listing))
+                items.Add(new StoredPick(listing, Math.Round(stored.Scores[i], 4), stored.Sources[i], stored.Reasons[i]));
+        return new StoredList(stored.ComputedAt, items);
+    }
+
+    /// <summary>A stored list is served while younger than <see cref="ListMaxAge"/> (a cold user's, <see cref="ColdListMaxAge"/>).</summary>
+    private static bool TooOld(DateTimeOffset computedAt, bool cold) => DateTimeOffset.UtcNow - computedAt > (cold ? ColdListMaxAge : ListMaxAge);
+
+    /// <summary>
+    /// Stores a user's list (one upsert), keeping only listings that are still active when it is written. A list
+    /// computed from older vectors never replaces one computed from newer vectors: two refreshes of one user can
+    /// overlap (one per pipeline), and the one that read first may finish last.
+    /// </summary>
+    public Task SaveAsync(long userId, RecommendationResult result, CancellationToken ct)
+    {
+        var ranked = result.Items;
+        return db.Database.ExecuteSqlAsync($"""
+            INSERT INTO recommendations (user_id, computed_at, vectors_as_of, listing_ids, scores, sources, reasons)
+            SELECT {userId}, now(), {result.VectorsAsOf}, coalesce(array_agg(x.id ORDER BY x.ord), ARRAY[]::bigint[]), coalesce(array_agg(x.score ORDER BY x.ord), ARRAY[]::real[]),
+                   coalesce(array_agg(x.source ORDER BY x.ord), ARRAY[]::text[]), coalesce(array_agg(x.reason ORDER BY x.ord), ARRAY[]::text[])
+            FROM unnest({ranked.Select(r => r.ListingId).ToArray()}::bigint[], {ranked.Select(r => (float)r.Score).ToArray()}::real[],
+                        {ranked.Select(r => r.Source.ToString()).ToArray()}::text[], {ranked.Select(r => r.Reason).ToArray()}::text[])
+                 WITH ORDINALITY AS x(id, score, source, reason, ord)
+            WHERE EXISTS (SELECT 1 FROM listings l WHERE l.id = x.id AND l.status = 'Active')
+            ON CONFLICT (user_id) DO UPDATE SET computed_at = excluded.computed_at, vectors_as_of = excluded.vectors_as_of,
+                listing_ids = excluded.listing_ids, scores = excluded.scores, sources = excluded.sources, reasons = excluded.reasons
+            WHERE recommendations.vectors_as_of IS NULL
+               OR (excluded.vectors_as_of IS NOT NULL AND excluded.vectors_as_of >= recommendations.vectors_as_of)
+            """, ct);
+    }
+
+    /// <summary>The users whose stored list holds any of <paramref name="listingIds"/>.</summary>
+    public static async Task<List<long>> HoldersAsync(NpgsqlDataSource dataSource, long[] listingIds, CancellationToken ct)
+    {
+        var users = new List<long>();
+        if (listingIds.Length == 0) return users;
+        await using var cmd = dataSource.CreateCommand("SELECT user_id FROM recommendations WHERE listing_ids && $1");
+        cmd.Parameters.AddWithValue(listingIds);
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct)) users.Add(reader.GetInt64(0));
+        return users;
+    }
+
+    /// <summary>
+    /// Users whose list is older than their vectors or than the newest model, or who have vectors and no list, the
+    /// longest-waiting first (the worker's sweep re-queues them).
+    /// </summary>
+    public static async Task<List<long>> StaleAsync(NpgsqlDataSource dataSource, int max, CancellationToken ct)
+    {
+        await using var cmd = dataSource.CreateCommand("""
+            SELECT u.id FROM users u LEFT JOIN recommendations r ON r.user_id = u.id
+            WHERE u.vectors_updated_at IS NOT NULL
+              AND (r.computed_at IS NULL OR r.vectors_as_of IS DISTINCT FROM u.vectors_updated_at
+                   OR r.computed_at < (SELECT max(created_at) FROM model_versions))
+            ORDER BY r.computed_at NULLS FIRST
+            LIMIT $1
+            """);
+        cmd.Parameters.AddWithValue(max);
+        var users = new List<long>();
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct)) users.Add(reader.GetInt64(0));
+        return users;
+    }
+
+    /// <summary>Removes a listing from every precomputed list (it sold, or was withdrawn), in the caller's transaction.</summary>
+    public static async Task<int> DropListingAsync(NpgsqlConnection conn, NpgsqlTransaction? tx, long listingId, CancellationToken ct)
+    {
+        await using var cmd = new NpgsqlCommand("""
+            UPDATE recommendations r
+            SET listing_ids = r.listing_ids[:x.p - 1] || r.listing_ids[x.p + 1:],
+                scores = r.scores[:x.p - 1] || r.scores[x.p + 1:],
+                sources = r.sources[:x.p - 1] || r.sources[x.p + 1:],
+                reasons = r.reasons[:x.p - 1] || r.reasons[x.p + 1:]
+            FROM (SELECT user_id, array_position(listing_ids, $1) AS p FROM recommendations WHERE listing_ids @> ARRAY[$1]) x
+            WHERE r.user_id = x.user_id
+            """, conn, tx);
+        cmd.Parameters.Add(new NpgsqlParameter { Value = listingId, NpgsqlDbType = NpgsqlDbType.Bigint });
+        return await cmd.ExecuteNonQueryAsync(ct);
+    }
+}
