@@ -61,12 +61,7 @@ public static class AdminEndpoints
         if (!ListingEndpoints.TryParseId(id, out var userId, out var problem)) return problem;
         if (!await db.Users.AnyAsync(u => u.Id == userId, ct)) return TypedResults.NotFound();
         var errors = new Dictionary<string, string[]>();
-        var events = Interactions.EventParser.Parse(body, time.GetUtcNow(), errors);
-        if (errors.Count == 0)
-        {
-            var unknown = await recorder.UnknownListingsAsync(events.Select(e => e.ListingId), ct);
-            if (unknown.Count > 0) errors["listingId"] = [$"No listing has the id {string.Join(", ", unknown.Take(10))}."];
-        }
+        var events = await recorder.ParseAsync(body, userId, time.GetUtcNow(), errors, ct);
         if (errors.Count > 0) return TypedResults.ValidationProblem(errors);
         var result = await recorder.RecordAsync(userId, events, ct);
         logs.CreateLogger("CarRecommender.Api.Admin").LogInformation("Admin {AdminId} recorded {Count} events on behalf of user {UserId}",

@@ -29,13 +29,7 @@ public static class EventEndpoints
         // charged per event before anything else, so neither a large batch nor a stream of invalid bodies gets through free
         if (quota.TryCharge(http, EventQuota.EventsIn(body)) is { } limited) return limited;
         var errors = new Dictionary<string, string[]>();
-        var events = EventParser.Parse(body, time.GetUtcNow(), errors);
-        if (errors.Count == 0)
-        {
-            var unknown = await recorder.UnknownListingsAsync(events.Select(e => e.ListingId), ct);
-            if (unknown.Count > 0)
-                errors["listingId"] = [$"No listing has the id {string.Join(", ", unknown.Take(10))}{(unknown.Count > 10 ? ", …" : "")}."];
-        }
+        var events = await recorder.ParseAsync(body, http.User.UserId(), time.GetUtcNow(), errors, ct);
         if (errors.Count > 0) return TypedResults.ValidationProblem(errors);
 
         var result = await recorder.RecordAsync(http.User.UserId(), events, ct);

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using CarRecommender.Api.Outbox;
 using CarRecommender.Core.Domain;
+using CarRecommender.Core.Events;
 using CarRecommender.Telemetry;
 using Npgsql;
 using NpgsqlTypes;
@@ -27,8 +28,8 @@ public sealed class InteractionRecorder(NpgsqlDataSource dataSource, OutboxSigna
 
     private const string Sql = """
         WITH input AS (
-            SELECT * FROM unnest($1::uuid[], $2::bigint[], $3::text[], $4::timestamptz[], $5::uuid[])
-                AS t(event_id, listing_id, type, occurred_at, recommendation_id)
+            SELECT * FROM unnest($1::uuid[], $2::bigint[], $3::text[], $4::timestamptz[], $5::uuid[], $10::timestamptz[])
+                AS t(event_id, listing_id, type, occurred_at, recommendation_id, recorded_at)
         ), kept AS (
             -- with a view window ($9), a view of a listing the user viewed within it is not stored again
             SELECT * FROM input i
@@ -37,7 +38,7 @@ public sealed class InteractionRecorder(NpgsqlDataSource dataSource, OutboxSigna
                 WHERE p.user_id = $6 AND p.listing_id = i.listing_id AND p.type = 'View' AND p.occurred_at > i.occurred_at - $9::interval)
         ), ins AS (
             INSERT INTO interactions (event_id, user_id, listing_id, type, occurred_at, recorded_at, recommendation_id)
-            SELECT event_id, $6, listing_id, type, occurred_at, now(), recommendation_id FROM kept
+            SELECT event_id, $6, listing_id, type, occurred_at, recorded_at, recommendation_id FROM kept
             ON CONFLICT (event_id) DO NOTHING
             RETURNING id, event_id, listing_id, type
         ), queued AS (
@@ -49,8 +50,23 @@ public sealed class InteractionRecorder(NpgsqlDataSource dataSource, OutboxSigna
         SELECT event_id FROM ins
         """;
 
+    /// <summary>
+    /// A request body's events for <paramref name="userId"/>, or none with the reasons in <paramref name="errors"/> (bad
+    /// fields, or listings that do not exist).
+    /// </summary>
+    public async Task<List<UserActivityEvent>> ParseAsync(System.Text.Json.JsonElement body, long userId, DateTimeOffset now,
+        Dictionary<string, string[]> errors, CancellationToken ct)
+    {
+        var events = EventParser.Parse(body, userId, now, errors);
+        if (errors.Count > 0) return [];
+        var unknown = await UnknownListingsAsync(events.Select(e => e.ListingId), ct);
+        if (unknown.Count > 0)
+            errors["listingId"] = [$"No listing has the id {string.Join(", ", unknown.Take(10))}{(unknown.Count > 10 ? ", …" : "")}."];
+        return errors.Count > 0 ? [] : events;
+    }
+
     /// <summary>Listing ids among <paramref name="listingIds"/> that do not exist.</summary>
-    public async Task<List<long>> UnknownListingsAsync(IEnumerable<long> listingIds, CancellationToken ct)
+    private async Task<List<long>> UnknownListingsAsync(IEnumerable<long> listingIds, CancellationToken ct)
     {
         var ids = listingIds.Distinct().ToArray();
         await using var cmd = dataSource.CreateCommand("SELECT id FROM unnest($1::bigint[]) AS t(id) WHERE NOT EXISTS (SELECT 1 FROM listings l WHERE l.id = t.id)");
@@ -63,13 +79,14 @@ public sealed class InteractionRecorder(NpgsqlDataSource dataSource, OutboxSigna
 
     /// <summary>The view a listing page records: stored unless the user viewed that listing within the view window.</summary>
     public async Task<bool> RecordViewAsync(long userId, long listingId, CancellationToken ct) =>
-        (await RecordAsync(userId, [new EventInput(Guid.CreateVersion7(), listingId, InteractionType.View, DateTimeOffset.UtcNow, null)], ct,
-            ViewWindow)).Accepted.Count > 0;
+        (await RecordAsync(userId, [UserActivityEvent.Now(userId, listingId, InteractionType.View)], ct, ViewWindow)).Accepted.Count > 0;
 
-    public Task<RecordResult> RecordAsync(long userId, IReadOnlyList<EventInput> events, CancellationToken ct) => RecordAsync(userId, events, ct, null);
+    /// <summary>Records one user's events (as <see cref="EventParser"/> read them for that user).</summary>
+    public Task<RecordResult> RecordAsync(long userId, IReadOnlyList<UserActivityEvent> events, CancellationToken ct) => RecordAsync(userId, events, ct, null);
 
-    private async Task<RecordResult> RecordAsync(long userId, IReadOnlyList<EventInput> events, CancellationToken ct, TimeSpan? viewWindow)
+    private async Task<RecordResult> RecordAsync(long userId, IReadOnlyList<UserActivityEvent> events, CancellationToken ct, TimeSpan? viewWindow)
     {
+        if (events.Any(e => e.UserId != userId)) throw new ArgumentException("Every event of a batch is the one user's.", nameof(events));
         await using var cmd = dataSource.CreateCommand(Sql);
         cmd.Parameters.Add(new NpgsqlParameter { Value = events.Select(e => e.EventId).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Uuid });
         cmd.Parameters.Add(new NpgsqlParameter { Value = events.Select(e => e.ListingId).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bigint });
@@ -78,10 +95,11 @@ public sealed class InteractionRecorder(NpgsqlDataSource dataSource, OutboxSigna
         cmd.Parameters.Add(new NpgsqlParameter { Value = events.Select(e => e.RecommendationId).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Uuid });
         cmd.Parameters.Add(new NpgsqlParameter { Value = userId, NpgsqlDbType = NpgsqlDbType.Bigint });
         // the request's trace context travels with the event: API → outbox → RabbitMQ → worker in one trace
-        var activity = Activity.Current;
-        cmd.Parameters.Add(new NpgsqlParameter { Value = (object?)activity?.Id ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
-        cmd.Parameters.Add(new NpgsqlParameter { Value = (object?)activity?.TraceStateString ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
+        var (traceParent, traceState) = MessageTracing.ToStored(Activity.Current?.Context ?? default);
+        cmd.Parameters.Add(new NpgsqlParameter { Value = (object?)traceParent ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = (object?)traceState ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
         cmd.Parameters.Add(new NpgsqlParameter { Value = viewWindow is { } w ? w : DBNull.Value, NpgsqlDbType = NpgsqlDbType.Interval });
+        cmd.Parameters.Add(new NpgsqlParameter { Value = events.Select(e => e.RecordedAt).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.TimestampTz });
 
         var accepted = new List<Guid>(events.Count);
         await using (var reader = await cmd.ExecuteReaderAsync(ct))

@@ -95,7 +95,7 @@ public sealed partial class OutboxDispatcher(
     private static ValueTask PublishAsync(IChannel channel, Row row, CancellationToken ct)
     {
         // continue the recording request's trace: a producer span whose parent is the stored trace context
-        ActivityContext.TryParse(row.TraceParent, row.TraceState, out var parent);
+        var parent = MessageTracing.FromStored(row.TraceParent, row.TraceState);
         using var activity = CarRecommenderMetrics.ActivitySource.StartActivity($"{EventTopology.Exchange} publish", ActivityKind.Producer, parent);
         activity?.SetTag("messaging.system", "rabbitmq");
         activity?.SetTag("messaging.destination.name", EventTopology.Exchange);
@@ -106,10 +106,7 @@ public sealed partial class OutboxDispatcher(
             [EventTopology.EventIdHeader] = row.Event.EventId.ToString(),
             [EventTopology.ContractHeader] = UserActivityEvent.ContractVersion,
         };
-        var traceParent = activity?.Id ?? row.TraceParent;
-        if (traceParent is not null) headers[EventTopology.TraceParentHeader] = traceParent;
-        var traceState = activity?.TraceStateString ?? row.TraceState;
-        if (!string.IsNullOrEmpty(traceState)) headers[EventTopology.TraceStateHeader] = traceState;
+        MessageTracing.Inject(activity?.Context ?? parent, headers);
 
         var properties = new BasicProperties
         {

@@ -5,7 +5,8 @@ using CarRecommender.Core.Domain;
 namespace CarRecommender.Core.Events;
 
 /// <summary>
-/// The message the API publishes for every recorded interaction and the pipelines consume. JSON (camelCase, the type as
+/// The one event contract: what the API parses from <c>POST /api/events</c>, records, publishes for every recorded
+/// interaction, and the pipelines consume. JSON (camelCase, the type as
 /// a lower-case string); <see cref="ContractVersion"/> changes when a field changes meaning.
 /// </summary>
 public sealed record UserActivityEvent(
@@ -18,6 +19,13 @@ public sealed record UserActivityEvent(
     Guid? RecommendationId)
 {
     public const int ContractVersion = 1;
+
+    /// <summary>An event the API records by itself (a listing page's view), happening now.</summary>
+    public static UserActivityEvent Now(long userId, long listingId, InteractionType type)
+    {
+        var now = DateTimeOffset.UtcNow;
+        return new UserActivityEvent(Guid.CreateVersion7(now), userId, listingId, type, now, now, null);
+    }
 
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
     {
@@ -90,9 +98,6 @@ public static class EventTopology
     public const string SourceQueueHeader = "x-source-queue";
     /// <summary>How often an operator sent a dead letter back to its pipeline.</summary>
     public const string RequeueCountHeader = "x-requeue-count";
-    /// <summary>W3C trace context, so one trace follows an event from the API through RabbitMQ into the worker.</summary>
-    public const string TraceParentHeader = "traceparent";
-    public const string TraceStateHeader = "tracestate";
 
     public static string RoutingKey(InteractionType type) => RoutingKeyPrefix + type.ToString().ToLowerInvariant();
 }

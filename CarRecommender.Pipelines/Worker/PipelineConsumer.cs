@@ -293,12 +293,7 @@ public sealed partial class PipelineConsumer<THandler>(IServiceProvider services
     private static Activity? StartBatchActivity(Delivery first, int count)
     {
         // continue the trace of the (first) event: API request → outbox publish → this consume
-        ActivityContext parent = default;
-        if (first.Properties.Headers?.TryGetValue(EventTopology.TraceParentHeader, out var tp) == true && tp is byte[] bytes)
-        {
-            string? state = first.Properties.Headers.TryGetValue(EventTopology.TraceStateHeader, out var ts) && ts is byte[] s ? Encoding.UTF8.GetString(s) : null;
-            ActivityContext.TryParse(Encoding.UTF8.GetString(bytes), state, out parent);
-        }
+        var parent = MessageTracing.Extract(first.Properties.Headers);
         var activity = CarRecommenderMetrics.ActivitySource.StartActivity("pipeline process", ActivityKind.Consumer, parent);
         activity?.SetTag("messaging.system", "rabbitmq");
         activity?.SetTag("messaging.batch.message_count", count);

@@ -1,14 +1,14 @@
 using System.Text.Json;
 using CarRecommender.Core.Domain;
+using CarRecommender.Core.Events;
 
 namespace CarRecommender.Api.Interactions;
 
-/// <summary>One validated activity event as the API received it.</summary>
-public sealed record EventInput(Guid EventId, long ListingId, InteractionType Type, DateTimeOffset OccurredAt, Guid? RecommendationId);
-
 /// <summary>
-/// Reads <c>POST /api/events</c> bodies: one event object, or an array of them (the batch form). Parsed by hand from
-/// the JSON so every bad field gets its own message (<c>[3].type</c>), and nothing is stored unless all are valid.
+/// Reads <c>POST /api/events</c> bodies: one event object, or an array of them (the batch form), into the one event
+/// contract, <see cref="UserActivityEvent"/>: what the API parses is what it stores and publishes, and what the
+/// pipelines consume. Parsed by hand from the JSON so every bad field gets its own message (<c>[3].type</c>), and
+/// nothing is stored unless all are valid.
 /// </summary>
 public static class EventParser
 {
@@ -20,13 +20,13 @@ public static class EventParser
 
     public static readonly string[] TypeNames = [.. Core.Recommendation.EventCatalogue.Names];
 
-    public static List<EventInput> Parse(JsonElement body, DateTimeOffset now, Dictionary<string, string[]> errors)
+    public static List<UserActivityEvent> Parse(JsonElement body, long userId, DateTimeOffset now, Dictionary<string, string[]> errors)
     {
-        var result = new List<EventInput>();
+        var result = new List<UserActivityEvent>();
         switch (body.ValueKind)
         {
             case JsonValueKind.Object:
-                if (ParseOne(body, "", now, errors) is { } single) result.Add(single);
+                if (ParseOne(body, "", userId, now, errors) is { } single) result.Add(single);
                 break;
             case JsonValueKind.Array:
                 var count = body.GetArrayLength();
@@ -37,7 +37,7 @@ public static class EventParser
                     var i = 0;
                     foreach (var item in body.EnumerateArray())
                     {
-                        if (ParseOne(item, $"[{i}].", now, errors) is { } e) result.Add(e);
+                        if (ParseOne(item, $"[{i}].", userId, now, errors) is { } e) result.Add(e);
                         i++;
                     }
                     var repeated = result.GroupBy(e => e.EventId).FirstOrDefault(g => g.Count() > 1);
@@ -51,7 +51,7 @@ public static class EventParser
         return result;
     }
 
-    private static EventInput? ParseOne(JsonElement e, string prefix, DateTimeOffset now, Dictionary<string, string[]> errors)
+    private static UserActivityEvent? ParseOne(JsonElement e, string prefix, long userId, DateTimeOffset now, Dictionary<string, string[]> errors)
     {
         if (e.ValueKind != JsonValueKind.Object)
         {
@@ -99,7 +99,7 @@ public static class EventParser
                 errors[prefix + "recommendationId"] = ["recommendationId must be a non-empty UUID."];
             else recommendationId = r;
         }
-        return errors.Count == before ? new EventInput(eventId, listingId, type, occurredAt.ToUniversalTime(), recommendationId) : null;
+        return errors.Count == before ? new UserActivityEvent(eventId, userId, listingId, type, occurredAt.ToUniversalTime(), now, recommendationId) : null;
     }
 
     private static bool Get(JsonElement e, string name, out JsonElement value)
