@@ -19,3 +19,9 @@ public sealed record TimelineDayDto(DateOnly Day, string Type, long Events);
 
 /// <summary>One of a user's events, with the listing it concerned.</summary>
 public sealed record UserInteractionDto(DateTimeOffset OccurredAt, string Type, long ListingId, string Listing, Guid? RecommendationId);
+
+/// <summary>
+/// The caller's standing right now, read from the database (<c>GET /api/auth/session</c>): the console re-checks its
+/// operators with it, so a revoked or locked operator's session ends at once although their token has hours left.
+/// </summary>
+public sealed record SessionDto(long UserId, string Role, bool Locked);
