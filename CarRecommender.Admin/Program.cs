@@ -2,11 +2,7 @@ using System.Threading.RateLimiting;
 using CarRecommender.Admin.Api;
 using CarRecommender.Admin.Auth;
 using CarRecommender.Admin.Components;
-using CarRecommender.Admin.Data;
-using CarRecommender.Admin.Operations;
 using CarRecommender.Admin.Status;
-using CarRecommender.Core.Learning;
-using CarRecommender.Telemetry;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Components.Authorization;
@@ -14,9 +10,8 @@ using MudBlazor.Services;
 
 var builder = WebApplication.CreateBuilder(args);
 
+// No database and no broker here: the console reads and acts through the API alone, with the operator's token.
 builder.AddServiceDefaults();
-builder.AddCarRecommenderDb();
-builder.AddCarRecommenderMessaging();
 
 builder.Services.AddRazorComponents().AddInteractiveServerComponents();
 builder.Services.AddMudServices();
@@ -62,12 +57,6 @@ builder.Services.AddHttpClient<ImportClient>(c =>
     c.Timeout = TimeSpan.FromMinutes(30);
 }).RemoveAllResilienceHandlers();
 #pragma warning restore EXTEXP0001
-
-builder.Services.AddSingleton<AdminQueries>();
-builder.Services.AddSingleton<QueueStats>();
-builder.Services.AddSingleton<OverviewCache>();
-builder.Services.AddSingleton(builder.Configuration.GetSection("Als").Get<AlsSettings>() ?? new AlsSettings());
-builder.Services.AddSingleton<ModelOperations>();
 
 var app = builder.Build();
 

@@ -1,3 +1,4 @@
+using CarRecommender.Api.Admin;
 using CarRecommender.Api.Auth;
 using CarRecommender.Api.Data;
 using CarRecommender.Api.Endpoints;
@@ -24,6 +25,9 @@ builder.Services.AddSingleton<OutboxSignal>();
 builder.Services.AddSingleton<InteractionRecorder>();
 builder.Services.AddRecommendationEngine();
 builder.Services.AddScoped<RecommendationService>();
+builder.Services.AddSingleton<AdminQueries>();
+builder.Services.AddSingleton<OverviewCache>();
+builder.Services.AddSingleton<JobQueue>();
 builder.Services.AddHostedService<OutboxDispatcher>();
 builder.Services.AddHostedService<ListingChangeDispatcher>();
 builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = 1024 * 1024); // 1 MiB; the CSV import raises its own limit
@@ -53,6 +57,8 @@ app.MapAuthEndpoints();
 app.MapUserEndpoints();
 app.MapListingEndpoints();
 app.MapAdminEndpoints();
+app.MapAdminConsoleEndpoints();
+app.MapJobEndpoints();
 app.MapEventEndpoints();
 app.MapRecommendationEndpoints();
 app.MapDeadLetterEndpoints();

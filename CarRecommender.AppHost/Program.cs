@@ -34,10 +34,9 @@ builder.AddProject<Projects.CarRecommender_Pipelines>("pipelines")
     .WithHttpHealthCheck("/health")
     .WithCatalogueCommands(database);
 
-// The console signs operators in through the API and calls it with their tokens: it holds no signing key.
+// The console signs operators in through the API and does everything else through it, with their tokens: it holds no
+// signing key, no database connection and no broker connection (retrain and evaluation run in the worker).
 builder.AddProject<Projects.CarRecommender_Admin>("admin")
-    .WithReference(database).WaitFor(database)
-    .WithReference(messaging).WaitFor(messaging)
     .WithReference(api).WaitFor(api)
     .WithHttpHealthCheck("/health");
 

@@ -3,6 +3,7 @@ using CarRecommender.Core.Learning;
 using CarRecommender.Core.Recommendation;
 using CarRecommender.Pipelines.Cli;
 using CarRecommender.Pipelines.Collaborative;
+using CarRecommender.Pipelines.Jobs;
 using CarRecommender.Pipelines.Recommendations;
 using CarRecommender.Pipelines.Worker;
 
@@ -29,6 +30,8 @@ builder.Services.AddHostedService<PipelineConsumer<PopularityPipeline>>();
 builder.Services.AddHostedService<DeadLetterArchiver>();
 builder.Services.AddHostedService<ListingChangeConsumer>();
 builder.Services.AddHostedService<AlsScheduler>();
+builder.Services.AddSingleton<ModelJobs>();
+builder.Services.AddHostedService<JobConsumer>();
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddHostedService<ProcessedEventsPruner>();
 

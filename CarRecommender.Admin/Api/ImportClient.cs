@@ -11,13 +11,6 @@ namespace CarRecommender.Admin.Api;
 /// <summary>The import settings the console sends with a file (the API validates them, as it does for the CLI).</summary>
 public sealed record ImportSettings(string Source, bool Sync, string? Units, string? Currency, string FileName);
 
-/// <summary>One past import as the API lists it (Report is its JSON report).</summary>
-public sealed record ImportRunInfo(long Id, string Source, string FileName, string StartedBy, DateTimeOffset StartedAt, double DurationSeconds, bool Sync,
-    long RowsRead, long Inserted, long Updated, long Unchanged, long MarkedSold, long Rejected, string Report);
-
-/// <summary>A price a listing was offered at (oldest first from the API).</summary>
-public sealed record PriceHistoryEntry(DateTimeOffset ChangedAt, int AskingPrice, string Currency, int Price, int? PreviousPrice, long? ImportId);
-
 /// <summary>
 /// The console's import calls to the API: a file upload may take minutes, so this client has no standard resilience
 /// handler (its 30 s total timeout and retries do not fit a streamed body that cannot be replayed) and a 30-minute timeout.
@@ -37,11 +30,11 @@ public sealed class ImportClient(HttpClient http)
         return SendAsync<ImportReport>(HttpMethod.Post, "/api/admin/listings/import" + Query(settings, preview: false), admin, content, ct);
     }
 
-    public Task<List<ImportRunInfo>> ImportsAsync(AdminIdentity admin, CancellationToken ct) =>
-        SendAsync<List<ImportRunInfo>>(HttpMethod.Get, "/api/admin/imports", admin, null, ct);
+    public Task<List<ImportRunDto>> ImportsAsync(AdminIdentity admin, CancellationToken ct) =>
+        SendAsync<List<ImportRunDto>>(HttpMethod.Get, "/api/admin/imports", admin, null, ct);
 
-    public Task<List<PriceHistoryEntry>> PriceHistoryAsync(AdminIdentity admin, long listingId, CancellationToken ct) =>
-        SendAsync<List<PriceHistoryEntry>>(HttpMethod.Get, $"/api/admin/listings/{listingId}/price-history", admin, null, ct);
+    public Task<List<PriceChangeDto>> PriceHistoryAsync(AdminIdentity admin, long listingId, CancellationToken ct) =>
+        SendAsync<List<PriceChangeDto>>(HttpMethod.Get, $"/api/admin/listings/{listingId}/price-history", admin, null, ct);
 
     /// <summary>An import's rejected lines as the API's CSV.</summary>
     public async Task<byte[]> RejectionsCsvAsync(AdminIdentity admin, long importId, CancellationToken ct)

@@ -66,4 +66,24 @@ public sealed class AdminLogin(HttpClient http, ILogger<AdminLogin> logger)
             return LoginOutcome.SignedIn;
         }
     }
+
+    /// <summary>Whether the signed-in operator is still an Admin and not locked, as the API reads them now; null when the API does not say.</summary>
+    public async Task<bool?> StillAdminAsync(ClaimsPrincipal principal, long userId, CancellationToken ct)
+    {
+        if (principal.FindFirstValue(AccessTokenClaim) is not { } token) return false;
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri("/api/auth/session", UriKind.Relative));
+        request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+        try
+        {
+            using var response = await http.SendAsync(request, ct);
+            if (response.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden or HttpStatusCode.NotFound) return false;
+            if (!response.IsSuccessStatusCode) return null;
+            var session = await response.Content.ReadFromJsonAsync<SessionDto>(new JsonSerializerOptions(JsonSerializerDefaults.Web), ct);
+            return session is not null && session.UserId == userId && session.Role == nameof(UserRole.Admin) && !session.Locked;
+        }
+        catch (Exception ex) when (ex is HttpRequestException or JsonException || ex is TaskCanceledException && !ct.IsCancellationRequested)
+        {
+            return null;
+        }
+    }
 }

@@ -1,19 +1,16 @@
 using System.Globalization;
 using System.Security.Claims;
-using CarRecommender.Core.Data;
-using CarRecommender.Core.Domain;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Components.Authorization;
 using Microsoft.AspNetCore.Components.Server;
-using Microsoft.EntityFrameworkCore;
 
 namespace CarRecommender.Admin.Auth;
 
 /// <summary>
 /// The role is re-checked, not trusted for the cookie's life: on every request (the cookie's validation) and every
 /// minute in an open console (the circuit's revalidation), the operator must still be an Admin, not locked, with an
-/// unexpired API token; otherwise the session ends.
+/// unexpired API token; otherwise the session ends. The API answers from its database (<c>GET /api/auth/session</c>).
 /// </summary>
 public static class AdminSessionCheck
 {
@@ -23,17 +20,8 @@ public static class AdminSessionCheck
         var now = services.GetRequiredService<TimeProvider>().GetUtcNow();
         if (!AdminIdentity.TokenValid(principal, now)) return false;
         await using var scope = services.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<CarRecommenderDb>();
-        try
-        {
-            var user = await db.Users.AsNoTracking().Where(u => u.Id == userId).Select(u => new { u.Role, u.LockedUntil }).SingleOrDefaultAsync(ct);
-            return user is not null && user.Role == UserRole.Admin && (user.LockedUntil is null || user.LockedUntil <= now);
-        }
-        catch (Exception ex) when (ex is Npgsql.NpgsqlException or InvalidOperationException or TimeoutException)
-        {
-            // the database is away: keep the session (the pages show the outage); the next check decides
-            return true;
-        }
+        // the API (or its database) away: keep the session (the pages show the outage); the next check decides
+        return await scope.ServiceProvider.GetRequiredService<AdminLogin>().StillAdminAsync(principal, userId, ct) ?? true;
     }
 
     public static async Task ValidateCookieAsync(CookieValidatePrincipalContext context)

@@ -103,4 +103,8 @@ public static class AuthSetup
         long.TryParse(user.FindFirstValue(JwtRegisteredClaimNames.Sub), out var id)
             ? id
             : throw new InvalidOperationException("The token has no numeric sub claim.");
+
+    /// <summary>Who the caller is in a record of what they did: their e-mail, else "admin {id}".</summary>
+    public static string OperatorName(this ClaimsPrincipal user) =>
+        user.FindFirstValue(ClaimTypes.Email) ?? user.FindFirstValue("email") ?? "admin " + user.FindFirstValue(JwtRegisteredClaimNames.Sub);
 }

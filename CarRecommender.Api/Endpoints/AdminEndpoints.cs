@@ -10,16 +10,6 @@ using Npgsql;
 
 namespace CarRecommender.Api.Endpoints;
 
-public sealed record UserSummaryDto(long Id, string Email, string DisplayName, string Role, string? City, int InteractionCount, bool HasContentVector);
-public sealed record UserPageDto(IReadOnlyList<UserSummaryDto> Items, int Page, int PageSize, long Total);
-
-/// <summary>One import run; Report is the import's JSON report (mapping, units and why, decisions, warnings).</summary>
-public sealed record ImportRunDto(long Id, string Source, string FileName, string StartedBy, DateTimeOffset StartedAt, double DurationSeconds, bool Sync,
-    long RowsRead, long Inserted, long Updated, long Unchanged, long MarkedSold, long Rejected, string Report);
-
-/// <summary>A price a listing was offered at: asking price in its currency, and in euros with the previous euro price.</summary>
-public sealed record PriceChangeDto(DateTimeOffset ChangedAt, int AskingPrice, string Currency, int Price, int? PreviousPrice, long? ImportId);
-
 /// <summary>The body of <c>PUT /api/admin/listings/{id}/status</c>.</summary>
 public sealed record ListingStatusInput(string? Status);
 
@@ -86,7 +76,8 @@ public static class AdminEndpoints
         }
         var total = await users.LongCountAsync(ct);
         var items = await users.OrderBy(u => u.Id).Skip((p - 1) * size).Take(size)
-            .Select(u => new UserSummaryDto(u.Id, u.Email, u.DisplayName, u.Role.ToString(), u.City, u.InteractionCount, u.ContentVector != null))
+            .Select(u => new UserSummaryDto(u.Id, u.Email, u.DisplayName, u.Role.ToString(), u.City, u.InteractionCount, u.ContentVector != null,
+                u.VectorsUpdatedAt))
             .ToListAsync(ct);
         return TypedResults.Ok(new UserPageDto(items, p, size, total));
     }
@@ -116,8 +107,7 @@ public static class AdminEndpoints
             Map = mapping,
             Sync = sync ?? false,
             FileName = name.Length == 0 ? "upload.csv" : name[..Math.Min(200, name.Length)],
-            StartedBy = request.HttpContext.User.FindFirst(System.Security.Claims.ClaimTypes.Email)?.Value
-                ?? request.HttpContext.User.FindFirst("email")?.Value ?? "admin " + request.HttpContext.User.FindFirst(Microsoft.IdentityModel.JsonWebTokens.JwtRegisteredClaimNames.Sub)?.Value,
+            StartedBy = request.HttpContext.User.OperatorName(),
         };
 
         // The CSV parser reads synchronously, which Kestrel forbids on the request body: spool it to a temp file first.
@@ -207,7 +197,7 @@ public static class AdminEndpoints
         return TypedResults.NoContent();
     }
 
-    private static int PositiveInt(string? raw, string name, int min, int max, int fallback, Dictionary<string, string[]> errors)
+    internal static int PositiveInt(string? raw, string name, int min, int max, int fallback, Dictionary<string, string[]> errors)
     {
         if (raw is null) return fallback;
         if (int.TryParse(raw, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var v) && v >= min && v <= max) return v;

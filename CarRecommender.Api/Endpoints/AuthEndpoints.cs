@@ -25,7 +25,18 @@ public static class AuthEndpoints
             .RequireRateLimiting(AuthSetup.SignInRateLimit)
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status429TooManyRequests);
+        group.MapGet("/session", Session).RequireAuthorization()
+            .WithName("GetSession")
+            .WithSummary("The caller's role and lockout as the database has them now, not as the token says (the admin console re-checks its operators here)");
         return app;
+    }
+
+    private static async Task<Results<Ok<SessionDto>, NotFound>> Session(HttpContext http, CarRecommenderDb db, TimeProvider time, CancellationToken ct)
+    {
+        var userId = http.User.UserId();
+        var now = time.GetUtcNow();
+        var user = await db.Users.AsNoTracking().Where(u => u.Id == userId).Select(u => new { u.Role, u.LockedUntil }).SingleOrDefaultAsync(ct);
+        return user is null ? TypedResults.NotFound() : TypedResults.Ok(new SessionDto(userId, user.Role.ToString(), user.LockedUntil > now));
     }
 
     public sealed record SignInRequest(string? Email, string? Password);

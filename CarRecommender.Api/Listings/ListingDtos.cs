@@ -2,11 +2,6 @@ using CarRecommender.Core.Domain;
 
 namespace CarRecommender.Api.Listings;
 
-/// <summary>A listing as a search result or a neighbour.</summary>
-public sealed record ListingSummaryDto(
-    long Id, string Make, string Model, int Year, int Price, int MileageKm, string Fuel, string Transmission,
-    string BodyType, int? PowerKw, string? City, string Status, DateTimeOffset CreatedAt, double? DistanceKm);
-
 /// <summary>
 /// Everything about one listing. Price is in euros (what filters and ranking compare); AskingPrice is in Currency, as
 /// the feed gave it. Unknown categories read "Unknown"; an unknown power, city or position is null. Attributes are what the source
@@ -20,9 +15,6 @@ public sealed record ListingDetailDto(
 
 /// <summary>A page of search results with the total count of matches.</summary>
 public sealed record ListingPageDto(IReadOnlyList<ListingSummaryDto> Items, int Page, int PageSize, long Total);
-
-/// <summary>A listing near another one in content space; similarity is cosine similarity in [-1, 1].</summary>
-public sealed record SimilarListingDto(ListingSummaryDto Listing, double Similarity);
 
 public static class ListingMapping
 {

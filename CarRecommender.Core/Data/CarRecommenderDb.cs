@@ -24,6 +24,7 @@ public sealed class CarRecommenderDb(DbContextOptions<CarRecommenderDb> options)
     public DbSet<ListingChange> ListingChanges => Set<ListingChange>();
     public DbSet<ImportRun> Imports => Set<ImportRun>();
     public DbSet<ImportRejectionRow> ImportRejections => Set<ImportRejectionRow>();
+    public DbSet<Job> Jobs => Set<Job>();
 
     /// <summary>The options every service and tool uses: pgvector types and snake_case names.</summary>
     public static DbContextOptionsBuilder Configure(DbContextOptionsBuilder options, NpgsqlDataSource dataSource) =>
@@ -161,6 +162,18 @@ public sealed class CarRecommenderDb(DbContextOptions<CarRecommenderDb> options)
         rejections.ToTable("import_rejections");
         rejections.HasKey(x => new { x.ImportId, x.Line });
         rejections.HasOne<ImportRun>().WithMany().HasForeignKey(x => x.ImportId).OnDelete(DeleteBehavior.Cascade);
+
+        var jobs = modelBuilder.Entity<Job>();
+        jobs.ToTable("jobs");
+        jobs.Property(x => x.Id).UseIdentityByDefaultColumn();
+        jobs.Property(x => x.Kind).HasMaxLength(16);
+        jobs.Property(x => x.State).HasMaxLength(16);
+        jobs.Property(x => x.Stage).HasMaxLength(200);
+        jobs.Property(x => x.RequestedBy).HasMaxLength(254);
+        jobs.Property(x => x.ResultJson).HasColumnType("jsonb");
+        jobs.HasIndex(x => new { x.Kind, x.Id });
+        // one queued or running job of a kind at a time, held by the database itself (two operators clicking at once)
+        jobs.HasIndex(x => x.Kind).IsUnique().HasFilter("state IN ('queued', 'running')").HasDatabaseName("ix_jobs_one_active_per_kind");
 
         var factors = modelBuilder.Entity<ListingFactors>();
         factors.ToTable("listing_factors");

@@ -45,24 +45,39 @@ public static class EventTopologySetup
 
             // listing changes (imports): their own exchange and quorum queue, and a dead-letter queue for a batch that
             // keeps failing (the worker rejects what it cannot read; the broker's limit catches one that stops it)
-            await channel.ExchangeDeclareAsync(ListingTopology.Exchange, ExchangeType.Topic, durable: true, autoDelete: false, cancellationToken: ct);
-            await channel.ExchangeDeclareAsync(ListingTopology.DeadLetterExchange, ExchangeType.Direct, durable: true, autoDelete: false, cancellationToken: ct);
-            channel = await DeclareQueueAsync(connection, channel, ListingTopology.DeadLetterQueue, deadLetterArguments, notices, ct);
-            await channel.QueueBindAsync(ListingTopology.DeadLetterQueue, ListingTopology.DeadLetterExchange, ListingTopology.Queue, cancellationToken: ct);
-            channel = await DeclareQueueAsync(connection, channel, ListingTopology.Queue, new Dictionary<string, object?>
-            {
-                ["x-queue-type"] = "quorum",
-                ["x-dead-letter-exchange"] = ListingTopology.DeadLetterExchange,
-                ["x-dead-letter-routing-key"] = ListingTopology.Queue,
-                ["x-delivery-limit"] = EventTopology.DeliveryLimit,
-            }, notices, ct);
-            await channel.QueueBindAsync(ListingTopology.Queue, ListingTopology.Exchange, ListingTopology.RoutingKey, cancellationToken: ct);
+            channel = await DeclareWorkQueueAsync(connection, channel, ListingTopology.Exchange, ListingTopology.DeadLetterExchange, ListingTopology.Queue,
+                ListingTopology.DeadLetterQueue, ListingTopology.RoutingKey, deadLetterArguments, notices, ct);
+            // operators' jobs (retrain, evaluate) the same way: a command the worker cannot read is rejected into jobs.dead
+            channel = await DeclareWorkQueueAsync(connection, channel, JobTopology.Exchange, JobTopology.DeadLetterExchange, JobTopology.Queue,
+                JobTopology.DeadLetterQueue, JobTopology.RoutingKey, deadLetterArguments, notices, ct);
         }
         finally
         {
             await channel.DisposeAsync();
         }
         return notices;
+    }
+
+    /// <summary>
+    /// A flow of its own beside the activity events: a durable exchange and quorum queue bound by one routing key, whose
+    /// rejected messages (and those past the broker's delivery limit) go through a dead-letter exchange to a dead-letter queue.
+    /// </summary>
+    private static async Task<IChannel> DeclareWorkQueueAsync(IConnection connection, IChannel channel, string exchange, string deadLetterExchange,
+        string queue, string deadLetterQueue, string routingKey, Dictionary<string, object?> deadLetterArguments, List<string> notices, CancellationToken ct)
+    {
+        await channel.ExchangeDeclareAsync(exchange, ExchangeType.Topic, durable: true, autoDelete: false, cancellationToken: ct);
+        await channel.ExchangeDeclareAsync(deadLetterExchange, ExchangeType.Direct, durable: true, autoDelete: false, cancellationToken: ct);
+        channel = await DeclareQueueAsync(connection, channel, deadLetterQueue, deadLetterArguments, notices, ct);
+        await channel.QueueBindAsync(deadLetterQueue, deadLetterExchange, queue, cancellationToken: ct);
+        channel = await DeclareQueueAsync(connection, channel, queue, new Dictionary<string, object?>
+        {
+            ["x-queue-type"] = "quorum",
+            ["x-dead-letter-exchange"] = deadLetterExchange,
+            ["x-dead-letter-routing-key"] = queue,
+            ["x-delivery-limit"] = EventTopology.DeliveryLimit,
+        }, notices, ct);
+        await channel.QueueBindAsync(queue, exchange, routingKey, cancellationToken: ct);
+        return channel;
     }
 
     /// <summary>Declares a queue; one that exists with other arguments is kept (checked passively on a new channel) with a notice.</summary>

@@ -1,8 +1,8 @@
 using System.Globalization;
 using Bunit;
+using CarRecommender.Admin.Api;
 using CarRecommender.Admin.Components.Shared;
-using CarRecommender.Admin.Data;
-using CarRecommender.Admin.Operations;
+using CarRecommender.Contracts;
 using CarRecommender.Core.Features;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -57,30 +57,44 @@ public sealed class ComponentTests : MudContext
     {
         var started = DateTimeOffset.UtcNow;
         var running = Render<Job>(p => p.Add(c => c.Title, "Retrain").Add(c => c.TestId, "job")
-            .Add(c => c.State, new JobState(true, "training", 40, null, null, started, null)));
+            .Add(c => c.State, Job(JobStates.Running, "training", 40, null, null, started, null)));
         Assert.Equal("true", running.Find("[data-testid=job]").GetAttribute("data-running"));
         Assert.Contains("training", running.Markup, StringComparison.Ordinal);
         Assert.Contains("(40 %)", running.Markup, StringComparison.Ordinal);
         Assert.NotEmpty(running.FindAll(".mud-progress-linear"));
 
         var failed = Render<Job>(p => p.Add(c => c.Title, "Retrain").Add(c => c.TestId, "job")
-            .Add(c => c.State, new JobState(false, "failed", 0, null, "another ALS training is running", started, started.AddSeconds(1))));
+            .Add(c => c.State, Job(JobStates.Failed, "failed", 0, null, "another ALS training is running", started, started.AddSeconds(1))));
         Assert.Equal("false", failed.Find("[data-testid=job]").GetAttribute("data-running"));
         Assert.Contains("another ALS training is running", failed.Find(".mud-alert").TextContent, StringComparison.Ordinal);
         Assert.Empty(failed.FindAll(".mud-progress-linear"));
 
-        var idle = Render<Job>(p => p.Add(c => c.Title, "Retrain").Add(c => c.State, JobState.Idle));
+        var queued = Render<Job>(p => p.Add(c => c.Title, "Retrain").Add(c => c.TestId, "job")
+            .Add(c => c.State, Job(JobStates.Queued, "waiting for the worker", 0, null, null, started, null)));
+        Assert.Equal("true", queued.Find("[data-testid=job]").GetAttribute("data-running"));
+        Assert.Equal(started.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture), queued.Find("[data-testid=job]").GetAttribute("data-started"));
+        Assert.NotEmpty(queued.FindAll(".mud-progress-linear"));
+
+        var done = Render<Job>(p => p.Add(c => c.Title, "Retrain").Add(c => c.TestId, "job")
+            .Add(c => c.State, Job(JobStates.Done, "done", 100, "Model 3: 2 users × 5 listings", null, started, started.AddSeconds(2.5))));
+        Assert.Contains("Model 3: 2 users × 5 listings (2.5 s)", done.Find(".mud-alert").TextContent, StringComparison.Ordinal);
+
+        var idle = Render<Job>(p => p.Add(c => c.Title, "Retrain").Add(c => c.State, null));
         Assert.Equal("", idle.Markup.Trim());
     }
 
+    private static JobDto Job(string state, string stage, double percent, string? result, string? error, DateTimeOffset created, DateTimeOffset? finished) =>
+        new(1, JobKinds.Retrain, state, stage, percent, result, error, null, "admin@example.com", created, state == JobStates.Queued ? null : created, finished, created);
+
     [Fact]
-    public void Backend_errors_name_the_backend_and_offer_a_retry()
+    public void Backend_errors_say_what_the_api_answered_and_offer_a_retry()
     {
         var retried = 0;
         var cut = Render<BackendError>(p => p
-            .Add(c => c.Message, BackendError.Describe(new Npgsql.NpgsqlException("Failed to connect to 127.0.0.1:1")))
+            .Add(c => c.Message, BackendError.Describe(new ApiException("The API answered 503: The database is unavailable", System.Net.HttpStatusCode.ServiceUnavailable)))
             .Add(c => c.OnRetry, () => retried++));
-        Assert.Contains("PostgreSQL cannot be reached", cut.Markup, StringComparison.Ordinal);
+        Assert.Contains("The API answered 503: The database is unavailable", cut.Markup, StringComparison.Ordinal);
+        Assert.Equal("The API did not answer in time.", BackendError.Describe(new TaskCanceledException()));
         cut.Find("button").Click();
         Assert.Equal(1, retried);
     }

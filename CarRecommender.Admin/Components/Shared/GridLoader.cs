@@ -1,4 +1,3 @@
-using CarRecommender.Admin.Data;
 using MudBlazor;
 
 namespace CarRecommender.Admin.Components.Shared;
@@ -16,7 +15,7 @@ public sealed class GridLoader<T>(Action changed)
     public string? Error { get; private set; }
     public string PagerInfo { get; private set; } = Exact;
 
-    public async Task<GridData<T>> LoadAsync(Func<Task<Page<T>>> query)
+    public async Task<GridData<T>> LoadAsync(Func<Task<CappedPageDto<T>>> query)
     {
         try
         {

@@ -1,10 +1,7 @@
-namespace CarRecommender.Admin.Data;
-
-/// <summary>Overview counts and when they were counted.</summary>
-public sealed record CountedOverview(OverviewCounts Counts, DateTimeOffset CountedAt);
+namespace CarRecommender.Api.Admin;
 
 /// <summary>
-/// The overview's exact counts, shared by every open overview page. Counting listings by status reads the whole
+/// The overview's exact counts, shared by every open console overview. Counting listings by status reads the whole
 /// listings table (about 0.3 s at 1,000,000 listings), and each open overview refreshes every 10 s, so the counts are
 /// served from the last count while they are younger than <see cref="MaxAge"/>; an older count is still served at once
 /// while a single new count runs in the background (the page's next refresh shows it). A count that failed is never
@@ -15,30 +12,29 @@ public sealed class OverviewCache(AdminQueries queries, TimeProvider time, IHost
     public static readonly TimeSpan MaxAge = TimeSpan.FromSeconds(10);
 
     private readonly Lock _lock = new();
-    private CountedOverview? _last;
-    private Task<CountedOverview>? _running;
+    private OverviewDto? _last;
+    private Task<OverviewDto>? _running;
 
-    public async Task<CountedOverview> GetAsync(CancellationToken ct)
+    public async Task<OverviewDto> GetAsync(CancellationToken ct)
     {
-        Task<CountedOverview> running;
+        Task<OverviewDto> running;
         lock (_lock)
         {
             if (_last is { } last && time.GetUtcNow() - last.CountedAt < MaxAge) return last;
-            // on the thread pool, not on the asking page's circuit, which may close before the count ends
+            // on the thread pool, not on the asking request, which may end before the count does
             running = _running ??= Task.Run(CountAsync);
             if (_last is { } stale) return stale;
         }
         return await running.WaitAsync(ct);
     }
 
-    private async Task<CountedOverview> CountAsync()
+    private async Task<OverviewDto> CountAsync()
     {
         try
         {
-            var started = time.GetUtcNow();
             using var cts = CancellationTokenSource.CreateLinkedTokenSource(lifetime.ApplicationStopping);
             cts.CancelAfter(TimeSpan.FromSeconds(30));
-            var counted = new CountedOverview(await queries.OverviewAsync(cts.Token), started);
+            var counted = await queries.OverviewAsync(time.GetUtcNow(), cts.Token);
             lock (_lock) _last = counted;
             return counted;
         }

@@ -1,64 +1,23 @@
 using CarRecommender.Core.Domain;
-using CarRecommender.Core.Features;
 using Npgsql;
-using NpgsqlTypes;
 
-namespace CarRecommender.Admin.Data;
-
-public sealed record OverviewCounts(long ActiveListings, long SoldListings, long Users, long InteractionsToday, long OutboxPending,
-    double? OutboxOldestSeconds, long RecommendationClicks24h, long RecommendedViews24h, long Views24h, long DeadLettersArchived);
-
-public sealed record MinuteCount(DateTimeOffset Minute, long Events);
-
-public sealed record ModelRun(long Id, DateTimeOffset CreatedAt, int Factors, int Iterations, double Regularization, double Alpha, int Users,
-    int Items, long Interactions, long DurationMs, long TrainMs, double Loss, double[] LossHistory, int ColdItems, string Trigger,
-    string Confidence = "Linear", double RegularizationExponent = 0, double? ValidationNdcg = null, ModelSearchRecord? Search = null,
-    int CarModels = 0, double? CarModelLambda = null, double? CarModelValidationNdcg = null);
-
-/// <summary>The self-tuning stored with a model version (<c>model_versions.search</c>).</summary>
-public sealed record ModelSearchRecord(string Validation, int Users, double Seconds, string Chosen, double Ndcg, double Recall, SearchTrialRecord[] Trials)
-{
-    private static readonly System.Text.Json.JsonSerializerOptions Options = new(System.Text.Json.JsonSerializerDefaults.Web);
-
-    public static ModelSearchRecord? Parse(string? json) => json is null ? null : System.Text.Json.JsonSerializer.Deserialize<ModelSearchRecord>(json, Options);
-}
-
-public sealed record SearchTrialRecord(string Model, string Setting, double Ndcg, double Recall, double FitSeconds);
-
-public sealed record UserRow(long Id, string Email, string DisplayName, string Role, string? City, int InteractionCount,
-    DateTimeOffset? VectorsUpdatedAt);
-
-public sealed record UserDetail(UserRow User, DateTimeOffset CreatedAt, float[]? ContentVector, float[]? LatentVector,
-    IReadOnlyDictionary<string, long> CountsByType);
-
-public sealed record TimelineDay(DateOnly Day, string Type, long Events);
-
-public sealed record InteractionRow(DateTimeOffset OccurredAt, string Type, long ListingId, string Listing, Guid? RecommendationId);
-
-public sealed record ListingRow(long Id, string Make, string Model, int Year, int Price, int MileageKm, string Fuel, string BodyType,
-    string? City, string Status, int ViewCount, int SaveCount, int ContactCount);
-
-public sealed record ListingDetail(ListingRow Listing, string Transmission, int? PowerKw, string Colour, string SellerType,
-    DateTimeOffset CreatedAt, float[]? ContentVector, bool HasLatentVector, long Interactions);
+namespace CarRecommender.Api.Admin;
 
 /// <summary>Listing grid filters (all optional).</summary>
 public sealed record ListingGridFilter(string? Text = null, BodyType? Body = null, FuelType? Fuel = null, ListingStatus? Status = null,
     int? MaxPrice = null, int? MinYear = null);
 
-public sealed record Page<T>(IReadOnlyList<T> Items, long Total, bool TotalIsCapped);
-
-public sealed record VectorPoint(long Id, string Label, string BodyType, int Price, float[] Vector);
-
 /// <summary>
-/// The admin console's reads, straight from PostgreSQL: every one is keyed, paged or sampled, so pages stay fast at
-/// 1,000,000 listings (no full-table loads; grid totals are counted up to <see cref="CountCap"/>).
+/// The admin console's reads, straight from PostgreSQL: every one is keyed, paged or sampled, so the console's pages stay
+/// fast at 1,000,000 listings (no full-table loads; grid totals are counted up to <see cref="CountCap"/>).
 /// </summary>
 public sealed class AdminQueries(NpgsqlDataSource dataSource)
 {
     /// <summary>Filtered grid totals are counted up to this many rows ("10,000+").</summary>
     public const int CountCap = 10_000;
 
-    public async Task<OverviewCounts> OverviewAsync(CancellationToken ct)
+    /// <summary>The overview's counts (<see cref="OverviewCache"/> serves them to callers).</summary>
+    public async Task<OverviewDto> OverviewAsync(DateTimeOffset countedAt, CancellationToken ct)
     {
         // one pass over the listings and one over the last 24 hours of interactions (today's are among them)
         await using var cmd = dataSource.CreateCommand("""
@@ -76,12 +35,12 @@ public sealed class AdminQueries(NpgsqlDataSource dataSource)
             """);
         await using var r = await cmd.ExecuteReaderAsync(ct);
         await r.ReadAsync(ct);
-        return new OverviewCounts(r.GetInt64(0), r.GetInt64(1), r.GetInt64(2), r.GetInt64(3), r.GetInt64(4),
-            r.IsDBNull(5) ? null : r.GetDouble(5), r.GetInt64(6), r.GetInt64(7), r.GetInt64(8), r.GetInt64(9));
+        return new OverviewDto(r.GetInt64(0), r.GetInt64(1), r.GetInt64(2), r.GetInt64(3), r.GetInt64(4),
+            r.IsDBNull(5) ? null : r.GetDouble(5), r.GetInt64(6), r.GetInt64(7), r.GetInt64(8), r.GetInt64(9), countedAt);
     }
 
     /// <summary>Events per minute over the last <paramref name="minutes"/> minutes (minutes without events included as 0).</summary>
-    public async Task<List<MinuteCount>> EventsPerMinuteAsync(int minutes, CancellationToken ct)
+    public async Task<List<MinuteCountDto>> EventsPerMinuteAsync(int minutes, CancellationToken ct)
     {
         await using var cmd = dataSource.CreateCommand("""
             WITH span AS (SELECT date_trunc('minute', now()) - make_interval(mins => $1 - 1) AS first, date_trunc('minute', now()) AS last),
@@ -92,13 +51,14 @@ public sealed class AdminQueries(NpgsqlDataSource dataSource)
             ORDER BY m
             """);
         cmd.Parameters.AddWithValue(minutes);
-        var result = new List<MinuteCount>();
+        var result = new List<MinuteCountDto>();
         await using var r = await cmd.ExecuteReaderAsync(ct);
-        while (await r.ReadAsync(ct)) result.Add(new MinuteCount(r.GetFieldValue<DateTimeOffset>(0), r.GetInt64(1)));
+        while (await r.ReadAsync(ct)) result.Add(new MinuteCountDto(r.GetFieldValue<DateTimeOffset>(0), r.GetInt64(1)));
         return result;
     }
 
-    public async Task<List<ModelRun>> ModelRunsAsync(int limit, CancellationToken ct)
+    /// <summary>The newest model versions, newest first.</summary>
+    public async Task<List<ModelVersionDto>> ModelVersionsAsync(int limit, CancellationToken ct)
     {
         await using var cmd = dataSource.CreateCommand("""
             SELECT id, created_at, factors, iterations, regularization, alpha, users, items, interactions, duration_ms, train_ms, loss,
@@ -107,42 +67,18 @@ public sealed class AdminQueries(NpgsqlDataSource dataSource)
             FROM model_versions ORDER BY created_at DESC LIMIT $1
             """);
         cmd.Parameters.AddWithValue(limit);
-        var result = new List<ModelRun>();
+        var result = new List<ModelVersionDto>();
         await using var r = await cmd.ExecuteReaderAsync(ct);
         while (await r.ReadAsync(ct))
-            result.Add(new ModelRun(r.GetInt64(0), r.GetFieldValue<DateTimeOffset>(1), r.GetInt32(2), r.GetInt32(3), r.GetDouble(4), r.GetDouble(5),
+            result.Add(new ModelVersionDto(r.GetInt64(0), r.GetFieldValue<DateTimeOffset>(1), r.GetInt32(2), r.GetInt32(3), r.GetDouble(4), r.GetDouble(5),
                 r.GetInt32(6), r.GetInt32(7), r.GetInt64(8), r.GetInt64(9), r.GetInt64(10), r.GetDouble(11), r.GetFieldValue<double[]>(12),
                 r.GetInt32(13), r.GetString(14), r.GetString(15), r.GetDouble(16), r.IsDBNull(17) ? null : r.GetDouble(17),
-                ModelSearchRecord.Parse(r.IsDBNull(18) ? null : r.GetString(18)), r.GetInt32(19), r.IsDBNull(20) ? null : r.GetDouble(20),
-                r.IsDBNull(21) ? null : r.GetDouble(21)));
+                r.IsDBNull(18) ? null : System.Text.Json.JsonSerializer.Deserialize<ModelSearchDto>(r.GetString(18), System.Text.Json.JsonSerializerOptions.Web),
+                r.GetInt32(19), r.IsDBNull(20) ? null : r.GetDouble(20), r.IsDBNull(21) ? null : r.GetDouble(21)));
         return result;
     }
 
-    /// <summary>Users whose e-mail or name contains <paramref name="search"/>, newest first.</summary>
-    public async Task<Page<UserRow>> UsersAsync(string? search, int page, int pageSize, CancellationToken ct)
-    {
-        var pattern = string.IsNullOrWhiteSpace(search) ? null : "%" + EscapeLike(search.Trim()) + "%";
-        await using var batch = dataSource.CreateBatch();
-        batch.BatchCommands.Add(Command("""
-            SELECT id, email, display_name, role, city, interaction_count, vectors_updated_at FROM users
-            WHERE $1::text IS NULL OR email ILIKE $1 OR display_name ILIKE $1
-            ORDER BY id DESC LIMIT $2 OFFSET $3
-            """, (object?)pattern ?? DBNull.Value, pageSize, page * pageSize));
-        batch.BatchCommands.Add(Command($"""
-            SELECT count(*) FROM (SELECT 1 FROM users WHERE $1::text IS NULL OR email ILIKE $1 OR display_name ILIKE $1 LIMIT {CountCap + 1}) c
-            """, (object?)pattern ?? DBNull.Value));
-        batch.BatchCommands[0].Parameters[0].NpgsqlDbType = NpgsqlDbType.Text;
-        batch.BatchCommands[1].Parameters[0].NpgsqlDbType = NpgsqlDbType.Text;
-        await using var r = await batch.ExecuteReaderAsync(ct);
-        var items = new List<UserRow>();
-        while (await r.ReadAsync(ct)) items.Add(ReadUser(r, 0));
-        await r.NextResultAsync(ct);
-        await r.ReadAsync(ct);
-        var total = r.GetInt64(0);
-        return new Page<UserRow>(items, Math.Min(total, CountCap), total > CountCap);
-    }
-
-    public async Task<UserDetail?> UserAsync(long id, CancellationToken ct)
+    public async Task<AdminUserDetailDto?> UserAsync(long id, CancellationToken ct)
     {
         await using var batch = dataSource.CreateBatch();
         batch.BatchCommands.Add(Command("""
@@ -152,18 +88,19 @@ public sealed class AdminQueries(NpgsqlDataSource dataSource)
         batch.BatchCommands.Add(Command("SELECT type, count(*) FROM interactions WHERE user_id = $1 GROUP BY type", id));
         await using var r = await batch.ExecuteReaderAsync(ct);
         if (!await r.ReadAsync(ct)) return null;
-        var user = ReadUser(r, 0);
+        var (userId, email, name, role, city, count) = (r.GetInt64(0), r.GetString(1), r.GetString(2), r.GetString(3), r.IsDBNull(4) ? null : r.GetString(4), r.GetInt32(5));
+        var updated = r.IsDBNull(6) ? (DateTimeOffset?)null : r.GetFieldValue<DateTimeOffset>(6);
         var created = r.GetFieldValue<DateTimeOffset>(7);
         var content = r.IsDBNull(8) ? null : r.GetFieldValue<Pgvector.Vector>(8).ToArray();
         var latent = r.IsDBNull(9) ? null : r.GetFieldValue<Pgvector.Vector>(9).ToArray();
         await r.NextResultAsync(ct);
         var counts = new Dictionary<string, long>();
         while (await r.ReadAsync(ct)) counts[r.GetString(0)] = r.GetInt64(1);
-        return new UserDetail(user, created, content, latent, counts);
+        return new AdminUserDetailDto(userId, email, name, role, city, count, updated, created, content, latent, counts);
     }
 
     /// <summary>The user's events per day and type over the last <paramref name="days"/> days.</summary>
-    public async Task<List<TimelineDay>> TimelineAsync(long userId, int days, CancellationToken ct)
+    public async Task<List<TimelineDayDto>> TimelineAsync(long userId, int days, CancellationToken ct)
     {
         await using var cmd = dataSource.CreateCommand("""
             SELECT (occurred_at AT TIME ZONE 'UTC')::date, type, count(*) FROM interactions
@@ -172,13 +109,14 @@ public sealed class AdminQueries(NpgsqlDataSource dataSource)
             """);
         cmd.Parameters.AddWithValue(userId);
         cmd.Parameters.AddWithValue(days);
-        var result = new List<TimelineDay>();
+        var result = new List<TimelineDayDto>();
         await using var r = await cmd.ExecuteReaderAsync(ct);
-        while (await r.ReadAsync(ct)) result.Add(new TimelineDay(DateOnly.FromDateTime(r.GetDateTime(0)), r.GetString(1), r.GetInt64(2)));
+        while (await r.ReadAsync(ct)) result.Add(new TimelineDayDto(DateOnly.FromDateTime(r.GetDateTime(0)), r.GetString(1), r.GetInt64(2)));
         return result;
     }
 
-    public async Task<List<InteractionRow>> RecentInteractionsAsync(long userId, int limit, CancellationToken ct)
+    /// <summary>The user's latest events, newest first.</summary>
+    public async Task<List<UserInteractionDto>> RecentInteractionsAsync(long userId, int limit, CancellationToken ct)
     {
         await using var cmd = dataSource.CreateCommand("""
             SELECT i.occurred_at, i.type, i.listing_id, l.year || ' ' || l.make || ' ' || l.model, i.recommendation_id
@@ -187,32 +125,33 @@ public sealed class AdminQueries(NpgsqlDataSource dataSource)
             """);
         cmd.Parameters.AddWithValue(userId);
         cmd.Parameters.AddWithValue(limit);
-        var result = new List<InteractionRow>();
+        var result = new List<UserInteractionDto>();
         await using var r = await cmd.ExecuteReaderAsync(ct);
         while (await r.ReadAsync(ct))
-            result.Add(new InteractionRow(r.GetFieldValue<DateTimeOffset>(0), r.GetString(1), r.GetInt64(2), r.GetString(3),
+            result.Add(new UserInteractionDto(r.GetFieldValue<DateTimeOffset>(0), r.GetString(1), r.GetInt64(2), r.GetString(3),
                 r.IsDBNull(4) ? null : r.GetGuid(4)));
         return result;
     }
 
-    public async Task<Page<ListingRow>> ListingsAsync(ListingGridFilter filter, int page, int pageSize, CancellationToken ct)
+    /// <summary>A page (from 1) of the listing grid, newest first.</summary>
+    public async Task<CappedPageDto<AdminListingDto>> ListingsAsync(ListingGridFilter filter, int page, int pageSize, CancellationToken ct)
     {
         var (where, parameters) = ListingWhere(filter);
         await using var batch = dataSource.CreateBatch();
         batch.BatchCommands.Add(Command($"""
-            SELECT {ListingColumns} FROM listings WHERE {where} ORDER BY id DESC LIMIT {pageSize} OFFSET {page * pageSize}
+            SELECT {ListingColumns} FROM listings WHERE {where} ORDER BY id DESC LIMIT {pageSize} OFFSET {(page - 1) * pageSize}
             """, parameters));
         batch.BatchCommands.Add(Command($"SELECT count(*) FROM (SELECT 1 FROM listings WHERE {where} LIMIT {CountCap + 1}) c", parameters));
         await using var r = await batch.ExecuteReaderAsync(ct);
-        var items = new List<ListingRow>();
+        var items = new List<AdminListingDto>();
         while (await r.ReadAsync(ct)) items.Add(ReadListing(r));
         await r.NextResultAsync(ct);
         await r.ReadAsync(ct);
         var total = r.GetInt64(0);
-        return new Page<ListingRow>(items, Math.Min(total, CountCap), total > CountCap);
+        return new CappedPageDto<AdminListingDto>(items, page, pageSize, Math.Min(total, CountCap), total > CountCap);
     }
 
-    public async Task<ListingDetail?> ListingAsync(long id, CancellationToken ct)
+    public async Task<AdminListingDetailDto?> ListingAsync(long id, CancellationToken ct)
     {
         await using var cmd = dataSource.CreateCommand($"""
             SELECT {ListingColumns}, transmission, power_kw, colour, seller_type, created_at, content_vector,
@@ -223,7 +162,7 @@ public sealed class AdminQueries(NpgsqlDataSource dataSource)
         cmd.Parameters.AddWithValue(id);
         await using var r = await cmd.ExecuteReaderAsync(ct);
         if (!await r.ReadAsync(ct)) return null;
-        return new ListingDetail(ReadListing(r), r.GetString(13), r.IsDBNull(14) ? null : r.GetInt32(14), r.GetString(15), r.GetString(16),
+        return new AdminListingDetailDto(ReadListing(r), r.GetString(13), r.IsDBNull(14) ? null : r.GetInt32(14), r.GetString(15), r.GetString(16),
             r.GetFieldValue<DateTimeOffset>(17), r.IsDBNull(18) ? null : r.GetFieldValue<Pgvector.Vector>(18).ToArray(), r.GetBoolean(19),
             r.GetInt64(20));
     }
@@ -232,7 +171,7 @@ public sealed class AdminQueries(NpgsqlDataSource dataSource)
     /// A random sample of active listings' content vectors for the vector-space plot: a block sample of the table
     /// (TABLESAMPLE SYSTEM), so its cost does not grow with the catalogue.
     /// </summary>
-    public async Task<List<VectorPoint>> SampleListingVectorsAsync(int size, CancellationToken ct)
+    public async Task<List<VectorPointDto>> SampleListingVectorsAsync(int size, CancellationToken ct)
     {
         await using var estimate = dataSource.CreateCommand("SELECT greatest(reltuples, 0)::float8 FROM pg_class WHERE oid = 'listings'::regclass");
         var rows = (double)(await estimate.ExecuteScalarAsync(ct) ?? 0d);
@@ -248,7 +187,7 @@ public sealed class AdminQueries(NpgsqlDataSource dataSource)
         return await ReadPointsAsync(cmd, ct);
     }
 
-    public async Task<List<VectorPoint>> ListingVectorsAsync(IReadOnlyCollection<long> ids, CancellationToken ct)
+    public async Task<List<VectorPointDto>> ListingVectorsAsync(IReadOnlyCollection<long> ids, CancellationToken ct)
     {
         await using var cmd = dataSource.CreateCommand("""
             SELECT id, year || ' ' || make || ' ' || model, body_type, price, content_vector FROM listings
@@ -258,24 +197,18 @@ public sealed class AdminQueries(NpgsqlDataSource dataSource)
         return await ReadPointsAsync(cmd, ct);
     }
 
-    /// <summary>Labels for the content vector's dimensions, in order.</summary>
-    public static IReadOnlyList<FeatureDimension> ContentLayout => ContentEncoder.Layout;
-
     private const string ListingColumns =
         "id, make, model, year, price, mileage_km, fuel, body_type, city, status, view_count, save_count, contact_count";
 
-    private static ListingRow ReadListing(NpgsqlDataReader r) => new(r.GetInt64(0), r.GetString(1), r.GetString(2), r.GetInt32(3),
+    private static AdminListingDto ReadListing(NpgsqlDataReader r) => new(r.GetInt64(0), r.GetString(1), r.GetString(2), r.GetInt32(3),
         r.GetInt32(4), r.GetInt32(5), r.GetString(6), r.GetString(7), r.IsDBNull(8) ? null : r.GetString(8), r.GetString(9), r.GetInt32(10), r.GetInt32(11), r.GetInt32(12));
 
-    private static UserRow ReadUser(NpgsqlDataReader r, int o) => new(r.GetInt64(o), r.GetString(o + 1), r.GetString(o + 2), r.GetString(o + 3),
-        r.IsDBNull(o + 4) ? null : r.GetString(o + 4), r.GetInt32(o + 5), r.IsDBNull(o + 6) ? null : r.GetFieldValue<DateTimeOffset>(o + 6));
-
-    private static async Task<List<VectorPoint>> ReadPointsAsync(NpgsqlCommand cmd, CancellationToken ct)
+    private static async Task<List<VectorPointDto>> ReadPointsAsync(NpgsqlCommand cmd, CancellationToken ct)
     {
-        var result = new List<VectorPoint>();
+        var result = new List<VectorPointDto>();
         await using var r = await cmd.ExecuteReaderAsync(ct);
         while (await r.ReadAsync(ct))
-            result.Add(new VectorPoint(r.GetInt64(0), r.GetString(1), r.GetString(2), r.GetInt32(3), r.GetFieldValue<Pgvector.Vector>(4).ToArray()));
+            result.Add(new VectorPointDto(r.GetInt64(0), r.GetString(1), r.GetString(2), r.GetInt32(3), r.GetFieldValue<Pgvector.Vector>(4).ToArray()));
         return result;
     }
 
@@ -295,7 +228,7 @@ public sealed class AdminQueries(NpgsqlDataSource dataSource)
             if (long.TryParse(text, out var id)) clauses.Add($"id = {Next(id)}");
             else
             {
-                var p = Next(EscapeLike(text) + "%");
+                var p = Next(Core.Search.ListingFilterQuery.EscapeLike(text) + "%");
                 clauses.Add($"(make ILIKE {p} OR model ILIKE {p} OR (make || ' ' || model) ILIKE {p})");
             }
         }
@@ -313,7 +246,4 @@ public sealed class AdminQueries(NpgsqlDataSource dataSource)
         foreach (var p in parameters) cmd.Parameters.Add(new NpgsqlParameter { Value = p });
         return cmd;
     }
-
-    private static string EscapeLike(string s) => s.Replace(@"\", @"\\", StringComparison.Ordinal)
-        .Replace("%", @"\%", StringComparison.Ordinal).Replace("_", @"\_", StringComparison.Ordinal);
 }
