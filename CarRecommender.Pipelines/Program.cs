@@ -1,16 +1,12 @@
 using CarRecommender.Core.Data;
 using CarRecommender.Core.Learning;
 using CarRecommender.Core.Recommendation;
-using CarRecommender.Pipelines.Cli;
 using CarRecommender.Pipelines.Collaborative;
 using CarRecommender.Pipelines.Jobs;
 using CarRecommender.Pipelines.Recommendations;
 using CarRecommender.Pipelines.Worker;
 
-// `dotnet run --project CarRecommender.Pipelines -- seed|import|train|bench-…`: a command-line verb; otherwise the worker.
-if (CliHost.IsCommandLine(args))
-    return await CliHost.RunAsync(args);
-
+// The pipeline worker; the command line (seed, import, train, evaluate, bench-…) is CarRecommender.Cli.
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
@@ -41,4 +37,3 @@ var app = builder.Build();
 app.MapDefaultEndpoints();
 
 await app.RunAsync();
-return 0;

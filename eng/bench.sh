@@ -38,7 +38,7 @@ PGPORT="${BENCH_PGPORT:-55432}"
 API_PORT="${BENCH_API_PORT:-5180}"
 CONN="Host=127.0.0.1;Port=$PGPORT;Database=carrecommender;Username=postgres;Password=bench;Timeout=30;Command Timeout=0"
 AS_PG=(); [ "$(id -u)" = 0 ] && AS_PG=(setpriv --reuid=postgres --regid=postgres --init-groups)
-PIPELINES=(dotnet run --project CarRecommender.Pipelines -c Release --no-launch-profile --)
+CLI=(dotnet run --project CarRecommender.Cli -c Release --no-launch-profile --)
 
 log() { printf '[bench] %s\n' "$*"; }
 
@@ -76,9 +76,9 @@ listings_in_db() {
 seed() {
   local n="${1:-1000000}"
   log "seeding $n listings into $PGDATA"
-  "${PIPELINES[@]}" seed --connection "$CONN" --listings "$n" --users 10000 --reset
+  "${CLI[@]}" seed --connection "$CONN" --listings "$n" --users 10000 --reset
   echo "goals: load ≤ 60 s for 1,000,000 listings; HNSW index build ≤ 600 s; recall@10 ≥ 0.95"
-  "${PIPELINES[@]}" bench-recall --connection "$CONN" --ef-search 40,100,200 --queries 200
+  "${CLI[@]}" bench-recall --connection "$CONN" --ef-search 40,100,200 --queries 200
 }
 
 start_api() {
@@ -102,7 +102,7 @@ start_api() {
 api() {
   if [ "$(listings_in_db)" -lt 1000000 ]; then seed 1000000; fi
   start_api
-  "${PIPELINES[@]}" bench-api --api "http://127.0.0.1:$API_PORT" --duration "${BENCH_SECONDS:-20}" --concurrency 4
+  "${CLI[@]}" bench-api --api "http://127.0.0.1:$API_PORT" --duration "${BENCH_SECONDS:-20}" --concurrency 4
 }
 
 # an ALS retrain at 1M listings while shoppers read listings and stored lists and post events (goal: nothing fails,
@@ -110,7 +110,7 @@ api() {
 retrain() {
   if [ "$(listings_in_db)" -lt 1000000 ]; then seed 1000000; fi
   start_api
-  "${PIPELINES[@]}" bench-retrain --connection "$CONN" --api "http://127.0.0.1:$API_PORT" --concurrency 4 --baseline "${BENCH_SECONDS:-20}" "$@"
+  "${CLI[@]}" bench-retrain --connection "$CONN" --api "http://127.0.0.1:$API_PORT" --concurrency 4 --baseline "${BENCH_SECONDS:-20}" "$@"
 }
 
 # a file shaped like the public UK dealer dataset (miles, no body type, leading spaces in models, tax/mpg/engineSize)
@@ -130,14 +130,14 @@ import_file() {
 import_bench() {
   local rows="${1:-100000}" file="$BENCH_DIR/import-uk.csv"
   # the demo admin the upload signs in as comes with a seed
-  if [ "$(listings_in_db)" -eq 0 ]; then "${PIPELINES[@]}" seed --connection "$CONN" --listings 20000 --users 200 --reset; fi
+  if [ "$(listings_in_db)" -eq 0 ]; then "${CLI[@]}" seed --connection "$CONN" --listings 20000 --users 200 --reset; fi
   import_file "$rows" "$file"
   start_api
   local source="bench-uk-$(date +%s)" result=()
   for run in first again; do
     local t0 t1 extra=(); [ "$run" = again ] && extra=(--sync)
     t0=$(date +%s.%N)
-    "${PIPELINES[@]}" import --file "$file" --api "http://127.0.0.1:$API_PORT" --source "$source" "${extra[@]}" | tee "$BENCH_DIR/import.log"
+    "${CLI[@]}" import --file "$file" --api "http://127.0.0.1:$API_PORT" --source "$source" "${extra[@]}" | tee "$BENCH_DIR/import.log"
     t1=$(date +%s.%N)
     result+=("$(awk -v r="$rows" -v a="$t0" -v b="$t1" -v name="$run${extra[*]:+ (sync)}" 'BEGIN { s = b - a; printf "%-14s %9d rows %8.1f s %10.0f rows/s   goal ≤ 30 s per 100,000 rows (%s)", name, r, s, r / s, (s * 100000 / r <= 30 ? "met" : "missed") }')")
   done
@@ -147,9 +147,9 @@ import_bench() {
 
 case "$verb" in
   events) bash eng/install-deps.sh >/dev/null; exec dotnet run --project eng/CarRecommender.Bench -c Release -- events "$@" ;;
-  recommend|admin) bash eng/install-deps.sh --browser >/dev/null; dotnet build CarRecommender.Pipelines -c Release -v q >/dev/null
+  recommend|admin) bash eng/install-deps.sh --browser >/dev/null; dotnet build CarRecommender.Cli -c Release -v q >/dev/null
              exec dotnet run --project eng/CarRecommender.Bench -c Release -- "$verb" "$@" ;;
-  als)    exec "${PIPELINES[@]}" bench-als "$@" ;;
+  als)    exec "${CLI[@]}" bench-als "$@" ;;
   seed) start_postgres; seed "${1:-1000000}" ;;
   api)  start_postgres; api ;;
   retrain) start_postgres; retrain "$@" ;;

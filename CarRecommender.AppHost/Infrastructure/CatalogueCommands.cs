@@ -6,8 +6,8 @@ using Microsoft.Extensions.Logging;
 namespace CarRecommender.AppHost.Infrastructure;
 
 /// <summary>
-/// Dashboard commands on the pipelines resource that run the worker's command-line verbs (<c>seed</c>, …) against the
-/// system's database. Their output, progress included, goes to the pipelines resource's console log.
+/// Dashboard commands on the pipelines resource that run the command line's verbs (CarRecommender.Cli: <c>seed</c>, …)
+/// against the system's database. Their output, progress included, goes to the pipelines resource's console log.
 /// </summary>
 public static class CatalogueCommands
 {
@@ -32,7 +32,7 @@ public static class CatalogueCommands
         return pipelines;
     }
 
-    /// <summary>A dashboard command that runs <c>CarRecommender.Pipelines -- ARGS</c> with the database's connection string.</summary>
+    /// <summary>A dashboard command that runs <c>CarRecommender.Cli -- ARGS</c> with the database's connection string.</summary>
     public static IResourceBuilder<ProjectResource> WithCliCommand(this IResourceBuilder<ProjectResource> pipelines,
         IResourceBuilder<IResourceWithConnectionString> database, string name, string displayName, string icon, string confirmation,
         string[] args)
@@ -41,7 +41,7 @@ public static class CatalogueCommands
         {
             var logger = context.Services.GetRequiredService<ResourceLoggerService>().GetLogger(pipelines.Resource);
             var connection = await database.Resource.ConnectionStringExpression.GetValueAsync(context.CancellationToken);
-            var exit = await RunCliAsync(pipelines.Resource, connection, args, logger, context.CancellationToken);
+            var exit = await RunCliAsync(connection, args, logger, context.CancellationToken);
             return exit == 0
                 ? CommandResults.Success()
                 : CommandResults.Failure($"'{string.Join(' ', args)}' ended with exit code {exit}: see the pipelines console log");
@@ -49,14 +49,14 @@ public static class CatalogueCommands
         {
             IconName = icon,
             ConfirmationMessage = confirmation,
-            Description = "Runs: dotnet run --project CarRecommender.Pipelines -- " + string.Join(' ', args),
+            Description = "Runs: dotnet run --project CarRecommender.Cli -- " + string.Join(' ', args),
             UpdateState = s => s.ResourceSnapshot.HealthStatus == HealthStatus.Healthy ? ResourceCommandState.Enabled : ResourceCommandState.Disabled,
         });
     }
 
-    private static async Task<int> RunCliAsync(ProjectResource project, string? connection, string[] args, ILogger logger, CancellationToken ct)
+    private static async Task<int> RunCliAsync(string? connection, string[] args, ILogger logger, CancellationToken ct)
     {
-        var projectPath = project.GetProjectMetadata().ProjectPath;
+        var projectPath = new Projects.CarRecommender_Cli().ProjectPath;
         var start = new ProcessStartInfo("dotnet")
         {
             RedirectStandardOutput = true,

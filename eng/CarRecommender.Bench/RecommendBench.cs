@@ -163,12 +163,12 @@ public static class RecommendBench
 
     private static string Goal(bool met, string goal) => $"{goal} {(met ? "[green]met[/]" : "[red]MISSED[/]")}";
 
-    /// <summary>Runs a CLI verb of the Pipelines project (Release build) against the system's database, output shown.</summary>
+    /// <summary>Runs a verb of the command line (CarRecommender.Cli, Release build) against the system's database, output shown.</summary>
     private static async Task<TimeSpan> CliAsync(string cs, params string[] args)
     {
-        AnsiConsole.MarkupLineInterpolated($"[grey]$ pipelines {string.Join(' ', args)}[/]");
-        var dll = Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "..", "CarRecommender.Pipelines", "bin", "Release", "net10.0",
-            "CarRecommender.Pipelines.dll");
+        AnsiConsole.MarkupLineInterpolated($"[grey]$ cli {string.Join(' ', args)}[/]");
+        var dll = Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "..", "CarRecommender.Cli", "bin", "Release", "net10.0",
+            "CarRecommender.Cli.dll");
         var start = new ProcessStartInfo("dotnet") { ArgumentList = { Path.GetFullPath(dll) } };
         foreach (var a in args) start.ArgumentList.Add(a);
         start.Environment["ConnectionStrings__carrecommender"] = cs;

@@ -6,7 +6,7 @@ namespace CarRecommender.EndToEnd.Tests;
 
 public sealed record CliResult(int ExitCode, string Output);
 
-/// <summary>Runs the built worker with a verb, as <c>dotnet run --project CarRecommender.Pipelines -- …</c> would.</summary>
+/// <summary>Runs the built command line with a verb, as <c>dotnet run --project CarRecommender.Cli -- …</c> would.</summary>
 public static class Cli
 {
     /// <summary>A project's built assembly, in the configuration these tests were built in.</summary>
@@ -29,7 +29,7 @@ public static class Cli
 
     private static async Task<CliResult> RunAsync(string? connection, TimeSpan timeout, string? input, string[] args)
     {
-        var dll = BuiltDll(new Projects.CarRecommender_Pipelines().ProjectPath, "CarRecommender.Pipelines.dll");
+        var dll = BuiltDll(new Projects.CarRecommender_Cli().ProjectPath, "CarRecommender.Cli.dll");
         var start = new ProcessStartInfo("dotnet")
         {
             RedirectStandardOutput = true,

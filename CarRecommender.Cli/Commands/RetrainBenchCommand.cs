@@ -9,7 +9,7 @@ using Pgvector;
 using Spectre.Console;
 using Spectre.Console.Cli;
 
-namespace CarRecommender.Pipelines.Cli;
+namespace CarRecommender.Cli.Commands;
 
 public sealed class RetrainBenchSettings : DatabaseSettings
 {

@@ -1,4 +1,4 @@
-namespace CarRecommender.Pipelines.Cli;
+namespace CarRecommender.Cli.Commands;
 
 /// <summary>
 /// `dotnet run --project …` starts the program in the project's folder, so a relative path the user typed would be read

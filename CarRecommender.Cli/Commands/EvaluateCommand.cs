@@ -10,7 +10,7 @@ using Npgsql;
 using Spectre.Console;
 using Spectre.Console.Cli;
 
-namespace CarRecommender.Pipelines.Cli;
+namespace CarRecommender.Cli.Commands;
 
 public sealed class EvaluateSettings : DatabaseSettings
 {

@@ -5,7 +5,7 @@ using CarRecommender.Core.Learning;
 using Spectre.Console;
 using Spectre.Console.Cli;
 
-namespace CarRecommender.Pipelines.Cli;
+namespace CarRecommender.Cli.Commands;
 
 public sealed class TrainSettings : DatabaseSettings
 {

@@ -3,7 +3,7 @@ using CarRecommender.Core.Data;
 using Spectre.Console;
 using Spectre.Console.Cli;
 
-namespace CarRecommender.Pipelines.Cli;
+namespace CarRecommender.Cli.Commands;
 
 public sealed class RecallSettings : DatabaseSettings
 {

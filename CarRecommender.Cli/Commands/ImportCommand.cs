@@ -9,7 +9,7 @@ using Microsoft.Extensions.Configuration;
 using Spectre.Console;
 using Spectre.Console.Cli;
 
-namespace CarRecommender.Pipelines.Cli;
+namespace CarRecommender.Cli.Commands;
 
 public sealed class ImportSettings : DatabaseSettings
 {

@@ -1,18 +1,10 @@
 using Spectre.Console.Cli;
 
-namespace CarRecommender.Pipelines.Cli;
+namespace CarRecommender.Cli.Commands;
 
-/// <summary>
-/// The worker's command-line verbs: <c>dotnet run --project CarRecommender.Pipelines -- VERB …</c>. Without a verb the
-/// project runs as the pipeline worker.
-/// </summary>
+/// <summary>The command-line verbs: <c>dotnet run --project CarRecommender.Cli -- VERB …</c>.</summary>
 public static class CliHost
 {
-    // every verb configured below must be here too, or the process starts the worker instead (CliTests runs each verb's --help)
-    private static readonly string[] Verbs = ["seed", "import", "train", "admin", "bench-recall", "bench-api", "bench-retrain", "bench-als", "evaluate", "help", "--help", "-h"];
-
-    public static bool IsCommandLine(string[] args) => args.Length > 0 && Verbs.Contains(args[0], StringComparer.OrdinalIgnoreCase);
-
     public static async Task<int> RunAsync(string[] args)
     {
         using var cancel = new CancellationTokenSource();
@@ -26,7 +18,7 @@ public static class CliHost
         var app = new CommandApp();
         app.Configure(c =>
         {
-            c.SetApplicationName("dotnet run --project CarRecommender.Pipelines --");
+            c.SetApplicationName("dotnet run --project CarRecommender.Cli --");
             c.AddCommand<SeedCommand>("seed")
                 .WithDescription("Generate a realistic catalogue (listings with content vectors, users) and bulk-load it")
                 .WithExample("seed", "--listings", "1000000", "--users", "10000", "--reset");

@@ -7,7 +7,7 @@ using CarRecommender.Core.Domain;
 using Spectre.Console;
 using Spectre.Console.Cli;
 
-namespace CarRecommender.Pipelines.Cli;
+namespace CarRecommender.Cli.Commands;
 
 public sealed class ApiBenchSettings : CommandSettings
 {

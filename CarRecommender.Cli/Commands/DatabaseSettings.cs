@@ -4,7 +4,7 @@ using Microsoft.EntityFrameworkCore;
 using Npgsql;
 using Spectre.Console.Cli;
 
-namespace CarRecommender.Pipelines.Cli;
+namespace CarRecommender.Cli.Commands;
 
 /// <summary>Settings of verbs that work on the database directly.</summary>
 public class DatabaseSettings : CommandSettings

@@ -4,7 +4,7 @@ using Microsoft.AspNetCore.Identity;
 using Spectre.Console;
 using Spectre.Console.Cli;
 
-namespace CarRecommender.Pipelines.Cli;
+namespace CarRecommender.Cli.Commands;
 
 public sealed class AdminSettings : DatabaseSettings
 {

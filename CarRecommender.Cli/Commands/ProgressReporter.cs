@@ -1,7 +1,7 @@
 using CarRecommender.Core.Data;
 using Spectre.Console;
 
-namespace CarRecommender.Pipelines.Cli;
+namespace CarRecommender.Cli.Commands;
 
 /// <summary>
 /// Shows <see cref="LoadProgress"/> reports: progress bars on a terminal, and a line per tenth of each stage when the
