@@ -38,7 +38,8 @@ public sealed class RecommendationService(CarRecommenderDb db, RecommendationEng
             if (await engine.RecommendAsync(request, ct) is not { } ranked) return null;
             metrics.Candidates.Record(ranked.Candidates);
             if (filter is null) await store.SaveAsync(userId, ranked, ct);
-            result = new RecommendationsDto(userId, id, mode, request.Now, await WithListingsAsync(ranked.Items.Take(limit).ToList(), id, ct));
+            // computed as of now, after it was stored: a later read of the stored list is not newer than this answer
+            result = new RecommendationsDto(userId, id, mode, clock.GetUtcNow(), await WithListingsAsync(ranked.Items.Take(limit).ToList(), id, ct));
         }
         var tag = new KeyValuePair<string, object?>("mode", mode);
         metrics.RecommendationLatency.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds, tag);
