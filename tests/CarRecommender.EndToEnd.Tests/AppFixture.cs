@@ -40,6 +40,10 @@ public sealed class AppFixture : IAsyncLifetime
         // with the defaults (HostileInputTests).
         builder.CreateResourceBuilder<ProjectResource>("api")
             .WithEnvironment("RateLimits__Events__PerSecond", "1000000").WithEnvironment("RateLimits__Events__Burst", "1000000");
+        // Every retrain tunes itself for up to Als:Search:MaxSeconds (300 s) first: the worker's start-up retrains (the outage
+        // tests start several workers) and the jobs tests' retrains held the trainer's lock for minutes each. The tests check
+        // that retrains happen and serve, not the search's depth (ModelSearchTests cover that), so a worker here tunes for 20 s.
+        builder.CreateResourceBuilder<ProjectResource>("pipelines").WithEnvironment("Als__Search__MaxSeconds", "20");
         App = await builder.BuildAsync(cts.Token);
         await App.StartAsync(cts.Token);
         foreach (var name in ServiceNames)

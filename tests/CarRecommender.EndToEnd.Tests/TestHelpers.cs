@@ -219,6 +219,8 @@ public sealed class ServiceProcess : IDisposable
             ["ASPNETCORE_URLS"] = $"http://127.0.0.1:{FreePort()}",
             ["ConnectionStrings__carrecommender"] = database,
             ["ConnectionStrings__messaging"] = messaging,
+            // as the fixture's worker: a start-up retrain tunes for 20 s, not 300 (AppFixture says why)
+            ["Als__Search__MaxSeconds"] = "20",
         };
         foreach (var (name, value) in settings ?? new Dictionary<string, string?>()) variables[name] = value;
         var process = Start(new Projects.CarRecommender_Pipelines().ProjectPath, "CarRecommender.Pipelines.dll", variables);
