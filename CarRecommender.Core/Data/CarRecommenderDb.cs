@@ -25,6 +25,10 @@ public sealed class CarRecommenderDb(DbContextOptions<CarRecommenderDb> options)
     public DbSet<ImportRun> Imports => Set<ImportRun>();
     public DbSet<ImportRejectionRow> ImportRejections => Set<ImportRejectionRow>();
     public DbSet<Job> Jobs => Set<Job>();
+    public DbSet<VisitorSession> Sessions => Set<VisitorSession>();
+    public DbSet<SessionEvent> SessionEvents => Set<SessionEvent>();
+    public DbSet<Experiment> Experiments => Set<Experiment>();
+    public DbSet<ServedList> ServedLists => Set<ServedList>();
 
     /// <summary>The options every service and tool uses: pgvector types and snake_case names.</summary>
     public static DbContextOptionsBuilder Configure(DbContextOptionsBuilder options, NpgsqlDataSource dataSource) =>
@@ -37,6 +41,45 @@ public sealed class CarRecommenderDb(DbContextOptions<CarRecommenderDb> options)
         ConfigureUser(modelBuilder.Entity<User>());
         ConfigureInteraction(modelBuilder.Entity<Interaction>());
         ConfigurePipelineTables(modelBuilder);
+        ConfigureMarketplace(modelBuilder);
+    }
+
+    private static void ConfigureMarketplace(ModelBuilder modelBuilder)
+    {
+        var sessions = modelBuilder.Entity<VisitorSession>();
+        sessions.ToTable("sessions");
+        sessions.Property(x => x.Id).ValueGeneratedNever();
+        sessions.HasIndex(x => x.LastSeenAt);
+
+        var events = modelBuilder.Entity<SessionEvent>();
+        events.ToTable("session_events");
+        events.Property(x => x.Id).UseIdentityByDefaultColumn();
+        events.Property(x => x.Type).HasConversion<string>().HasMaxLength(16);
+        events.HasIndex(x => x.EventId).IsUnique();
+        events.HasIndex(x => new { x.SessionId, x.OccurredAt });
+        events.HasIndex(x => x.RecommendationId).HasFilter("recommendation_id IS NOT NULL");
+        events.HasOne<VisitorSession>().WithMany().HasForeignKey(x => x.SessionId).OnDelete(DeleteBehavior.Cascade);
+        events.HasOne<Listing>().WithMany().HasForeignKey(x => x.ListingId).OnDelete(DeleteBehavior.Cascade);
+
+        var experiments = modelBuilder.Entity<Experiment>();
+        experiments.ToTable("experiments");
+        experiments.Property(x => x.Id).UseIdentityByDefaultColumn();
+        experiments.Property(x => x.Name).HasMaxLength(60);
+        experiments.Property(x => x.Description).HasMaxLength(500);
+        experiments.Property(x => x.State).HasMaxLength(16);
+        experiments.Property(x => x.CreatedBy).HasMaxLength(254);
+        experiments.Property(x => x.Variants).HasColumnType("jsonb");
+        experiments.HasIndex(x => x.Name).IsUnique();
+        // one running experiment at a time, held by the database (two variants of two experiments would fight over one list)
+        experiments.HasIndex(x => x.State).IsUnique().HasFilter("state = 'running'").HasDatabaseName("ix_experiments_one_running");
+
+        var served = modelBuilder.Entity<ServedList>();
+        served.ToTable("served_lists");
+        served.Property(x => x.Id).ValueGeneratedNever();
+        served.Property(x => x.Variant).HasMaxLength(60);
+        served.Property(x => x.Mode).HasMaxLength(16);
+        served.HasIndex(x => new { x.ExperimentId, x.Variant }).HasFilter("experiment_id IS NOT NULL");
+        served.HasIndex(x => x.ServedAt);
     }
 
     private static void ConfigurePipelineTables(ModelBuilder modelBuilder)
@@ -92,6 +135,8 @@ public sealed class CarRecommenderDb(DbContextOptions<CarRecommenderDb> options)
         recommendations.HasOne<User>().WithOne().HasForeignKey<RecommendationList>(x => x.UserId).OnDelete(DeleteBehavior.Cascade);
         // "which lists hold this listing", so a sold listing is dropped from every list
         recommendations.HasIndex(x => x.ListingIds).HasMethod("gin");
+        recommendations.Property(x => x.Settings).HasMaxLength(64).HasDefaultValue("");
+        recommendations.Property(x => x.Notes).HasDefaultValueSql("ARRAY[]::text[]");
     }
 
     private static void ConfigureListing(ModelBuilder modelBuilder, EntityTypeBuilder<Listing> e)
@@ -113,6 +158,11 @@ public sealed class CarRecommenderDb(DbContextOptions<CarRecommenderDb> options)
         e.Property(x => x.Source).HasMaxLength(60).HasDefaultValue("seed");
         e.Property(x => x.ExternalId).HasMaxLength(120);
         e.Property(x => x.Attributes).HasColumnType("jsonb");
+        e.Property(x => x.SellerId).HasMaxLength(120);
+        e.HasIndex(x => x.SellerId).HasFilter("seller_id IS NOT NULL");
+        // the promoted source and the stored lists' staleness check read only the (few) promoted listings
+        e.HasIndex(x => x.PromotedUntil).HasFilter("promoted_until IS NOT NULL");
+        e.HasIndex(x => x.PromotedAt).HasFilter("promoted_at IS NOT NULL");
         // a feed's listings by their id in it: re-imports update in place, --sync marks the absent ones sold
         e.HasIndex(x => new { x.Source, x.ExternalId }).IsUnique().HasFilter("external_id IS NOT NULL");
 
@@ -197,6 +247,9 @@ public sealed class CarRecommenderDb(DbContextOptions<CarRecommenderDb> options)
         e.Property(x => x.ContentSum).HasColumnType($"vector({VectorSizes.Content})");
         e.Property(x => x.LatentVector).HasColumnType($"vector({VectorSizes.Latent})");
         e.HasIndex(x => x.Email).IsUnique();
+        e.Property(x => x.ExternalIssuer).HasMaxLength(200);
+        e.Property(x => x.ExternalSubject).HasMaxLength(200);
+        e.HasIndex(x => new { x.ExternalIssuer, x.ExternalSubject }).IsUnique().HasFilter("external_issuer IS NOT NULL");
     }
 
     private static void ConfigureInteraction(EntityTypeBuilder<Interaction> e)
@@ -210,6 +263,8 @@ public sealed class CarRecommenderDb(DbContextOptions<CarRecommenderDb> options)
         e.HasIndex(x => x.OccurredAt);
         // the retrain folds in the users with interactions recorded after its snapshot; the scheduler asks whether any arrived
         e.HasIndex(x => x.RecordedAt);
+        // an experiment's clicks and contacts: the events that name the list they came from
+        e.HasIndex(x => x.RecommendationId).HasFilter("recommendation_id IS NOT NULL");
         e.HasOne<User>().WithMany().HasForeignKey(x => x.UserId).OnDelete(DeleteBehavior.Cascade);
         e.HasOne<Listing>().WithMany().HasForeignKey(x => x.ListingId).OnDelete(DeleteBehavior.Cascade);
     }

@@ -44,6 +44,16 @@ public sealed class Listing
     /// <summary>What the source says beyond our fields (engine size, fuel economy, tax, offer type…) as a JSON object.</summary>
     public string? Attributes { get; set; }
 
+    /// <summary>
+    /// Who sells the car: a dealer's or private seller's id in the source (imports: a seller/dealer column; the generator:
+    /// its dealers and private sellers). Null when the source did not say: the listing is then its own seller.
+    /// </summary>
+    public string? SellerId { get; set; }
+    /// <summary>Paid promotion: the listing is promoted while this is in the future (set and cleared by admins).</summary>
+    public DateTimeOffset? PromotedUntil { get; set; }
+    /// <summary>When the current promotion was set (a stored list older than this is re-ranked).</summary>
+    public DateTimeOffset? PromotedAt { get; set; }
+
     /// <summary>Content features (<see cref="Features.ContentEncoder"/>), written by seed, import and the API.</summary>
     public Vector? ContentVector { get; set; }
     /// <summary>Which encoder version produced <see cref="ContentVector"/>.</summary>

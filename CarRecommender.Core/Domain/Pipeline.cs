@@ -129,4 +129,11 @@ public sealed class RecommendationList
     public float[] Scores { get; set; } = [];
     public string[] Sources { get; set; } = [];
     public string[] Reasons { get; set; } = [];
+    /// <summary>Each pick's business-rule notes (boosts, seller cap, promotion), one line each, "" when none.</summary>
+    public string[] Notes { get; set; } = [];
+    /// <summary>
+    /// The fingerprint of the engine settings the list was ranked with (<see cref="Recommendation.Rules.EngineSettings.Fingerprint"/>):
+    /// a list is served only to a request under the same settings (configuration and experiment variant).
+    /// </summary>
+    public string Settings { get; set; } = "";
 }

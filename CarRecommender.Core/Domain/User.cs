@@ -30,4 +30,8 @@ public sealed class User
     public int FailedSignIns { get; set; }
     public DateTimeOffset? LockedUntil { get; set; }
     public DateTimeOffset? VectorsUpdatedAt { get; set; }
+    /// <summary>The marketplace identity provider that vouches for the user (a JWT's <c>iss</c>); null for local users.</summary>
+    public string? ExternalIssuer { get; set; }
+    /// <summary>The user's <c>sub</c> at <see cref="ExternalIssuer"/>: the key a provisioned user is found by.</summary>
+    public string? ExternalSubject { get; set; }
 }

@@ -157,6 +157,71 @@ namespace CarRecommender.Core.Data.Migrations
                     b.ToTable("delivery_attempts", (string)null);
                 });
 
+            modelBuilder.Entity("CarRecommender.Core.Domain.Experiment", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<string>("CreatedBy")
+                        .IsRequired()
+                        .HasMaxLength(254)
+                        .HasColumnType("character varying(254)")
+                        .HasColumnName("created_by");
+
+                    b.Property<string>("Description")
+                        .IsRequired()
+                        .HasMaxLength(500)
+                        .HasColumnType("character varying(500)")
+                        .HasColumnName("description");
+
+                    b.Property<string>("Name")
+                        .IsRequired()
+                        .HasMaxLength(60)
+                        .HasColumnType("character varying(60)")
+                        .HasColumnName("name");
+
+                    b.Property<DateTimeOffset?>("StartedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("started_at");
+
+                    b.Property<string>("State")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("state");
+
+                    b.Property<DateTimeOffset?>("StoppedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("stopped_at");
+
+                    b.Property<string>("Variants")
+                        .IsRequired()
+                        .HasColumnType("jsonb")
+                        .HasColumnName("variants");
+
+                    b.HasKey("Id")
+                        .HasName("pk_experiments");
+
+                    b.HasIndex("Name")
+                        .IsUnique()
+                        .HasDatabaseName("ix_experiments_name");
+
+                    b.HasIndex("State")
+                        .IsUnique()
+                        .HasDatabaseName("ix_experiments_one_running")
+                        .HasFilter("state = 'running'");
+
+                    b.ToTable("experiments", (string)null);
+                });
+
             modelBuilder.Entity("CarRecommender.Core.Domain.ImportRejectionRow", b =>
                 {
                     b.Property<long>("ImportId")
@@ -308,6 +373,10 @@ namespace CarRecommender.Core.Data.Migrations
 
                     b.HasIndex("OccurredAt")
                         .HasDatabaseName("ix_interactions_occurred_at");
+
+                    b.HasIndex("RecommendationId")
+                        .HasDatabaseName("ix_interactions_recommendation_id")
+                        .HasFilter("recommendation_id IS NOT NULL");
 
                     b.HasIndex("RecordedAt")
                         .HasDatabaseName("ix_interactions_recorded_at");
@@ -509,9 +578,22 @@ namespace CarRecommender.Core.Data.Migrations
                         .HasColumnType("integer")
                         .HasColumnName("price");
 
+                    b.Property<DateTimeOffset?>("PromotedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("promoted_at");
+
+                    b.Property<DateTimeOffset?>("PromotedUntil")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("promoted_until");
+
                     b.Property<int>("SaveCount")
                         .HasColumnType("integer")
                         .HasColumnName("save_count");
+
+                    b.Property<string>("SellerId")
+                        .HasMaxLength(120)
+                        .HasColumnType("character varying(120)")
+                        .HasColumnName("seller_id");
 
                     b.Property<string>("SellerType")
                         .IsRequired()
@@ -565,6 +647,18 @@ namespace CarRecommender.Core.Data.Migrations
 
                     NpgsqlIndexBuilderExtensions.HasMethod(b.HasIndex("ContentVector"), "hnsw");
                     NpgsqlIndexBuilderExtensions.HasOperators(b.HasIndex("ContentVector"), new[] { "vector_cosine_ops" });
+
+                    b.HasIndex("PromotedAt")
+                        .HasDatabaseName("ix_listings_promoted_at")
+                        .HasFilter("promoted_at IS NOT NULL");
+
+                    b.HasIndex("PromotedUntil")
+                        .HasDatabaseName("ix_listings_promoted_until")
+                        .HasFilter("promoted_until IS NOT NULL");
+
+                    b.HasIndex("SellerId")
+                        .HasDatabaseName("ix_listings_seller_id")
+                        .HasFilter("seller_id IS NOT NULL");
 
                     b.HasIndex("Latitude", "Longitude")
                         .HasDatabaseName("ix_listings_latitude_longitude");
@@ -907,6 +1001,13 @@ namespace CarRecommender.Core.Data.Migrations
                         .HasColumnType("bigint[]")
                         .HasColumnName("listing_ids");
 
+                    b.PrimitiveCollection<string[]>("Notes")
+                        .IsRequired()
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("text[]")
+                        .HasColumnName("notes")
+                        .HasDefaultValueSql("ARRAY[]::text[]");
+
                     b.PrimitiveCollection<string[]>("Reasons")
                         .IsRequired()
                         .HasColumnType("text[]")
@@ -916,6 +1017,14 @@ namespace CarRecommender.Core.Data.Migrations
                         .IsRequired()
                         .HasColumnType("real[]")
                         .HasColumnName("scores");
+
+                    b.Property<string>("Settings")
+                        .IsRequired()
+                        .ValueGeneratedOnAdd()
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasDefaultValue("")
+                        .HasColumnName("settings");
 
                     b.PrimitiveCollection<string[]>("Sources")
                         .IsRequired()
@@ -935,6 +1044,116 @@ namespace CarRecommender.Core.Data.Migrations
                     NpgsqlIndexBuilderExtensions.HasMethod(b.HasIndex("ListingIds"), "gin");
 
                     b.ToTable("recommendations", (string)null);
+                });
+
+            modelBuilder.Entity("CarRecommender.Core.Domain.ServedList", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<long?>("ExperimentId")
+                        .HasColumnType("bigint")
+                        .HasColumnName("experiment_id");
+
+                    b.PrimitiveCollection<long[]>("ListingIds")
+                        .IsRequired()
+                        .HasColumnType("bigint[]")
+                        .HasColumnName("listing_ids");
+
+                    b.Property<string>("Mode")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("mode");
+
+                    b.Property<DateTimeOffset>("ServedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("served_at");
+
+                    b.Property<Guid?>("SessionId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("session_id");
+
+                    b.Property<long?>("UserId")
+                        .HasColumnType("bigint")
+                        .HasColumnName("user_id");
+
+                    b.Property<string>("Variant")
+                        .HasMaxLength(60)
+                        .HasColumnType("character varying(60)")
+                        .HasColumnName("variant");
+
+                    b.HasKey("Id")
+                        .HasName("pk_served_lists");
+
+                    b.HasIndex("ServedAt")
+                        .HasDatabaseName("ix_served_lists_served_at");
+
+                    b.HasIndex("ExperimentId", "Variant")
+                        .HasDatabaseName("ix_served_lists_experiment_id_variant")
+                        .HasFilter("experiment_id IS NOT NULL");
+
+                    b.ToTable("served_lists", (string)null);
+                });
+
+            modelBuilder.Entity("CarRecommender.Core.Domain.SessionEvent", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<Guid>("EventId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("event_id");
+
+                    b.Property<long>("ListingId")
+                        .HasColumnType("bigint")
+                        .HasColumnName("listing_id");
+
+                    b.Property<DateTimeOffset>("OccurredAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("occurred_at");
+
+                    b.Property<Guid?>("RecommendationId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("recommendation_id");
+
+                    b.Property<DateTimeOffset>("RecordedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("recorded_at");
+
+                    b.Property<Guid>("SessionId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("session_id");
+
+                    b.Property<string>("Type")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("type");
+
+                    b.HasKey("Id")
+                        .HasName("pk_session_events");
+
+                    b.HasIndex("EventId")
+                        .IsUnique()
+                        .HasDatabaseName("ix_session_events_event_id");
+
+                    b.HasIndex("ListingId")
+                        .HasDatabaseName("ix_session_events_listing_id");
+
+                    b.HasIndex("RecommendationId")
+                        .HasDatabaseName("ix_session_events_recommendation_id")
+                        .HasFilter("recommendation_id IS NOT NULL");
+
+                    b.HasIndex("SessionId", "OccurredAt")
+                        .HasDatabaseName("ix_session_events_session_id_occurred_at");
+
+                    b.ToTable("session_events", (string)null);
                 });
 
             modelBuilder.Entity("CarRecommender.Core.Domain.User", b =>
@@ -983,6 +1202,16 @@ namespace CarRecommender.Core.Data.Migrations
                         .HasColumnType("character varying(254)")
                         .HasColumnName("email");
 
+                    b.Property<string>("ExternalIssuer")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("external_issuer");
+
+                    b.Property<string>("ExternalSubject")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("external_subject");
+
                     b.Property<int>("FailedSignIns")
                         .HasColumnType("integer")
                         .HasColumnName("failed_sign_ins");
@@ -1029,7 +1258,47 @@ namespace CarRecommender.Core.Data.Migrations
                         .IsUnique()
                         .HasDatabaseName("ix_users_email");
 
+                    b.HasIndex("ExternalIssuer", "ExternalSubject")
+                        .IsUnique()
+                        .HasDatabaseName("ix_users_external_issuer_external_subject")
+                        .HasFilter("external_issuer IS NOT NULL");
+
                     b.ToTable("users", (string)null);
+                });
+
+            modelBuilder.Entity("CarRecommender.Core.Domain.VisitorSession", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<DateTimeOffset>("CreatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("created_at");
+
+                    b.Property<int>("EventCount")
+                        .HasColumnType("integer")
+                        .HasColumnName("event_count");
+
+                    b.Property<DateTimeOffset>("LastSeenAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("last_seen_at");
+
+                    b.Property<DateTimeOffset?>("MergedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("merged_at");
+
+                    b.Property<long?>("MergedIntoUserId")
+                        .HasColumnType("bigint")
+                        .HasColumnName("merged_into_user_id");
+
+                    b.HasKey("Id")
+                        .HasName("pk_sessions");
+
+                    b.HasIndex("LastSeenAt")
+                        .HasDatabaseName("ix_sessions_last_seen_at");
+
+                    b.ToTable("sessions", (string)null);
                 });
 
             modelBuilder.Entity("CarRecommender.Core.Domain.CarModelLinkRow", b =>
@@ -1097,6 +1366,23 @@ namespace CarRecommender.Core.Data.Migrations
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
                         .HasConstraintName("fk_recommendations_users_user_id");
+                });
+
+            modelBuilder.Entity("CarRecommender.Core.Domain.SessionEvent", b =>
+                {
+                    b.HasOne("CarRecommender.Core.Domain.Listing", null)
+                        .WithMany()
+                        .HasForeignKey("ListingId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_session_events_listings_listing_id");
+
+                    b.HasOne("CarRecommender.Core.Domain.VisitorSession", null)
+                        .WithMany()
+                        .HasForeignKey("SessionId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_session_events_sessions_session_id");
                 });
 #pragma warning restore 612, 618
         }
