@@ -14,7 +14,7 @@ builder.AddCarRecommenderDb();
 builder.AddCarRecommenderMessaging();
 
 builder.Services.AddSingleton(builder.Configuration.GetSection("Als").Get<AlsSettings>() ?? new AlsSettings());
-builder.Services.AddRecommendationEngine();
+builder.Services.AddRecommendationEngine(builder.Configuration);
 builder.Services.AddSingleton<RecommendationRefresher>();
 builder.Services.AddHostedService(sp => sp.GetRequiredService<RecommendationRefresher>());
 builder.Services.AddSingleton<ContentPipeline>();

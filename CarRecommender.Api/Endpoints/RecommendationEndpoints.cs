@@ -14,34 +14,35 @@ public static class RecommendationEndpoints
         app.MapGet("/api/users/me/recommendations", Mine).WithTags("Recommendations").RequireAuthorization()
             .WithName("MyRecommendations")
             .WithSummary("Personal recommendations: hybrid of content and collaborative vectors, diversified, each with a reason; " +
-                         "takes the listing-search filters");
+                         "takes the listing-search filters and exclude= (listing ids to leave out); each item's explanation names the business rules that shaped it");
         app.MapGet("/api/admin/users/{id}/recommendations", ForUser).WithTags("Admin").RequireAuthorization(AuthSetup.AdminPolicy)
             .WithName("AdminUserRecommendations")
-            .WithSummary("Any user's recommendations, with the same filters (admin only)");
+            .WithSummary("Any user's recommendations as they would see them (their experiment variant, the same filters), not recorded as served (admin only)");
         return app;
     }
 
     private static async Task<Results<Ok<RecommendationsDto>, ValidationProblem, NotFound>> Mine(
         [AsParameters] RecommendationQuery query, HttpContext http, RecommendationService service, CancellationToken ct) =>
-        await ServeAsync(http.User.UserId(), query, service, ct);
+        await ServeAsync(http.User.UserId(), query, service, served: true, ct);
 
     private static async Task<Results<Ok<RecommendationsDto>, ValidationProblem, NotFound>> ForUser(
         string id, [AsParameters] RecommendationQuery query, RecommendationService service, CancellationToken ct)
     {
         if (!ListingEndpoints.TryParseId(id, out var userId, out var problem)) return problem;
-        return await ServeAsync(userId, query, service, ct);
+        return await ServeAsync(userId, query, service, served: false, ct);
     }
 
     private static async Task<Results<Ok<RecommendationsDto>, ValidationProblem, NotFound>> ServeAsync(
-        long userId, RecommendationQuery query, RecommendationService service, CancellationToken ct)
+        long userId, RecommendationQuery query, RecommendationService service, bool served, CancellationToken ct)
     {
         ListingQueryParser.TryParse(query.ToListingQuery(), out var filter, out var errors);
         var limit = RecommendationService.DefaultLimit;
         if (query.Limit is not null && (!int.TryParse(query.Limit, NumberStyles.None, CultureInfo.InvariantCulture, out limit)
                                         || limit < 1 || limit > RecommendationStore.ListSize))
             errors["limit"] = [$"limit must be a whole number from 1 to {RecommendationStore.ListSize}."];
+        var exclude = query.ExcludedIds(errors);
         if (errors.Count > 0) return TypedResults.ValidationProblem(errors);
-        var result = await service.GetAsync(userId, filter.HasFilters ? filter : null, limit, ct);
+        var result = await service.GetAsync(userId, filter.HasFilters ? filter : null, limit, exclude, served, ct);
         return result is null ? TypedResults.NotFound() : TypedResults.Ok(result);
     }
 }

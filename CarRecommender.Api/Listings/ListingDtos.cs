@@ -21,7 +21,7 @@ public static class ListingMapping
     public static ListingSummaryDto ToSummary(this Listing l, double? distanceKm = null) => new(
         l.Id, l.Make, l.Model, l.Year, l.Price, l.MileageKm, l.Fuel.ToString(), l.Transmission.ToString(),
         l.BodyType.ToString(), l.PowerKw, l.City, l.Status.ToString(), l.CreatedAt,
-        distanceKm is null ? null : Math.Round(distanceKm.Value, 1));
+        distanceKm is null ? null : Math.Round(distanceKm.Value, 1), l.SellerId);
 
     public static ListingDetailDto ToDetail(this Listing l) => new(
         l.Id, l.Make, l.Model, l.Year, l.Price, l.MileageKm, l.Fuel.ToString(), l.Transmission.ToString(),

@@ -10,6 +10,8 @@ namespace CarRecommender.Api.Recommendations;
 public sealed record RecommendationQuery
 {
     public string? Limit { get; init; }
+    /// <summary>Listing ids to leave out: <c>exclude=1,2,3</c> or <c>exclude=1&amp;exclude=2</c>, at most <see cref="MaxExclude"/>.</summary>
+    public string[]? Exclude { get; init; }
     public string? Make { get; init; }
     public string? Model { get; init; }
     public string? Q { get; init; }
@@ -28,6 +30,26 @@ public sealed record RecommendationQuery
     public string? Lat { get; init; }
     public string? Lon { get; init; }
     public string? RadiusKm { get; init; }
+
+    public const int MaxExclude = 200;
+
+    /// <summary>The ids of <see cref="Exclude"/>; a message under "exclude" in <paramref name="errors"/> when one is not an id.</summary>
+    public IReadOnlySet<long> ExcludedIds(Dictionary<string, string[]> errors)
+    {
+        if (Exclude is not { Length: > 0 }) return Core.Recommendation.RecommendationRequest.EmptyIds;
+        var ids = new HashSet<long>();
+        foreach (var raw in Exclude.SelectMany(e => e.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)))
+        {
+            if (!long.TryParse(raw, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var id) || id <= 0)
+            {
+                errors["exclude"] = [$"exclude takes listing ids (positive whole numbers, comma-separated); '{(raw.Length > 40 ? raw[..40] + "…" : raw)}' is not one."];
+                return ids;
+            }
+            ids.Add(id);
+        }
+        if (ids.Count > MaxExclude) errors["exclude"] = [$"exclude takes at most {MaxExclude} listing ids; got {ids.Count}."];
+        return ids;
+    }
 
     public ListingQuery ToListingQuery() => new()
     {

@@ -1,7 +1,9 @@
 using System.Diagnostics;
 using CarRecommender.Api.Listings;
 using CarRecommender.Core.Data;
+using CarRecommender.Core.Domain;
 using CarRecommender.Core.Recommendation;
+using CarRecommender.Core.Recommendation.Experiments;
 using CarRecommender.Core.Recommendation.Store;
 using CarRecommender.Core.Search;
 using CarRecommender.Telemetry;
@@ -10,48 +12,81 @@ using Microsoft.EntityFrameworkCore;
 namespace CarRecommender.Api.Recommendations;
 
 /// <summary>
-/// Serves recommendations: from the user's stored list when it can fill the request (<see cref="RecommendationStore.ReadAsync"/>:
-/// two keyed reads), else live from the engine (<see cref="RecommendationEngine"/>); an unfiltered live list is stored
-/// for the next request.
+/// Serves recommendations under the user's experiment variant (or the configured defaults): from the user's stored list
+/// when it was ranked under the same settings and can fill the request (<see cref="RecommendationStore.ReadAsync(long, ListingFilter?, int, IReadOnlySet{long}, Core.Recommendation.Rules.EngineSettings, DateTimeOffset, CancellationToken)"/>),
+/// else live from the engine (<see cref="RecommendationEngine"/>); an unfiltered live list is stored for the next
+/// request. Every served list is recorded (<see cref="ServedList"/>) with its variant, so events that carry its id are
+/// attributed to it.
 /// </summary>
-public sealed class RecommendationService(CarRecommenderDb db, RecommendationEngine engine, RecommendationStore store, TimeProvider clock,
-    CarRecommenderMetrics metrics)
+public sealed class RecommendationService(CarRecommenderDb db, RecommendationEngine engine, RecommendationStore store, ExperimentRegistry experiments,
+    TimeProvider clock, CarRecommenderMetrics metrics)
 {
     public const int DefaultLimit = 10;
 
-    public async Task<RecommendationsDto?> GetAsync(long userId, ListingFilter? filter, int limit, CancellationToken ct)
+    /// <param name="served">The user is shown the list (their own request): it is recorded as served. An operator's preview is not.</param>
+    public async Task<RecommendationsDto?> GetAsync(long userId, ListingFilter? filter, int limit, IReadOnlySet<long> exclude, bool served, CancellationToken ct)
     {
         var started = Stopwatch.GetTimestamp();
         var id = Guid.CreateVersion7();
+        var now = clock.GetUtcNow();
+        var assignment = await experiments.AssignAsync(Units.User(userId), ct);
         RecommendationsDto? result;
         string mode;
-        if (await store.ReadAsync(userId, filter, limit, ct) is { } stored)
+        if (await store.ReadAsync(userId, filter, limit, exclude, assignment.Settings, now, ct) is { } stored)
         {
             mode = "precomputed";
             result = new RecommendationsDto(userId, id, mode, stored.ComputedAt,
-                stored.Items.Select(p => new RecommendationDto(p.Listing.ToSummary(), p.Score, p.Source, p.Reason, id)).ToList());
+                stored.Items.Select(p => Item(p.Listing, p.Score, p.Source, p.Reason, id, p.IsPromoted(now), p.Notes)).ToList());
         }
         else
         {
             mode = "live";
-            var request = new RecommendationRequest(userId, filter, filter is null ? RecommendationStore.ListSize : limit, clock.GetUtcNow());
+            // unfiltered, the whole list is ranked and stored; with exclude= it is this request's only
+            var whole = filter is null && exclude.Count == 0;
+            var request = new RecommendationRequest(userId, filter, whole ? RecommendationStore.ListSize : limit, now)
+            {
+                Settings = assignment.Settings,
+                Exclude = exclude,
+            };
             if (await engine.RecommendAsync(request, ct) is not { } ranked) return null;
             metrics.Candidates.Record(ranked.Candidates);
-            if (filter is null) await store.SaveAsync(userId, ranked, ct);
+            if (whole) await store.SaveAsync(userId, ranked, assignment.Settings, ct);
             // computed as of now, after it was stored: a later read of the stored list is not newer than this answer
-            result = new RecommendationsDto(userId, id, mode, clock.GetUtcNow(), await WithListingsAsync(ranked.Items.Take(limit).ToList(), id, ct));
+            result = new RecommendationsDto(userId, id, mode, clock.GetUtcNow(), await WithListingsAsync(db, ranked.Items.Take(limit).ToList(), id, ct));
         }
+        result = served ? await RecordAsync(db, result, userId, null, assignment, ct)
+            : result with { Experiment = assignment.Experiment, Variant = assignment.Variant };
         var tag = new KeyValuePair<string, object?>("mode", mode);
         metrics.RecommendationLatency.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds, tag);
         metrics.RecommendationsServed.Add(result.Items.Count, tag);
         return result;
     }
 
-    private async Task<List<RecommendationDto>> WithListingsAsync(List<RankedListing> ranked, Guid id, CancellationToken ct)
+    /// <summary>
+    /// Records a served list (its id is the response's <c>recommendationId</c>) with its experiment and variant, and
+    /// names them in the response.
+    /// </summary>
+    public static async Task<RecommendationsDto> RecordAsync(CarRecommenderDb db, RecommendationsDto list, long? userId, Guid? sessionId,
+        Assignment assignment, CancellationToken ct)
+    {
+        var ids = list.Items.Select(i => i.Listing.Id).ToArray();
+        await db.Database.ExecuteSqlAsync($"""
+            INSERT INTO served_lists (id, user_id, session_id, experiment_id, variant, mode, served_at, listing_ids)
+            VALUES ({list.RecommendationId}, {userId}, {sessionId}, {assignment.ExperimentId}, {assignment.Variant}, {list.Mode}, now(), {ids})
+            """, ct);
+        if (assignment.ExperimentId is null) return list;
+        return list with { Experiment = assignment.Experiment, Variant = assignment.Variant };
+    }
+
+    /// <summary>Ranked listings with their listing rows (one query), as served.</summary>
+    public static async Task<List<RecommendationDto>> WithListingsAsync(CarRecommenderDb db, List<RankedListing> ranked, Guid id, CancellationToken ct)
     {
         var ids = ranked.Select(r => r.ListingId).ToArray();
         var listings = await db.Listings.AsNoTracking().Where(l => ids.Contains(l.Id)).ToDictionaryAsync(l => l.Id, ct);
         return ranked.Where(r => listings.ContainsKey(r.ListingId))
-            .Select(r => new RecommendationDto(listings[r.ListingId].ToSummary(), r.Score, r.Source.ToString(), r.Reason, id)).ToList();
+            .Select(r => Item(listings[r.ListingId], r.Score, r.Source.ToString(), r.Reason, id, r.Promoted, r.Notes)).ToList();
     }
+
+    private static RecommendationDto Item(Listing listing, double score, string source, string reason, Guid id, bool promoted, IReadOnlyList<string> rules) =>
+        new(listing.ToSummary(), score, source, reason, id, promoted, new ExplanationDto(reason, source, promoted, rules));
 }

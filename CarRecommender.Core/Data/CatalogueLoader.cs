@@ -166,7 +166,7 @@ public static class CatalogueLoader
 
     /// <summary>
     /// The listing's own columns, in the order of <see cref="ListingAttributeColumns"/>: make, model, year, price (€),
-    /// asking price and currency, mileage, fuel, transmission, body, power, colour, seller, city, latitude, longitude.
+    /// asking price and currency, mileage, fuel, transmission, body, power, colour, seller type and id, city, latitude, longitude.
     /// </summary>
     public static async Task WriteAttributesAsync(NpgsqlBinaryImporter writer, Listing l, CancellationToken ct)
     {
@@ -184,13 +184,14 @@ public static class CatalogueLoader
         else await writer.WriteNullAsync(ct);
         await writer.WriteAsync(l.Colour, NpgsqlDbType.Varchar, ct);
         await writer.WriteAsync(l.SellerType.ToString(), NpgsqlDbType.Varchar, ct);
+        await WriteNullableAsync(writer, l.SellerId, NpgsqlDbType.Varchar, ct);
         await WriteNullableAsync(writer, l.City, NpgsqlDbType.Varchar, ct);
         await WriteNullableAsync(writer, l.Latitude, NpgsqlDbType.Double, ct);
         await WriteNullableAsync(writer, l.Longitude, NpgsqlDbType.Double, ct);
     }
 
     public const string ListingAttributeColumns = "make, model, year, price, asking_price, currency, mileage_km, fuel, transmission, body_type, power_kw, colour, " +
-                                                  "seller_type, city, latitude, longitude";
+                                                  "seller_type, seller_id, city, latitude, longitude";
 
     private static async Task<long> CopyUsersAsync(NpgsqlConnection conn, IEnumerable<User> users, long total,
         IProgress<LoadProgress>? progress, CancellationToken ct)

@@ -71,15 +71,15 @@ public static class CatalogueImport
         var updated = await Exec(conn, """
             UPDATE listings l SET make = s.make, model = s.model, year = s.year, price = s.price, asking_price = s.asking_price, currency = s.currency,
                 mileage_km = s.mileage_km, fuel = s.fuel, transmission = s.transmission, body_type = s.body_type, power_kw = s.power_kw,
-                colour = s.colour, seller_type = s.seller_type, city = s.city, latitude = s.latitude, longitude = s.longitude,
+                colour = s.colour, seller_type = s.seller_type, seller_id = s.seller_id, city = s.city, latitude = s.latitude, longitude = s.longitude,
                 content_vector = s.content_vector, encoder_version = s.encoder_version, attributes = s.attributes, status = 'Active', updated_at = $2
             FROM import_rows s
             WHERE l.source = $1 AND l.external_id = s.external_id
               AND (l.make, l.model, l.year, l.price, l.asking_price, l.currency, l.mileage_km, l.fuel, l.transmission, l.body_type, l.power_kw,
-                   l.colour, l.seller_type, l.city, l.latitude, l.longitude, l.attributes, l.status)
+                   l.colour, l.seller_type, l.seller_id, l.city, l.latitude, l.longitude, l.attributes, l.status)
                   IS DISTINCT FROM
                   (s.make, s.model, s.year, s.price, s.asking_price, s.currency, s.mileage_km, s.fuel, s.transmission, s.body_type, s.power_kw,
-                   s.colour, s.seller_type, s.city, s.latitude, s.longitude, s.attributes, 'Active')
+                   s.colour, s.seller_type, s.seller_id, s.city, s.latitude, s.longitude, s.attributes, 'Active')
             """, ct, source, now);
         // the changes users should hear of go on the bus through the listings' outbox, committed with the import
         await Exec(conn, """

@@ -1,7 +1,7 @@
 namespace CarRecommender.Core.Import;
 
 /// <summary>The listing fields a CSV column can map to.</summary>
-public enum ImportField { Make, Model, Year, Price, Mileage, Fuel, Transmission, Body, PowerKw, PowerHp, Colour, SellerType, City, Latitude, Longitude, ExternalId, Currency }
+public enum ImportField { Make, Model, Year, Price, Mileage, Fuel, Transmission, Body, PowerKw, PowerHp, Colour, SellerType, City, Latitude, Longitude, ExternalId, Currency, SellerId }
 
 /// <summary>The unit of a file's mileage column.</summary>
 public enum MileageUnit { Km, Miles }

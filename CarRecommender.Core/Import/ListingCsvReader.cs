@@ -58,6 +58,9 @@ public sealed partial class ListingCsvReader
         (ImportField.Latitude, ["lat", "latitude"]),
         (ImportField.Longitude, ["lon", "lng", "longitude"]),
         (ImportField.Currency, ["currency", "wahrung", "devise", "valuta"]),
+        // who sells it: the per-seller cap of recommendation lists counts by it
+        (ImportField.SellerId, ["seller_id", "sellerid", "dealer_id", "dealerid", "dealer", "dealer_name", "seller_name", "haendler", "handler",
+            "handler_id", "anbieter_id", "concessionnaire", "concessionario"]),
     ];
 
     private readonly Dictionary<ImportField, int> _columns = [];
@@ -458,6 +461,7 @@ public sealed partial class ListingCsvReader
             PowerKw = power,
             Colour = colour,
             SellerType = seller,
+            SellerId = Get(ImportField.SellerId) is { } sellerId ? sellerId.Length > 120 ? sellerId[..120] : sellerId : null,
             City = city?.Name ?? (cityName is null ? null : cityName.Length > 60 ? cityName[..60] : cityName),
             Latitude = lat,
             Longitude = lon,

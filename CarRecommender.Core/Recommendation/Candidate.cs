@@ -16,6 +16,18 @@ public sealed record Candidate(
 {
     public double? Latitude { get; init; }
     public double? Longitude { get; init; }
+    /// <summary>Who sells it (null: unknown, the listing is its own seller for the per-seller cap).</summary>
+    public string? SellerId { get; init; }
+    /// <summary>Promoted while this is in the future (<see cref="Domain.Listing.PromotedUntil"/>).</summary>
+    public DateTimeOffset? PromotedUntil { get; init; }
+    // what boost expressions may test beyond the positional fields (Rules.BoostFacts)
+    public int MileageKm { get; init; }
+    public int? PowerKw { get; init; }
+    public FuelType Fuel { get; init; }
+    public Transmission Transmission { get; init; }
+    public SellerType SellerType { get; init; }
+
+    public bool IsPromoted(DateTimeOffset now) => PromotedUntil > now;
 }
 
 /// <summary>A listing in the user's history, aggregated over their events.</summary>
@@ -44,5 +56,12 @@ public sealed record UserTaste(float[]? Content, float[]? Latent, int Interactio
     public static readonly UserTaste Cold = new(null, null, 0, []);
 }
 
-/// <summary>One ranked recommendation.</summary>
-public sealed record RankedListing(long ListingId, double Score, RecommendationSource Source, string Reason);
+/// <summary>
+/// One ranked recommendation: its reason, whether it is a promoted (paid) placement, and the business rules that shaped
+/// its place (<see cref="Notes"/>: boosts, the seller cap, promotion), all shown in the item's explanation.
+/// </summary>
+public sealed record RankedListing(long ListingId, double Score, RecommendationSource Source, string Reason)
+{
+    public bool Promoted { get; init; }
+    public IReadOnlyList<string> Notes { get; init; } = [];
+}

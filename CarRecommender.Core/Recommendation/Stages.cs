@@ -1,3 +1,4 @@
+using CarRecommender.Core.Recommendation.Rules;
 using CarRecommender.Core.Search;
 
 namespace CarRecommender.Core.Recommendation;
@@ -6,7 +7,15 @@ namespace CarRecommender.Core.Recommendation;
 // taste → candidate sources → ranker → post-processors → explanation, and one store for the lists they make.
 
 /// <summary>What is asked: the user's best <paramref name="Limit"/> listings passing <paramref name="Filter"/> (null: any).</summary>
-public sealed record RecommendationRequest(long UserId, ListingFilter? Filter, int Limit, DateTimeOffset Now);
+public sealed record RecommendationRequest(long UserId, ListingFilter? Filter, int Limit, DateTimeOffset Now)
+{
+    /// <summary>The settings to rank under (an experiment variant's); null: the engine's defaults.</summary>
+    public EngineSettings? Settings { get; init; }
+    /// <summary>Listings the caller asked to leave out (<c>exclude=</c>), on top of those the history excludes.</summary>
+    public IReadOnlySet<long> Exclude { get; init; } = EmptyIds;
+
+    public static readonly IReadOnlySet<long> EmptyIds = new HashSet<long>();
+}
 
 /// <summary>The user as every stage sees them, and the version of their vectors (users.vectors_updated_at) it read.</summary>
 public sealed record UserContext(UserTaste Taste, double? Latitude, double? Longitude, DateTimeOffset? VectorsAsOf);
@@ -23,7 +32,13 @@ public interface ITasteLoader
 /// <summary>What a candidate source is asked for: the user's taste, how many, and which listings it must never return.</summary>
 /// <param name="Count">How many a personal source (content, latent, car model) returns.</param>
 /// <param name="TrendingCount">How many the trending source returns (more for a user without vectors: it is all they get).</param>
-public sealed record CandidateQuery(UserTaste Taste, int Count, int TrendingCount, IReadOnlySet<long> Excluded);
+public sealed record CandidateQuery(UserTaste Taste, int Count, int TrendingCount, IReadOnlySet<long> Excluded)
+{
+    /// <summary>The request's time: what is promoted is decided against it.</summary>
+    public DateTimeOffset Now { get; init; } = DateTimeOffset.UtcNow;
+    /// <summary>The settings the request ranks under (which sources run).</summary>
+    public EngineSettings Settings { get; init; } = EngineSettings.Default;
+}
 
 /// <summary>
 /// Stage 2: one way of finding listings the user may want. Every source has an indexed variant (PostgreSQL: HNSW or
@@ -32,7 +47,7 @@ public sealed record CandidateQuery(UserTaste Taste, int Count, int TrendingCoun
 /// </summary>
 public interface ICandidateSource
 {
-    /// <summary>Names the source in traces and tests ("content", "latent", "car-model", "trending", "price-drop").</summary>
+    /// <summary>Names the source in traces, tests and settings ("content", "latent", "car-model", "trending", "price-drop", "promoted").</summary>
     string Name { get; }
 
     ValueTask<IReadOnlyList<Candidate>> FetchAsync(CandidateQuery query, CancellationToken ct);
@@ -44,8 +59,11 @@ public interface IRetrieval
     ValueTask<IReadOnlyList<Candidate>> RetrieveAsync(UserContext user, RecommendationRequest request, CandidateQuery query, CancellationToken ct);
 }
 
-/// <summary>A candidate with its relevance and the signal that mainly put it there.</summary>
-public readonly record struct ScoredCandidate(Candidate Candidate, double Score, RecommendationSource Source);
+/// <summary>A candidate with its relevance, the signal that mainly put it there, and what the business rules did to it.</summary>
+public readonly record struct ScoredCandidate(Candidate Candidate, double Score, RecommendationSource Source, IReadOnlyList<string>? Notes = null)
+{
+    public ScoredCandidate Noted(string note) => this with { Notes = Notes is null ? [note] : [.. Notes, note] };
+}
 
 /// <summary>Stage 3: scores every candidate (a pure function of the taste and the candidates).</summary>
 public interface IRanker
@@ -54,12 +72,13 @@ public interface IRanker
 }
 
 /// <summary>
-/// Stage 4: reshapes the ranked candidates into the list (diversity now; business rules later). Each gets the ranker's
-/// output best first and returns at most <paramref name="limit"/> items, best first.
+/// Stage 4: reshapes the ranked candidates into the list: boosts, then diversity with the seller cap and the promoted
+/// slots (<see cref="Ranking.ListRules"/>). Each gets the previous stage's output best first and returns at most
+/// <paramref name="limit"/> items in list order.
 /// </summary>
 public interface IPostProcessor
 {
-    IReadOnlyList<ScoredCandidate> Apply(UserTaste taste, IReadOnlyList<ScoredCandidate> ranked, int limit);
+    IReadOnlyList<ScoredCandidate> Apply(UserTaste taste, IReadOnlyList<ScoredCandidate> ranked, int limit, DateTimeOffset now);
 }
 
 /// <summary>How deep retrieval looks, and what it leaves out.</summary>
@@ -73,11 +92,12 @@ public sealed record RetrievalOptions(int MinPerSource = 30, int PerSourceFactor
     /// <summary>The depths of the evaluation: every source, trending included, the top max(100, 10·K), seen items excluded.</summary>
     public static readonly RetrievalOptions Evaluation = new(100, 10, -1, ExcludeSeen: true);
 
-    public CandidateQuery Query(UserTaste taste, int limit)
+    public CandidateQuery Query(UserTaste taste, int limit, IReadOnlySet<long>? alsoExcluded = null)
     {
         var count = Math.Max(PerSourceFactor * limit, MinPerSource);
         var trending = taste.Content is null && taste.Latent is null || WarmTrendingExtra < 0 ? count : limit + WarmTrendingExtra;
         var excluded = taste.History.Where(h => ExcludeSeen || h.Excluded).Select(h => h.ListingId).ToHashSet();
+        if (alsoExcluded is not null) excluded.UnionWith(alsoExcluded);
         return new CandidateQuery(taste, count, trending, excluded);
     }
 }

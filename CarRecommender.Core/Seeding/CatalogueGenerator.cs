@@ -105,9 +105,15 @@ public sealed class CatalogueGenerator(int seed, DateTimeOffset asOf)
             CreatedAt = asOf.AddMinutes(-rng.Next(0, 90 * 24 * 60)),
             EncoderVersion = ContentEncoder.Version,
         };
+        // a franchise dealer per make and city (so big dealers hold hundreds of listings); a private seller sells one car
+        if (listing.SellerType == SellerType.Dealer) listing.SellerId = DealerId(city.Name, make.Name);
         listing.ContentVector = new Pgvector.Vector(ContentEncoder.Encode(listing));
         return listing;
     }
+
+    /// <summary>The generated dealer of a make in a city: "dealer-berlin-volkswagen".</summary>
+    public static string DealerId(string city, string make) =>
+        ("dealer-" + city + "-" + make).ToLowerInvariant().Replace(' ', '-');
 
     /// <summary>Diesel fades after 2018, hybrids rise after 2012, plug-ins after 2016.</summary>
     private static FuelType PickFuel(Random rng, FuelType[] fuels, int year)

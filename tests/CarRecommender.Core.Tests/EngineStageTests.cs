@@ -98,7 +98,7 @@ public class EngineStageTests
     {
         var ranked = Enumerable.Range(1, 6).Select(i => new ScoredCandidate(Car(i, "VW", "Golf"), 1 - i * 0.01, RecommendationSource.Content))
             .Append(new ScoredCandidate(Car(10, "Kia", "Rio"), 0.5, RecommendationSource.Content)).ToList();
-        var list = new Diversity(new RankingOptions(MaxPerModel: 2)).Apply(UserTaste.Cold, ranked, 3);
+        var list = new Diversity(new RankingOptions(MaxPerModel: 2)).Apply(UserTaste.Cold, ranked, 3, Now);
         Assert.Equal([1, 2, 10], list.Select(s => s.Candidate.ListingId));
     }
 

@@ -44,6 +44,10 @@ public sealed class AppFixture : IAsyncLifetime
         // tests start several workers) and the jobs tests' retrains held the trainer's lock for minutes each. The tests check
         // that retrains happen and serve, not the search's depth (ModelSearchTests cover that), so a worker here tunes for 20 s.
         builder.CreateResourceBuilder<ProjectResource>("pipelines").WithEnvironment("Als__Search__MaxSeconds", "20");
+        // A configured boost, as an operator sets one (both services rank): LPG cars ×1.3, named in their explanations.
+        foreach (var service in new[] { "api", "pipelines" })
+            builder.CreateResourceBuilder<ProjectResource>(service)
+                .WithEnvironment("Recommendations__Rules__Boosts__0__When", BoostWhen).WithEnvironment("Recommendations__Rules__Boosts__0__Factor", "1.3");
         App = await builder.BuildAsync(cts.Token);
         await App.StartAsync(cts.Token);
         foreach (var name in ServiceNames)
@@ -74,6 +78,15 @@ public sealed class AppFixture : IAsyncLifetime
 
     /// <summary>One more shopper without history, for the graceful-shutdown test's own API process.</summary>
     public string ShutdownUserEmail { get; private set; } = "";
+
+    /// <summary>The configured boost's expression (factor 1.3).</summary>
+    public const string BoostWhen = "car.Fuel == \"Lpg\"";
+
+    /// <summary>The engine settings the system under test runs with (the defaults and the boost above).</summary>
+    public static readonly Core.Recommendation.Rules.EngineSettings Settings = Core.Recommendation.Rules.EngineSettings.Default with
+    {
+        Rules = new Core.Recommendation.Rules.BusinessRules { Boosts = [new Core.Recommendation.Rules.Boost(BoostWhen, 1.3)] },
+    };
 
     public const string DemoEmail = "demo@example.com";
     public const string AdminEmail = "admin@example.com";

@@ -47,7 +47,7 @@ public sealed class EngineTests(AppFixture fixture)
             await ViewAndWaitForRefreshAsync(admin, cs, userId, listings[attempt]);
             var stored = await Db.ScalarAsync<long[]>(cs, "SELECT listing_ids FROM recommendations WHERE user_id = $1", userId);
             await using var db = DesignTimeDbFactory.Create(cs);
-            var engine = RecommendationEngine.Create(new PostgresTasteLoader(db), new CatalogueRetrieval(db));
+            var engine = new RecommendationEngine(new PostgresTasteLoader(db), new CatalogueRetrieval(db), AppFixture.Settings);
             var composed = (await engine.RecommendAsync(new RecommendationRequest(userId, null, RecommendationStore.ListSize, DateTimeOffset.UtcNow), default))!
                 .Items.Select(i => i.ListingId).ToArray();
             Assert.Equal(RecommendationStore.ListSize, composed.Length);
@@ -129,7 +129,7 @@ public sealed class EngineTests(AppFixture fixture)
         var user = (await new PostgresTasteLoader(db).LoadAsync(userId, default))!;
         var matches = await IndexedSources.ReadAsync(db, db.Listings.AsNoTracking().Matching(filter with { Status = ListingStatus.Active }),
             CatalogueRetrieval.ExactFilterLimit, default);
-        var engine = RecommendationEngine.Create(new InMemoryTastes(id => id == userId ? user : null), new MemoryRetrieval(new CandidateCatalogue(matches)));
+        var engine = new RecommendationEngine(new InMemoryTastes(id => id == userId ? user : null), new MemoryRetrieval(new CandidateCatalogue(matches)), AppFixture.Settings);
         var result = await engine.RecommendAsync(new RecommendationRequest(userId, null, 12, DateTimeOffset.UtcNow), default);
         return result!.Items.Select(i => i.ListingId).ToArray();
     }

@@ -1,19 +1,39 @@
+using CarRecommender.Core.Recommendation.Rules;
+
 namespace CarRecommender.Core.Recommendation.Ranking;
 
 /// <summary>
-/// The diversity post-processor, maximal marginal relevance: repeatedly take the candidate with the best
-/// λ·score − (1−λ)·(its similarity to the closest one already taken, <see cref="Similarity"/>), and skip a model already
+/// The list's shape: maximal marginal relevance over the organic candidates (repeatedly take the one with the best
+/// λ·score − (1−λ)·(its similarity to the closest one already taken, <see cref="Similarity"/>), skipping a model already
 /// taken <see cref="RankingOptions.MaxPerModel"/> times while other candidates remain: a convertible lover still sees
-/// convertibles, just not ten Mustangs.
+/// convertibles, just not ten Mustangs), at most <see cref="BusinessRules.MaxPerSeller"/> listings of one seller (a hard
+/// cap), and the most relevant promoted listings at the promoted slots (<see cref="ListRules.Slot{T}"/>), each marked.
 /// </summary>
-public sealed class Diversity(RankingOptions? options = null) : IPostProcessor
+public sealed class Diversity(RankingOptions? options = null, BusinessRules? rules = null) : IPostProcessor
 {
     private readonly RankingOptions _options = options ?? new RankingOptions();
+    private readonly BusinessRules _rules = rules ?? new BusinessRules();
 
-    public IReadOnlyList<ScoredCandidate> Apply(UserTaste taste, IReadOnlyList<ScoredCandidate> ranked, int limit) =>
-        Select(ranked, limit, _options.Lambda, _options.MaxPerModel);
+    public IReadOnlyList<ScoredCandidate> Apply(UserTaste taste, IReadOnlyList<ScoredCandidate> ranked, int limit, DateTimeOffset now)
+    {
+        var sellers = new SellerCount(_rules.MaxPerSeller);
+        var promoted = new List<ScoredCandidate>();
+        var slots = _rules.PromotedSlots(limit);
+        foreach (var s in ranked.Where(s => s.Candidate.IsPromoted(now)).OrderByDescending(s => s.Score).ThenBy(s => s.Candidate.ListingId))
+        {
+            if (promoted.Count == slots) break;
+            if (!sellers.TryTake(s.Candidate)) continue;
+            promoted.Add(s.Noted(ListRules.PromotedNote(s.Candidate.PromotedUntil!.Value)));
+        }
+        // a promoted listing is never shown unmarked: those beyond the promoted slots are left out
+        var organic = Select(ranked.Where(s => !s.Candidate.IsPromoted(now)).ToList(), limit, _options.Lambda, _options.MaxPerModel, sellers);
+        var list = ListRules.Slot(organic, promoted, _rules, limit);
+        return sellers.Capped.Count == 0 ? list
+            : list.Select(s => sellers.Capped.Contains(SellerCount.Key(s.Candidate)) ? s.Noted(ListRules.SellerCapNote(_rules.MaxPerSeller)) : s).ToList();
+    }
 
-    public static List<ScoredCandidate> Select(IReadOnlyList<ScoredCandidate> ranked, int limit, double lambda, int maxPerModel = int.MaxValue)
+    public static List<ScoredCandidate> Select(IReadOnlyList<ScoredCandidate> ranked, int limit, double lambda, int maxPerModel = int.MaxValue,
+        SellerCount? sellers = null)
     {
         var perModel = new Dictionary<(string, string), int>();
         static (string, string) ModelOf(Candidate c) => (c.Make.ToUpperInvariant(), c.Model.ToUpperInvariant());
@@ -30,11 +50,14 @@ public sealed class Diversity(RankingOptions? options = null) : IPostProcessor
                 {
                     // first pass: models under their cap only; the second takes anything (a catalogue of few models)
                     if (pass == 0 && perModel.GetValueOrDefault(ModelOf(remaining[i].Candidate)) >= maxPerModel) continue;
+                    if (sellers?.Full(remaining[i].Candidate) == true) continue;
                     var value = lambda * remaining[i].Score - (1 - lambda) * maxSimilarity[i];
                     if (value > bestValue) (best, bestValue) = (i, value);
                 }
             }
+            if (best < 0) break; // every one left is of a seller at the cap
             var chosen = remaining[best];
+            sellers?.TryTake(chosen.Candidate);
             picked.Add(chosen);
             perModel[ModelOf(chosen.Candidate)] = perModel.GetValueOrDefault(ModelOf(chosen.Candidate)) + 1;
             remaining.RemoveAt(best);
@@ -53,4 +76,29 @@ public sealed class Diversity(RankingOptions? options = null) : IPostProcessor
         string.Equals(a.Make, b.Make, StringComparison.OrdinalIgnoreCase)
             ? string.Equals(a.Model, b.Model, StringComparison.OrdinalIgnoreCase) ? 1.0 : 0.5
             : 0;
+}
+
+/// <summary>Listings taken per seller against a cap (0: none); a listing without a seller is its own seller.</summary>
+public sealed class SellerCount(int cap)
+{
+    private readonly Dictionary<string, int> _taken = new(StringComparer.Ordinal);
+
+    /// <summary>The sellers that reached the cap (a dropped listing of theirs made the cap matter).</summary>
+    public HashSet<string> Capped { get; } = new(StringComparer.Ordinal);
+
+    public static string Key(Candidate c) => c.SellerId ?? "listing:" + c.ListingId;
+
+    public bool Full(Candidate c)
+    {
+        if (cap <= 0 || c.SellerId is null || _taken.GetValueOrDefault(c.SellerId) < cap) return false;
+        Capped.Add(c.SellerId);
+        return true;
+    }
+
+    public bool TryTake(Candidate c)
+    {
+        if (Full(c)) return false;
+        if (c.SellerId is not null) _taken[c.SellerId] = _taken.GetValueOrDefault(c.SellerId) + 1;
+        return true;
+    }
 }

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Text.Json.Serialization;
 using DynamicExpresso;
 
 namespace CarRecommender.Core.Recommendation.Rules;
@@ -47,6 +48,7 @@ public sealed record Boost(string When, double Factor)
     }
 
     /// <summary>The compiled expression (cached per text); <see cref="ArgumentException"/> when it does not parse.</summary>
+    [JsonIgnore]
     public Func<BoostFacts, bool> Predicate => Compiled.GetOrAdd(When, static when =>
     {
         try
@@ -60,6 +62,7 @@ public sealed record Boost(string When, double Factor)
     });
 
     /// <summary>The note a boosted pick carries in its explanation.</summary>
+    [JsonIgnore]
     public string Note => $"Boosted ×{Factor:0.##}: {When}";
 }
 

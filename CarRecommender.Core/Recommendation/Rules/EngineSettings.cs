@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -40,8 +41,11 @@ public sealed record EngineSettings
     /// (another configuration, or another experiment variant, re-ranks).
     /// </summary>
     [JsonIgnore]
-    public string Fingerprint => _fingerprint ??= Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(JsonSerializer.Serialize(this, Json))))[..16];
-    private string? _fingerprint;
+    public string Fingerprint => Fingerprints.GetValue(this, static s =>
+        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(JsonSerializer.Serialize(s, Json))))[..16]);
+
+    // by reference, not in a field: `with` copies fields, and a copy with other values must not inherit the hash
+    private static readonly ConditionalWeakTable<EngineSettings, string> Fingerprints = new();
 
     /// <summary>
     /// These settings with <paramref name="overrides"/> (a JSON object of the same shape, any subset: <c>{"ranking":

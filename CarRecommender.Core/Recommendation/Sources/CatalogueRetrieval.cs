@@ -49,7 +49,7 @@ public sealed class CatalogueRetrieval(CarRecommenderDb db) : IRetrieval
         CancellationToken ct)
     {
         var all = new List<Candidate>();
-        foreach (var source in sources) all.AddRange(await source.FetchAsync(query, ct));
+        foreach (var source in sources.Where(s => query.Settings.Runs(s.Name))) all.AddRange(await source.FetchAsync(query, ct));
         return all;
     }
 

@@ -39,7 +39,7 @@ public sealed class CandidateCatalogue
 public static class ExactSources
 {
     public static IReadOnlyList<ICandidateSource> All(CandidateCatalogue catalogue) =>
-        [Content(catalogue), Latent(catalogue), CarModel(catalogue), Trending(catalogue), PriceDrop(catalogue)];
+        [Content(catalogue), Latent(catalogue), CarModel(catalogue), Trending(catalogue), PriceDrop(catalogue), Promoted(catalogue)];
 
     /// <summary>Closest to the user's content vector (cosine); a listing without a vector, or a zero one, never.</summary>
     public static ICandidateSource Content(CandidateCatalogue catalogue) => new TopSource("content", catalogue, q =>
@@ -68,17 +68,31 @@ public static class ExactSources
     public static ICandidateSource PriceDrop(CandidateCatalogue catalogue) => new FixedSource("price-drop", q =>
         IndexedSources.PriceDropped(q).Select(catalogue.IndexOf).OfType<int>().Select(i => catalogue.Items[i]).ToList());
 
+    /// <summary>
+    /// Promoted listings (at the request's time) closest to the user's taste, the hottest for a user without a content
+    /// vector: as many as a list of the request's length has promoted slots to fill, three times over.
+    /// </summary>
+    public static ICandidateSource Promoted(CandidateCatalogue catalogue) => new TopSource("promoted", catalogue, q =>
+    {
+        var now = q.Now;
+        return q.Taste.Content is { } taste
+            ? c => c.IsPromoted(now) && c.Content is { } v && v.Length == taste.Length ? Defined(TensorPrimitives.CosineSimilarity(v, taste)) : float.NegativeInfinity
+            : c => c.IsPromoted(now) ? TrendScore(catalogue, c) : float.NegativeInfinity;
+    }, trending: true, keepFinite: true);
+
     private static float TrendScore(CandidateCatalogue catalogue, Candidate c) => (float)(c.TrendKey - catalogue.NewestTrendKey);
 
     // a zero vector has no direction: last, not NaN (which would sort unpredictably)
     private static float Defined(float value) => float.IsNaN(value) ? float.NegativeInfinity : value;
 
     /// <summary>A source that scores every listing and keeps the best; a scorer of null means the user gives it nothing to go on.</summary>
+    /// <param name="keepFinite">Return only listings the scorer gave a finite score (a source over a subset of the catalogue).</param>
     private sealed class TopSource(string name, CandidateCatalogue catalogue, Func<CandidateQuery, Func<Candidate, int, float>?> scorer,
-        bool trending = false) : ICandidateSource
+        bool trending = false, bool keepFinite = false) : ICandidateSource
     {
-        public TopSource(string name, CandidateCatalogue catalogue, Func<CandidateQuery, Func<Candidate, float>?> scorer, bool trending = false)
-            : this(name, catalogue, q => scorer(q) is { } score ? (c, _) => score(c) : null, trending)
+        public TopSource(string name, CandidateCatalogue catalogue, Func<CandidateQuery, Func<Candidate, float>?> scorer, bool trending = false,
+            bool keepFinite = false)
+            : this(name, catalogue, q => scorer(q) is { } score ? (c, _) => score(c) : null, trending, keepFinite)
         {
         }
 
@@ -98,7 +112,8 @@ public static class ExactSources
                     if (catalogue.IndexOf(id) is { } i) scores[i] = float.NegativeInfinity;
                 var top = new int[count];
                 var n = TopK.Select(scores.AsSpan(0, items.Count), top);
-                return ValueTask.FromResult<IReadOnlyList<Candidate>>(top.Take(n).Select(i => items[i]).ToList());
+                var picked = top.Take(n).Where(i => !keepFinite || float.IsFinite(scores[i])).Select(i => items[i]).ToList();
+                return ValueTask.FromResult<IReadOnlyList<Candidate>>(picked);
             }
             finally
             {

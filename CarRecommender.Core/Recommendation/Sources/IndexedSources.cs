@@ -19,7 +19,10 @@ public sealed class IndexedSources(CarRecommenderDb db, IQueryable<Listing> pool
     /// <summary>How many of the car-model EASE's best models the car-model source takes listings from.</summary>
     public const int CarModelSourceModels = 10;
 
-    public IReadOnlyList<ICandidateSource> All => [Content, Latent, CarModel, Trending, PriceDrop];
+    /// <summary>How many promoted listings (the hottest) the promoted source ranks by the user's taste.</summary>
+    public const int PromotedPool = 2_000;
+
+    public IReadOnlyList<ICandidateSource> All => [Content, Latent, CarModel, Trending, PriceDrop, Promoted];
 
     public ICandidateSource Content => new Source("content", async (q, ct) =>
     {
@@ -34,11 +37,8 @@ public sealed class IndexedSources(CarRecommenderDb db, IQueryable<Listing> pool
     {
         if (q.Taste.Latent is not { } latent) return [];
         var v = new Vector(latent);
-        return await Pool(q).Join(db.ListingFactors, l => l.Id, f => f.ListingId, (l, f) => new { l, f })
-            .OrderBy(x => x.f.Factors.MaxInnerProduct(v)).Take(q.Count)
-            .Select(x => new CandidateRow(x.l.Id, x.l.Make, x.l.Model, x.l.Year, x.l.Price, x.l.BodyType, x.l.ContentVector, x.f.Factors,
-                x.l.TrendKey, x.l.Latitude, x.l.Longitude))
-            .ToListAsync(ct);
+        return await Rows(Pool(q).Join(db.ListingFactors, l => l.Id, f => f.ListingId, (l, f) => new WithFactors { L = l, F = f })
+            .OrderBy(x => x.F!.Factors.MaxInnerProduct(v)).Take(q.Count)).ToListAsync(ct);
     });
 
     /// <summary>The hottest listings of the car models the car-model EASE proposes (b-tree on status, car model, trend key).</summary>
@@ -53,6 +53,20 @@ public sealed class IndexedSources(CarRecommenderDb db, IQueryable<Listing> pool
 
     public ICandidateSource PriceDrop => new Source("price-drop", async (q, ct) =>
         PriceDropped(q).ToArray() is { Length: > 0 } dropped ? await Project(Pool(q).Where(l => dropped.Contains(l.Id))).ToListAsync(ct) : []);
+
+    /// <summary>
+    /// Promoted listings for the promoted slots: the hottest <see cref="PromotedPool"/> active promoted ones (the partial
+    /// index on promoted_until: promoted listings are few), ranked exactly by the user's taste in memory.
+    /// </summary>
+    public ICandidateSource Promoted => new Source("promoted", async (q, ct) =>
+    {
+        var now = q.Now;
+        var rows = await Project(Pool(q).Where(l => l.PromotedUntil > now).OrderByDescending(l => l.TrendKey).Take(PromotedPool)).ToListAsync(ct);
+        if (rows.Count == 0) return rows;
+        var byId = rows.ToDictionary(r => r.Id);
+        var ranked = await ExactSources.Promoted(new CandidateCatalogue(rows.Select(r => r.ToCandidate()))).FetchAsync(q, ct);
+        return ranked.Select(c => byId[c.ListingId]).ToList();
+    });
 
     /// <summary>The listings of the history the user knows whose price dropped since they last looked (and not excluded).</summary>
     public static IEnumerable<long> PriceDropped(CandidateQuery q) =>
@@ -72,19 +86,36 @@ public sealed class IndexedSources(CarRecommenderDb db, IQueryable<Listing> pool
 
     /// <summary>Candidate rows of <paramref name="q"/> with their item factors, when they have some.</summary>
     private static IQueryable<CandidateRow> Project(CarRecommenderDb db, IQueryable<Listing> q) =>
-        from l in q
-        join f in db.ListingFactors on l.Id equals f.ListingId into factors
-        from f in factors.DefaultIfEmpty()
-        select new CandidateRow(l.Id, l.Make, l.Model, l.Year, l.Price, l.BodyType, l.ContentVector, f != null ? f.Factors : null, l.TrendKey,
-            l.Latitude, l.Longitude);
+        Rows(from l in q
+             join f in db.ListingFactors on l.Id equals f.ListingId into factors
+             from f in factors.DefaultIfEmpty()
+             select new WithFactors { L = l, F = f });
+
+    private static IQueryable<CandidateRow> Rows(IQueryable<WithFactors> q) => q.Select(x => new CandidateRow(x.L.Id, x.L.Make, x.L.Model,
+        x.L.Year, x.L.Price, x.L.BodyType, x.L.ContentVector, x.F != null ? x.F.Factors : null, x.L.TrendKey, x.L.Latitude, x.L.Longitude,
+        x.L.SellerId, x.L.PromotedUntil, x.L.MileageKm, x.L.PowerKw, x.L.Fuel, x.L.Transmission, x.L.SellerType));
+
+    private sealed class WithFactors
+    {
+        public required Listing L { get; init; }
+        public ListingFactors? F { get; init; }
+    }
 
     private sealed record CandidateRow(long Id, string Make, string Model, int Year, int Price, BodyType BodyType,
-        Vector? Content, Vector? Latent, double TrendKey, double? Latitude, double? Longitude)
+        Vector? Content, Vector? Latent, double TrendKey, double? Latitude, double? Longitude, string? SellerId, DateTimeOffset? PromotedUntil,
+        int MileageKm, int? PowerKw, FuelType Fuel, Transmission Transmission, SellerType SellerType)
     {
         public Candidate ToCandidate() => new(Id, Make, Model, Year, Price, BodyType, Content?.ToArray(), Latent?.ToArray(), TrendKey, null)
         {
             Latitude = Latitude,
             Longitude = Longitude,
+            SellerId = SellerId,
+            PromotedUntil = PromotedUntil,
+            MileageKm = MileageKm,
+            PowerKw = PowerKw,
+            Fuel = Fuel,
+            Transmission = Transmission,
+            SellerType = SellerType,
         };
     }
 

@@ -1,5 +1,7 @@
 using CarRecommender.Core.Data;
 using CarRecommender.Core.Domain;
+using CarRecommender.Core.Recommendation.Ranking;
+using CarRecommender.Core.Recommendation.Rules;
 using CarRecommender.Core.Search;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
@@ -7,8 +9,11 @@ using NpgsqlTypes;
 
 namespace CarRecommender.Core.Recommendation.Store;
 
-/// <summary>One listing of a stored list, with what ranking said of it.</summary>
-public sealed record StoredPick(Listing Listing, double Score, string Source, string Reason);
+/// <summary>One listing of a stored list, with what ranking said of it and the business rules' notes.</summary>
+public sealed record StoredPick(Listing Listing, double Score, string Source, string Reason, IReadOnlyList<string> Notes)
+{
+    public bool IsPromoted(DateTimeOffset now) => Listing.PromotedUntil > now;
+}
 
 /// <summary>A stored list as served: its best picks passing the request's filter, and when it was computed.</summary>
 public sealed record StoredList(DateTimeOffset ComputedAt, IReadOnlyList<StoredPick> Items);
@@ -27,13 +32,19 @@ public sealed class RecommendationStore(CarRecommenderDb db)
     public static readonly TimeSpan ListMaxAge = TimeSpan.FromHours(6);
 
     /// <summary>
-    /// The user's stored picks that are still active and pass <paramref name="filter"/> (null: any), in the list's order,
-    /// when there are at least <paramref name="limit"/>; else null (no list, too old, or too few left), and the caller
+    /// The user's stored picks that are still active, pass <paramref name="filter"/> (null: any) and are not in
+    /// <paramref name="exclude"/>, in the list's order, when there are at least <paramref name="limit"/>; else null (no
+    /// list, too old, ranked under other settings, a promotion started or ended since, or too few left), and the caller
     /// ranks live. A ranking restricted to a filter keeps the order of the unrestricted one, so for every match the list
-    /// holds this is the live answer; a filter the list cannot fill (a selective one, or one far from the user's taste)
-    /// runs live, where steering and the exact sources look beyond the list.
+    /// holds this is the live answer (promoted picks re-slotted, so a filter never crowds them together); a filter the
+    /// list cannot fill (a selective one, or one far from the user's taste) runs live, where steering and the exact
+    /// sources look beyond the list.
     /// </summary>
-    public async Task<StoredList?> ReadAsync(long userId, ListingFilter? filter, int limit, CancellationToken ct)
+    public async Task<StoredList?> ReadAsync(long userId, ListingFilter? filter, int limit, CancellationToken ct) =>
+        await ReadAsync(userId, filter, limit, RecommendationRequest.EmptyIds, EngineSettings.Default, DateTimeOffset.UtcNow, ct);
+
+    public async Task<StoredList?> ReadAsync(long userId, ListingFilter? filter, int limit, IReadOnlySet<long> exclude, EngineSettings settings,
+        DateTimeOffset now, CancellationToken ct)
     {
         var stored = await db.Recommendations.AsNoTracking().Where(r => r.UserId == userId)
             .Select(r => new
@@ -43,21 +54,30 @@ public sealed class RecommendationStore(CarRecommenderDb db)
                 r.Scores,
                 r.Sources,
                 r.Reasons,
+                r.Notes,
+                r.Settings,
                 Cold = db.Users.Where(u => u.Id == userId).Select(u => u.ContentVector == null && u.LatentVector == null).FirstOrDefault(),
+                // promoted listings are decided when the list is made: one promoted or ended since makes it stale
+                PromotionsChanged = db.Listings.Any(l => l.PromotedAt > r.ComputedAt)
+                                    || db.Listings.Any(l => l.PromotedUntil > r.ComputedAt && l.PromotedUntil <= now),
             })
             .SingleOrDefaultAsync(ct);
-        if (stored is null || stored.ListingIds.Length < limit || TooOld(stored.ComputedAt, stored.Cold)) return null;
-        var ids = stored.ListingIds;
+        if (stored is null || stored.ListingIds.Length < limit || stored.Settings != settings.Fingerprint || stored.PromotionsChanged
+            || TooOld(stored.ComputedAt, stored.Cold))
+            return null;
+        var ids = exclude.Count == 0 ? stored.ListingIds : stored.ListingIds.Where(id => !exclude.Contains(id)).ToArray();
         var matching = await db.Listings.AsNoTracking().Where(l => ids.Contains(l.Id))
             .Matching((filter ?? new ListingFilter()) with { Status = ListingStatus.Active })
             .ToDictionaryAsync(l => l.Id, ct);
         // sold listings took the list below the limit, or the filter keeps too few: rank afresh rather than serve it short
         if (matching.Count < limit) return null;
-        var items = new List<StoredPick>(limit);
-        for (var i = 0; i < ids.Length && items.Count < limit; i++)
-            if (matching.TryGetValue(ids[i], out var listing))
-                items.Add(new StoredPick(listing, Math.Round(stored.Scores[i], 4), stored.Sources[i], stored.Reasons[i]));
-        return new StoredList(stored.ComputedAt, items);
+        var picks = new List<StoredPick>(matching.Count);
+        for (var i = 0; i < stored.ListingIds.Length; i++)
+            if (matching.TryGetValue(stored.ListingIds[i], out var listing))
+                picks.Add(new StoredPick(listing, Math.Round(stored.Scores[i], 4), stored.Sources[i], stored.Reasons[i],
+                    i < stored.Notes.Length && stored.Notes[i].Length > 0 ? stored.Notes[i].Split('\n') : []));
+        var items = ListRules.Slot(picks.Where(p => !p.IsPromoted(now)).ToList(), picks.Where(p => p.IsPromoted(now)).ToList(), settings.Rules, limit);
+        return items.Count < limit ? null : new StoredList(stored.ComputedAt, items);
     }
 
     /// <summary>A stored list is served while younger than <see cref="ListMaxAge"/> (a cold user's, <see cref="ColdListMaxAge"/>).</summary>
@@ -68,19 +88,25 @@ public sealed class RecommendationStore(CarRecommenderDb db)
     /// computed from older vectors never replaces one computed from newer vectors: two refreshes of one user can
     /// overlap (one per pipeline), and the one that read first may finish last.
     /// </summary>
-    public Task SaveAsync(long userId, RecommendationResult result, CancellationToken ct)
+    public Task SaveAsync(long userId, RecommendationResult result, CancellationToken ct) => SaveAsync(userId, result, EngineSettings.Default, ct);
+
+    /// <summary>Stores a list ranked under <paramref name="settings"/> (their fingerprint is kept with it).</summary>
+    public Task SaveAsync(long userId, RecommendationResult result, EngineSettings settings, CancellationToken ct)
     {
         var ranked = result.Items;
         return db.Database.ExecuteSqlAsync($"""
-            INSERT INTO recommendations (user_id, computed_at, vectors_as_of, listing_ids, scores, sources, reasons)
+            INSERT INTO recommendations (user_id, computed_at, vectors_as_of, listing_ids, scores, sources, reasons, notes, settings)
             SELECT {userId}, now(), {result.VectorsAsOf}, coalesce(array_agg(x.id ORDER BY x.ord), ARRAY[]::bigint[]), coalesce(array_agg(x.score ORDER BY x.ord), ARRAY[]::real[]),
-                   coalesce(array_agg(x.source ORDER BY x.ord), ARRAY[]::text[]), coalesce(array_agg(x.reason ORDER BY x.ord), ARRAY[]::text[])
+                   coalesce(array_agg(x.source ORDER BY x.ord), ARRAY[]::text[]), coalesce(array_agg(x.reason ORDER BY x.ord), ARRAY[]::text[]),
+                   coalesce(array_agg(x.notes ORDER BY x.ord), ARRAY[]::text[]), {settings.Fingerprint}
             FROM unnest({ranked.Select(r => r.ListingId).ToArray()}::bigint[], {ranked.Select(r => (float)r.Score).ToArray()}::real[],
-                        {ranked.Select(r => r.Source.ToString()).ToArray()}::text[], {ranked.Select(r => r.Reason).ToArray()}::text[])
-                 WITH ORDINALITY AS x(id, score, source, reason, ord)
+                        {ranked.Select(r => r.Source.ToString()).ToArray()}::text[], {ranked.Select(r => r.Reason).ToArray()}::text[],
+                        {ranked.Select(r => string.Join('\n', r.Notes)).ToArray()}::text[])
+                 WITH ORDINALITY AS x(id, score, source, reason, notes, ord)
             WHERE EXISTS (SELECT 1 FROM listings l WHERE l.id = x.id AND l.status = 'Active')
             ON CONFLICT (user_id) DO UPDATE SET computed_at = excluded.computed_at, vectors_as_of = excluded.vectors_as_of,
-                listing_ids = excluded.listing_ids, scores = excluded.scores, sources = excluded.sources, reasons = excluded.reasons
+                listing_ids = excluded.listing_ids, scores = excluded.scores, sources = excluded.sources, reasons = excluded.reasons,
+                notes = excluded.notes, settings = excluded.settings
             WHERE recommendations.vectors_as_of IS NULL
                OR (excluded.vectors_as_of IS NOT NULL AND excluded.vectors_as_of >= recommendations.vectors_as_of)
             """, ct);
@@ -127,7 +153,8 @@ public sealed class RecommendationStore(CarRecommenderDb db)
             SET listing_ids = r.listing_ids[:x.p - 1] || r.listing_ids[x.p + 1:],
                 scores = r.scores[:x.p - 1] || r.scores[x.p + 1:],
                 sources = r.sources[:x.p - 1] || r.sources[x.p + 1:],
-                reasons = r.reasons[:x.p - 1] || r.reasons[x.p + 1:]
+                reasons = r.reasons[:x.p - 1] || r.reasons[x.p + 1:],
+                notes = r.notes[:x.p - 1] || r.notes[x.p + 1:]
             FROM (SELECT user_id, array_position(listing_ids, $1) AS p FROM recommendations WHERE listing_ids @> ARRAY[$1]) x
             WHERE r.user_id = x.user_id
             """, conn, tx);
