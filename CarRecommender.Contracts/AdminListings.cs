@@ -4,9 +4,13 @@ namespace CarRecommender.Contracts;
 public sealed record AdminListingDto(long Id, string Make, string Model, int Year, int Price, int MileageKm, string Fuel, string BodyType,
     string? City, string Status, int ViewCount, int SaveCount, int ContactCount);
 
-/// <summary>One listing as the console inspects it: its content vector, whether ALS has factors for it, how many events it drew.</summary>
+/// <summary>
+/// One listing as the console inspects it: its content vector, whether ALS has factors for it, how many events it drew,
+/// until when it is promoted (null: not promoted) and its seller.
+/// </summary>
 public sealed record AdminListingDetailDto(AdminListingDto Listing, string Transmission, int? PowerKw, string Colour, string SellerType,
-    DateTimeOffset CreatedAt, float[]? ContentVector, bool HasLatentVector, long Interactions);
+    DateTimeOffset CreatedAt, float[]? ContentVector, bool HasLatentVector, long Interactions, DateTimeOffset? PromotedUntil = null,
+    string? SellerId = null);
 
 /// <summary>
 /// A page of a grid. <paramref name="Total"/> is counted up to a cap (grids stay fast at a million rows);

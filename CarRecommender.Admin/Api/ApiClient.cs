@@ -96,6 +96,33 @@ public sealed class ApiClient(HttpClient http)
     public async Task<JobDto?> LatestJobAsync(AdminIdentity admin, string kind, CancellationToken ct) =>
         (await GetAsync<List<JobDto>>(admin, $"/api/admin/jobs?kind={kind}&limit=1", ct)).FirstOrDefault();
 
+    /// <summary>Every experiment, newest first.</summary>
+    public Task<List<ExperimentDto>> ExperimentsAsync(AdminIdentity admin, CancellationToken ct) =>
+        GetAsync<List<ExperimentDto>>(admin, "/api/admin/experiments", ct);
+
+    /// <summary>Creates a draft experiment; the API's refusal (shares, settings, a taken name) is an <see cref="ApiException"/>.</summary>
+    public Task<ExperimentDto> CreateExperimentAsync(AdminIdentity admin, CreateExperimentDto experiment, CancellationToken ct) =>
+        SendAsync<ExperimentDto>(HttpMethod.Post, "/api/admin/experiments", Token(admin), experiment, ct);
+
+    /// <summary>Starts a draft; another experiment running, or this one not a draft, is an <see cref="ApiException"/> with 409.</summary>
+    public Task<ExperimentDto> StartExperimentAsync(AdminIdentity admin, long id, CancellationToken ct) =>
+        SendAsync<ExperimentDto>(HttpMethod.Post, $"/api/admin/experiments/{id}/start", Token(admin), null, ct);
+
+    /// <summary>Stops a running experiment for good.</summary>
+    public Task<ExperimentDto> StopExperimentAsync(AdminIdentity admin, long id, CancellationToken ct) =>
+        SendAsync<ExperimentDto>(HttpMethod.Post, $"/api/admin/experiments/{id}/stop", Token(admin), null, ct);
+
+    public Task<ExperimentResultsDto> ExperimentResultsAsync(AdminIdentity admin, long id, CancellationToken ct) =>
+        GetAsync<ExperimentResultsDto>(admin, $"/api/admin/experiments/{id}/results", ct);
+
+    /// <summary>Promotes a listing until <paramref name="until"/> (a later call moves the end).</summary>
+    public Task<PromotionDto> PromoteAsync(AdminIdentity admin, long listingId, DateTimeOffset until, CancellationToken ct) =>
+        SendAsync<PromotionDto>(HttpMethod.Put, $"/api/admin/listings/{listingId}/promotion", Token(admin), new SetPromotionDto(until), ct);
+
+    /// <summary>Ends a listing's promotion now.</summary>
+    public Task EndPromotionAsync(AdminIdentity admin, long listingId, CancellationToken ct) =>
+        SendAsync<object>(HttpMethod.Delete, $"/api/admin/listings/{listingId}/promotion", Token(admin), null, ct);
+
     private static string Param(string name, string? value) => string.IsNullOrEmpty(value) ? "" : $"&{name}={Uri.EscapeDataString(value)}";
 
     private static string Token(AdminIdentity admin) =>

@@ -10,7 +10,7 @@ namespace CarRecommender.Admin.Tests;
 
 /// <summary>
 /// The API as the console's pages see it: each request is answered by <see cref="Respond"/> (method and path with its
-/// query), and every request is kept with the token it carried, so a test can check what a page asked for.
+/// query), and every request is kept with the token and the body it carried, so a test can check what a page asked for.
 /// </summary>
 public sealed class FakeApi : HttpMessageHandler
 {
@@ -18,15 +18,16 @@ public sealed class FakeApi : HttpMessageHandler
 
     public Func<HttpMethod, string, HttpResponseMessage> Respond { get; set; } = (_, _) => new HttpResponseMessage(HttpStatusCode.NotFound);
 
-    public List<(HttpMethod Method, string PathAndQuery, string? Token)> Requests { get; } = [];
+    public List<(HttpMethod Method, string PathAndQuery, string? Token, string? Body)> Requests { get; } = [];
 
     public static HttpResponseMessage Json<T>(T value, HttpStatusCode status = HttpStatusCode.OK) => new(status) { Content = JsonContent.Create(value) };
 
-    protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
         var path = request.RequestUri!.PathAndQuery;
-        lock (Requests) Requests.Add((request.Method, path, request.Headers.Authorization?.Parameter));
-        return Task.FromResult(Respond(request.Method, path));
+        var body = request.Content is null ? null : await request.Content.ReadAsStringAsync(cancellationToken);
+        lock (Requests) Requests.Add((request.Method, path, request.Headers.Authorization?.Parameter, body));
+        return Respond(request.Method, path);
     }
 
     /// <summary>Registers an <see cref="ApiClient"/> over <paramref name="handler"/> and a signed-in operator whose session holds <see cref="Token"/>.</summary>

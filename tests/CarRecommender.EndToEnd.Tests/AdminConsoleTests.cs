@@ -6,8 +6,8 @@ namespace CarRecommender.EndToEnd.Tests;
 
 /// <summary>
 /// The admin console driven in a real browser (Debian's Chromium through Playwright) against the running system:
-/// sign-in, a user with vector bars and recommendations, a test event that changes the recommendations, and every
-/// page rendered without an error. Screenshots (1440×900) go to the test output's screenshots/ folder, and to
+/// sign-in, a user with vector bars and recommendations, a test event that changes the recommendations, every
+/// page rendered without an error, and an experiment created, started and stopped on its page. Screenshots (1440×900) go to the test output's screenshots/ folder, and to
 /// $CARRECOMMENDER_SCREENSHOTS when set (eng/screenshots.sh uses that for docs/screenshots).
 /// </summary>
 [Collection(AppCollection.Name)]
@@ -218,6 +218,73 @@ public sealed class AdminConsoleTests(AppFixture fixture) : IAsyncLifetime
         {
             File.Delete(path);
         }
+    }
+
+    [Fact]
+    public async Task An_admin_creates_starts_and_stops_an_experiment_and_reads_its_results()
+    {
+        await _page.GotoAsync(new Uri(_admin, "/experiments").ToString());
+        await _page.FillAsync("#email", AppFixture.AdminEmail);
+        await _page.FillAsync("#password", AppFixture.AdminPassword);
+        await _page.ClickAsync("#sign-in");
+        await _page.WaitForURLAsync("**/experiments");
+        await InteractiveAsync();
+        await _page.Locator("[data-testid=experiments], [data-testid=no-experiments]").First.WaitForAsync();
+
+        // one experiment runs at a time: one another test left running is stopped first
+        var running = _page.Locator("[data-testid=experiment][data-state=running]");
+        if (await running.CountAsync() > 0)
+        {
+            await running.First.Locator("[data-testid=stop]").ClickAsync();
+            await ConfirmAsync("Stop");
+            await Assertions.Expect(running).ToHaveCountAsync(0);
+        }
+
+        // two variants through the form: the control (defaults) and one with settings; shares stay 50 / 50
+        var name = $"e2e-{Guid.NewGuid():N}"[..16];
+        await FillAndLeaveAsync("#experiment-name", name);
+        await FillAndLeaveAsync("#experiment-description", "Browser test: electric cars lifted, at most two cars per seller");
+        await FillAndLeaveAsync("#variant-name-1", "electric-boost");
+        await FillAndLeaveAsync("#variant-settings-1",
+            """{"ranking": {"lambda": 0.8}, "rules": {"maxPerSeller": 2, "boosts": [{"when": "car.Fuel == \"Electric\"", "factor": 1.2}]}}""");
+        await _page.ClickAsync("#create-experiment");
+        var row = _page.Locator($"[data-testid=experiment][data-name='{name}']");
+        await Assertions.Expect(row).ToHaveAttributeAsync("data-state", "draft");
+        Assert.Equal(0, await _page.GetByTestId("form-problems").CountAsync());
+        var id = await row.GetAttributeAsync("data-id");
+
+        await row.Locator("[data-testid=start]").ClickAsync();
+        await ConfirmAsync("Start");
+        await Assertions.Expect(row).ToHaveAttributeAsync("data-state", "running");
+        var results = _page.GetByTestId("experiment-results");
+        await Assertions.Expect(results).ToHaveAttributeAsync("data-id", id!);
+        await Assertions.Expect(results.Locator("[data-testid=variant-result]")).ToHaveCountAsync(2);
+        await Assertions.Expect(results.Locator("[data-variant=control] [data-testid=control]")).ToHaveCountAsync(1);
+        await Assertions.Expect(results.Locator("[data-variant=electric-boost] [data-testid=ctr]")).ToHaveCountAsync(1);
+
+        await row.Locator("[data-testid=stop]").ClickAsync();
+        await ConfirmAsync("Stop");
+        await Assertions.Expect(row).ToHaveAttributeAsync("data-state", "stopped");
+        await Assertions.Expect(results.Locator("[data-testid=variant-result]")).ToHaveCountAsync(2);
+        Assert.Equal(0, await _page.GetByTestId("experiment-error").CountAsync());
+        Assert.Equal(0, await _page.GetByTestId("backend-error").CountAsync());
+        Report.Line($"admin console: experiment {name} created with two variants, started, results read, stopped");
+        await ShotAsync("experiments");
+    }
+
+    /// <summary>Fills a MudBlazor field and tabs out of it: the field takes its value on change, which leaving it fires.</summary>
+    private async Task FillAndLeaveAsync(string selector, string value)
+    {
+        await _page.FillAsync(selector, value);
+        await _page.PressAsync(selector, "Tab");
+    }
+
+    /// <summary>Answers the open confirmation dialog with <paramref name="button"/> and waits for it to close.</summary>
+    private async Task ConfirmAsync(string button)
+    {
+        var dialog = _page.Locator(".mud-dialog");
+        await dialog.GetByRole(AriaRole.Button, new() { Name = button, Exact = true }).ClickAsync();
+        await Assertions.Expect(dialog).ToHaveCountAsync(0);
     }
 
     /// <summary>Waits until the page's Blazor circuit is connected: before that, the prerendered buttons do nothing.</summary>
