@@ -156,7 +156,7 @@ public sealed class AdminQueries(NpgsqlDataSource dataSource)
         await using var cmd = dataSource.CreateCommand($"""
             SELECT {ListingColumns}, transmission, power_kw, colour, seller_type, created_at, content_vector,
                    EXISTS (SELECT 1 FROM listing_factors f WHERE f.listing_id = $1),
-                   (SELECT count(*) FROM interactions WHERE listing_id = $1)
+                   (SELECT count(*) FROM interactions WHERE listing_id = $1), promoted_until, seller_id
             FROM listings WHERE id = $1
             """);
         cmd.Parameters.AddWithValue(id);
@@ -164,7 +164,7 @@ public sealed class AdminQueries(NpgsqlDataSource dataSource)
         if (!await r.ReadAsync(ct)) return null;
         return new AdminListingDetailDto(ReadListing(r), r.GetString(13), r.IsDBNull(14) ? null : r.GetInt32(14), r.GetString(15), r.GetString(16),
             r.GetFieldValue<DateTimeOffset>(17), r.IsDBNull(18) ? null : r.GetFieldValue<Pgvector.Vector>(18).ToArray(), r.GetBoolean(19),
-            r.GetInt64(20));
+            r.GetInt64(20), r.IsDBNull(21) ? null : r.GetFieldValue<DateTimeOffset>(21), r.IsDBNull(22) ? null : r.GetString(22));
     }
 
     /// <summary>

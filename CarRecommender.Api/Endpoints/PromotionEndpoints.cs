@@ -4,11 +4,8 @@ using Npgsql;
 
 namespace CarRecommender.Api.Endpoints;
 
-/// <summary>The body of <c>PUT /api/admin/listings/{id}/promotion</c>.</summary>
+/// <summary>The body of <c>PUT /api/admin/listings/{id}/promotion</c> (a missing time reads as null, and is refused).</summary>
 public sealed record PromotionInput(DateTimeOffset? Until);
-
-/// <summary>A listing's promotion as set.</summary>
-public sealed record PromotionState(long ListingId, DateTimeOffset? PromotedUntil);
 
 /// <summary>
 /// Promoted listings (admin): a paid placement with an expiry. Lists made before a promotion starts or ends are ranked
@@ -29,7 +26,7 @@ public static class PromotionEndpoints
         return app;
     }
 
-    private static async Task<Results<Ok<PromotionState>, ValidationProblem, NotFound, ProblemHttpResult>> Set(
+    private static async Task<Results<Ok<PromotionDto>, ValidationProblem, NotFound, ProblemHttpResult>> Set(
         string id, PromotionInput? input, NpgsqlDataSource dataSource, TimeProvider time, HttpContext http, ILoggerFactory logs, CancellationToken ct)
     {
         if (!ListingEndpoints.TryParseId(id, out var listingId, out var problem)) return problem;
@@ -52,7 +49,7 @@ public static class PromotionEndpoints
                 : TypedResults.NotFound();
         logs.CreateLogger("CarRecommender.Api.Promotions").LogInformation("{Operator} promoted listing {ListingId} until {Until:O}",
             http.User.OperatorName(), listingId, until);
-        return TypedResults.Ok(new PromotionState(listingId, until.ToUniversalTime()));
+        return TypedResults.Ok(new PromotionDto(listingId, until.ToUniversalTime()));
     }
 
     private static async Task<Results<NoContent, ValidationProblem, NotFound>> End(

@@ -161,8 +161,13 @@ public sealed class ExperimentPageTests : MudContext
         _experiments.Add(Experiment(3, "electric-boost", ExperimentStates.Draft));
         var serve = _api.Respond;
         _api.Respond = (method, path) => path == "/api/admin/experiments/3/start"
-            ? FakeApi.Json(new { type = "https://tools.ietf.org/html/rfc9110#section-15.5.10", title = "Conflict", status = 409,
-                detail = "Experiment 'diversity' is running: stop it before starting another." }, HttpStatusCode.Conflict)
+            ? FakeApi.Json(new
+            {
+                type = "https://tools.ietf.org/html/rfc9110#section-15.5.10",
+                title = "Conflict",
+                status = 409,
+                detail = "Experiment 'diversity' is running: stop it before starting another."
+            }, HttpStatusCode.Conflict)
             : serve(method, path);
         var dialogs = Render<MudDialogProvider>();
         var cut = Render<Experiments>();

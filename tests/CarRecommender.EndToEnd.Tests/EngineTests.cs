@@ -27,11 +27,20 @@ public sealed class EngineTests(AppFixture fixture)
     private sealed record Item(Listing Listing);
     private sealed record Recommendations(string Mode, List<Item> Items);
 
-    /// <summary>A seeded shopper with a history and both vectors that no other test acts for.</summary>
-    private async Task<long> SeasonedUserAsync(string cs) => await Db.ScalarAsync<long>(cs, """
-        SELECT id FROM users WHERE content_vector IS NOT NULL AND latent_vector IS NOT NULL AND interaction_count >= 10
-          AND email <> $1 ORDER BY id DESC LIMIT 1
-        """, AppFixture.DemoEmail);
+    /// <summary>
+    /// A seeded shopper with a history and both vectors that no other test acts for; the latent vectors come with the
+    /// worker's start-up model, which a test run first waits for.
+    /// </summary>
+    private async Task<long> SeasonedUserAsync(string cs)
+    {
+        const string sql = """
+            SELECT coalesce(max(id), 0) FROM (SELECT id FROM users WHERE content_vector IS NOT NULL AND latent_vector IS NOT NULL
+              AND interaction_count >= 10 AND email <> $1 ORDER BY id DESC LIMIT 1) x
+            """;
+        Assert.True(await Db.EventuallyAsync(async () => await Db.ScalarAsync<long>(cs, sql, AppFixture.DemoEmail) > 0, TimeSpan.FromMinutes(4)),
+            "no seeded shopper got latent vectors (the worker's start-up model)");
+        return await Db.ScalarAsync<long>(cs, sql, AppFixture.DemoEmail);
+    }
 
     [Fact]
     public async Task The_workers_refresh_stores_the_list_the_engine_composes()
