@@ -6,6 +6,7 @@ using CarRecommender.Api.Errors;
 using CarRecommender.Api.Interactions;
 using CarRecommender.Api.Outbox;
 using CarRecommender.Api.Recommendations;
+using CarRecommender.Api.Sessions;
 using CarRecommender.Core.Data;
 using CarRecommender.Core.Recommendation;
 
@@ -25,6 +26,7 @@ builder.Services.AddSingleton<OutboxSignal>();
 builder.Services.AddSingleton<InteractionRecorder>();
 builder.Services.AddRecommendationEngine(builder.Configuration);
 builder.Services.AddScoped<RecommendationService>();
+builder.AddVisitorSessions();
 builder.Services.AddSingleton<AdminQueries>();
 builder.Services.AddSingleton<OverviewCache>();
 builder.Services.AddSingleton<JobQueue>();
@@ -63,6 +65,7 @@ app.MapExperimentEndpoints();
 app.MapPromotionEndpoints();
 app.MapEventEndpoints();
 app.MapRecommendationEndpoints();
+app.MapSessionEndpoints();
 app.MapDeadLetterEndpoints();
 app.MapGet("/", () => TypedResults.Redirect("/api/docs")).ExcludeFromDescription();
 

@@ -9,8 +9,8 @@ using Microsoft.IdentityModel.JsonWebTokens;
 namespace CarRecommender.Api.Auth;
 
 /// <summary>
-/// The events' rate limit, charged per event rather than per request: a token bucket per user (the <c>sub</c> claim,
-/// else the client address) from which a batch of n events takes n tokens, so a client batching 500 events per request
+/// The events' rate limit, charged per event rather than per request: a token bucket per user (the <c>sub</c> claim),
+/// per anonymous session (<c>X-Session-Id</c>), else per client address, from which a batch of n events takes n tokens, so a client batching 500 events per request
 /// gets no more than one sending them one by one. Settings under <c>RateLimits:Events</c>: <c>PerSecond</c> (sustained,
 /// default 100) and <c>Burst</c> (default 1,000; never below the largest batch, so every valid batch can pass).
 /// A request that cannot be read still costs one token, so garbage is metered too.
@@ -40,10 +40,14 @@ public sealed class EventQuota : IDisposable
     /// <summary>Events a body asks to record: an array's length, else one.</summary>
     public static int EventsIn(JsonElement body) => body.ValueKind == JsonValueKind.Array ? Math.Max(1, body.GetArrayLength()) : 1;
 
-    /// <summary>Takes <paramref name="events"/> tokens from the caller's bucket; a 429 problem (with Retry-After) when it lacks them.</summary>
-    public ProblemHttpResult? TryCharge(HttpContext http, int events)
+    /// <summary>
+    /// Takes <paramref name="events"/> tokens from the caller's bucket (the signed-in user's, else the
+    /// <paramref name="session"/>'s, else the client address's); a 429 problem (with Retry-After) when it lacks them.
+    /// </summary>
+    public ProblemHttpResult? TryCharge(HttpContext http, int events, Guid? session = null)
     {
         var key = http.User.FindFirstValue(JwtRegisteredClaimNames.Sub) is { } sub ? "user:" + sub
+            : session is { } id ? "session:" + id.ToString("D")
             : "ip:" + (http.Connection.RemoteIpAddress?.ToString() ?? "unknown");
         using var lease = _limiter.AttemptAcquire(key, Math.Min(events, Burst));
         if (lease.IsAcquired) return null;
@@ -54,7 +58,7 @@ public sealed class EventQuota : IDisposable
         {
             Status = StatusCodes.Status429TooManyRequests,
             Title = "Too many events",
-            Detail = $"The event rate limit is {PerSecond} events a second (bursts up to {Burst}) per user; this request carries {events}. "
+            Detail = $"The event rate limit is {PerSecond} events a second (bursts up to {Burst}) per user or session; this request carries {events}. "
                      + $"Try again in {seconds} s.",
         });
     }

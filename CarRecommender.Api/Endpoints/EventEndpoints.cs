@@ -1,6 +1,7 @@
 using System.Text.Json;
 using CarRecommender.Api.Auth;
 using CarRecommender.Api.Interactions;
+using CarRecommender.Api.Sessions;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace CarRecommender.Api.Endpoints;
@@ -16,14 +17,26 @@ public static class EventEndpoints
             .WithTags("Events")
             .WithName("PostEvents")
             .WithSummary("Record activity: one event {listingId, type: view|save|unsave|share|contact|dismiss, occurredAt?, eventId?, recommendationId?} or an array of up to 500")
-            .WithDescription("202 when stored (the pipelines apply it asynchronously). The same eventId twice is stored once. Nothing is stored unless every event is valid.")
+            .WithDescription("202 when stored (the pipelines apply it asynchronously). The same eventId twice is stored once. Nothing is stored unless every event is valid. "
+                             + "A signed-in user's token, or, without one, an anonymous session's X-Session-Id header (POST /api/sessions): "
+                             + "404 for an unknown session, 409 for one merged into a user on sign-in.")
             .Accepts<JsonElement>("application/json")
-            .RequireAuthorization()
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status429TooManyRequests);
         return app;
     }
 
-    private static async Task<Results<Accepted<EventsAcceptedDto>, ValidationProblem, ProblemHttpResult>> Post(
+    private static async Task<Results<Accepted<EventsAcceptedDto>, ValidationProblem, ProblemHttpResult, ChallengeHttpResult>> Post(
+        JsonElement body, HttpContext http, InteractionRecorder recorder, VisitorSessions sessions, EventQuota quota, TimeProvider time, CancellationToken ct)
+    {
+        if (http.User.Identity?.IsAuthenticated == true) return await ForUserAsync(body, http, recorder, quota, time, ct);
+        // a token that did not authenticate is refused as before, never taken for an anonymous session
+        if (http.Request.Headers.Authorization.Count == 0 && http.Request.Headers[VisitorSessions.Header] is { Count: > 0 } header)
+            return await ForSessionAsync(body, header.ToString(), http, recorder, sessions, quota, time, ct);
+        return TypedResults.Challenge();
+    }
+
+    private static async Task<Results<Accepted<EventsAcceptedDto>, ValidationProblem, ProblemHttpResult, ChallengeHttpResult>> ForUserAsync(
         JsonElement body, HttpContext http, InteractionRecorder recorder, EventQuota quota, TimeProvider time, CancellationToken ct)
     {
         // charged per event before anything else, so neither a large batch nor a stream of invalid bodies gets through free
@@ -33,7 +46,31 @@ public static class EventEndpoints
         if (errors.Count > 0) return TypedResults.ValidationProblem(errors);
 
         var result = await recorder.RecordAsync(http.User.UserId(), events, ct);
-        return TypedResults.Accepted((string?)null,
-            new EventsAcceptedDto(result.Accepted.Count, result.Duplicates.Count, events.Select(e => e.EventId).ToList()));
+        return Accepted(result, events);
     }
+
+    private static async Task<Results<Accepted<EventsAcceptedDto>, ValidationProblem, ProblemHttpResult, ChallengeHttpResult>> ForSessionAsync(
+        JsonElement body, string header, HttpContext http, InteractionRecorder recorder, VisitorSessions sessions, EventQuota quota, TimeProvider time,
+        CancellationToken ct)
+    {
+        if (!SessionEndpoints.TryParseId(header, VisitorSessions.Header, out var sessionId, out var invalid)) return invalid;
+        if (quota.TryCharge(http, EventQuota.EventsIn(body), sessionId) is { } limited) return limited;
+        // a keyed read before the body is read: guessed ids cost no more than that
+        var state = await sessions.StateAsync(sessionId, ct);
+        if (state != SessionState.Open) return Refused(state);
+        var errors = new Dictionary<string, string[]>();
+        var now = time.GetUtcNow();
+        // the parser's events are a user's; a session's carry no user (0) and are stored as the session's
+        var events = await recorder.ParseAsync(body, 0, now, errors, ct);
+        if (errors.Count > 0) return TypedResults.ValidationProblem(errors);
+
+        var result = await sessions.RecordAsync(sessionId, events, now, ct);
+        return result.Recorded is { } recorded ? Accepted(recorded, events) : Refused(result.State);
+    }
+
+    private static Accepted<EventsAcceptedDto> Accepted(RecordResult result, IReadOnlyList<Core.Events.UserActivityEvent> events) =>
+        TypedResults.Accepted((string?)null, new EventsAcceptedDto(result.Accepted.Count, result.Duplicates.Count, events.Select(e => e.EventId).ToList()));
+
+    private static ProblemHttpResult Refused(SessionState state) =>
+        state == SessionState.Merged ? SessionEndpoints.MergedSession() : SessionEndpoints.UnknownSession();
 }

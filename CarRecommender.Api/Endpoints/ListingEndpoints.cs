@@ -4,6 +4,7 @@ using CarRecommender.Api.Interactions;
 using CarRecommender.Api.Listings;
 using CarRecommender.Core.Data;
 using CarRecommender.Core.Domain;
+using CarRecommender.Core.Recommendation;
 using CarRecommender.Core.Search;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
@@ -24,7 +25,8 @@ public static class ListingEndpoints
         group.MapGet("/{id}", GetById).WithName("GetListing")
             .WithSummary("One listing's details; an authenticated call records a view (one per user and listing within RateLimits:ViewWindowMinutes)");
         group.MapGet("/{id}/similar", Similar).WithName("SimilarListings")
-            .WithSummary("The nearest active listings by content vector (pgvector HNSW), excluding the listing itself");
+            .WithSummary("\"Because you viewed\": active listings like this one, blending content similarity (pgvector HNSW) with the car-model "
+                         + "\"people who viewed this also viewed\" links (Similar:ContentWeight, default 0.6), each with a score, a source and a reason");
         return app;
     }
 
@@ -48,13 +50,14 @@ public static class ListingEndpoints
     }
 
     private static async Task<Results<Ok<List<SimilarListingDto>>, ValidationProblem, NotFound>> Similar(
-        string id, string? limit, CarRecommenderDb db, CancellationToken ct)
+        string id, string? limit, CarRecommenderDb db, IConfiguration configuration, CancellationToken ct)
     {
         if (!TryParseId(id, out var listingId, out var problem)) return problem;
         var k = 10;
         if (limit is not null && (!int.TryParse(limit, NumberStyles.None, CultureInfo.InvariantCulture, out k) || k < 1 || k > MaxSimilar))
             return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["limit"] = [$"limit must be a whole number from 1 to {MaxSimilar}."] });
-        var similar = await ListingQueries.SimilarAsync(db, listingId, k, ct);
+        var contentWeight = configuration.GetValue("Similar:ContentWeight", SimilarListings.DefaultContentWeight);
+        var similar = await ListingQueries.SimilarAsync(db, listingId, k, contentWeight, ct);
         return similar is null ? TypedResults.NotFound() : TypedResults.Ok(similar);
     }
 

@@ -35,14 +35,9 @@ public static class RecommendationEndpoints
     private static async Task<Results<Ok<RecommendationsDto>, ValidationProblem, NotFound>> ServeAsync(
         long userId, RecommendationQuery query, RecommendationService service, bool served, CancellationToken ct)
     {
-        ListingQueryParser.TryParse(query.ToListingQuery(), out var filter, out var errors);
-        var limit = RecommendationService.DefaultLimit;
-        if (query.Limit is not null && (!int.TryParse(query.Limit, NumberStyles.None, CultureInfo.InvariantCulture, out limit)
-                                        || limit < 1 || limit > RecommendationStore.ListSize))
-            errors["limit"] = [$"limit must be a whole number from 1 to {RecommendationStore.ListSize}."];
-        var exclude = query.ExcludedIds(errors);
+        var errors = query.Parse(out var filter, out var limit, out var exclude);
         if (errors.Count > 0) return TypedResults.ValidationProblem(errors);
-        var result = await service.GetAsync(userId, filter.HasFilters ? filter : null, limit, exclude, served, ct);
+        var result = await service.GetAsync(userId, filter, limit, exclude, served, ct);
         return result is null ? TypedResults.NotFound() : TypedResults.Ok(result);
     }
 }

@@ -84,15 +84,56 @@ public sealed class InteractionRecorder(NpgsqlDataSource dataSource, OutboxSigna
     /// <summary>Records one user's events (as <see cref="EventParser"/> read them for that user).</summary>
     public Task<RecordResult> RecordAsync(long userId, IReadOnlyList<UserActivityEvent> events, CancellationToken ct) => RecordAsync(userId, events, ct, null);
 
+    /// <summary>
+    /// Records one user's events inside the caller's <paramref name="transaction"/> (a session merged on sign-in, with
+    /// the session's own update). Nothing is announced until the caller has committed and calls <see cref="Committed"/>.
+    /// </summary>
+    public async Task<RecordResult> RecordAsync(long userId, IReadOnlyList<UserActivityEvent> events, NpgsqlTransaction transaction, CancellationToken ct)
+    {
+        await using var cmd = new NpgsqlCommand(Sql, transaction.Connection, transaction);
+        return await ExecuteAsync(cmd, userId, events, null, ct);
+    }
+
+    /// <summary>Counts committed events on the meter and wakes the outbox dispatcher for them.</summary>
+    public void Committed(IReadOnlyList<UserActivityEvent> events, RecordResult result)
+    {
+        if (result.Accepted.Count > 0)
+        {
+            metrics.EventsAccepted.Add(result.Accepted.Count);
+            outbox.Notify();
+        }
+        var set = result.Accepted.ToHashSet();
+        foreach (var e in events)
+            if (e.RecommendationId is not null && set.Contains(e.EventId))
+                metrics.RecommendationClicks.Add(1, new KeyValuePair<string, object?>("type", e.Type.ToString().ToLowerInvariant()));
+    }
+
     private async Task<RecordResult> RecordAsync(long userId, IReadOnlyList<UserActivityEvent> events, CancellationToken ct, TimeSpan? viewWindow)
     {
-        if (events.Any(e => e.UserId != userId)) throw new ArgumentException("Every event of a batch is the one user's.", nameof(events));
         await using var cmd = dataSource.CreateCommand(Sql);
+        var result = await ExecuteAsync(cmd, userId, events, viewWindow, ct);
+        Committed(events, result);
+        return result;
+    }
+
+    /// <summary>
+    /// The events as five parallel arrays, the next five parameters of <paramref name="cmd"/>: event id, listing id, type
+    /// (stored name), occurred at, recommendation id (for <c>unnest</c>).
+    /// </summary>
+    internal static void AddEventArrays(NpgsqlCommand cmd, IReadOnlyList<UserActivityEvent> events)
+    {
         cmd.Parameters.Add(new NpgsqlParameter { Value = events.Select(e => e.EventId).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Uuid });
         cmd.Parameters.Add(new NpgsqlParameter { Value = events.Select(e => e.ListingId).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bigint });
         cmd.Parameters.Add(new NpgsqlParameter { Value = events.Select(e => e.Type.ToString()).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
         cmd.Parameters.Add(new NpgsqlParameter { Value = events.Select(e => e.OccurredAt).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.TimestampTz });
         cmd.Parameters.Add(new NpgsqlParameter { Value = events.Select(e => e.RecommendationId).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Uuid });
+    }
+
+    private static async Task<RecordResult> ExecuteAsync(NpgsqlCommand cmd, long userId, IReadOnlyList<UserActivityEvent> events, TimeSpan? viewWindow,
+        CancellationToken ct)
+    {
+        if (events.Any(e => e.UserId != userId)) throw new ArgumentException("Every event of a batch is the one user's.", nameof(events));
+        AddEventArrays(cmd, events);
         cmd.Parameters.Add(new NpgsqlParameter { Value = userId, NpgsqlDbType = NpgsqlDbType.Bigint });
         // the request's trace context travels with the event: API → outbox → RabbitMQ → worker in one trace
         var (traceParent, traceState) = MessageTracing.ToStored(Activity.Current?.Context ?? default);
@@ -106,15 +147,7 @@ public sealed class InteractionRecorder(NpgsqlDataSource dataSource, OutboxSigna
         {
             while (await reader.ReadAsync(ct)) accepted.Add(reader.GetGuid(0));
         }
-        if (accepted.Count > 0)
-        {
-            metrics.EventsAccepted.Add(accepted.Count);
-            outbox.Notify();
-        }
         var set = accepted.ToHashSet();
-        foreach (var e in events)
-            if (e.RecommendationId is not null && set.Contains(e.EventId))
-                metrics.RecommendationClicks.Add(1, new KeyValuePair<string, object?>("type", e.Type.ToString().ToLowerInvariant()));
         return new RecordResult(accepted, events.Where(e => !set.Contains(e.EventId)).Select(e => e.EventId).ToList());
     }
 }

@@ -1,7 +1,10 @@
 using CarRecommender.Core.Data;
 using CarRecommender.Core.Domain;
+using CarRecommender.Core.Learning;
+using CarRecommender.Core.Recommendation;
 using CarRecommender.Core.Search;
 using Microsoft.EntityFrameworkCore;
+using Pgvector;
 using Pgvector.EntityFrameworkCore;
 
 namespace CarRecommender.Api.Listings;
@@ -23,22 +26,51 @@ public static class ListingQueries
         return new ListingPageDto(items, f.Page, f.PageSize, total);
     }
 
-    /// <summary>Nearest active listings by content vector (HNSW, cosine), excluding the listing itself.</summary>
-    public static async Task<List<SimilarListingDto>?> SimilarAsync(CarRecommenderDb db, long id, int limit, CancellationToken ct)
+    /// <summary>
+    /// "Because you viewed": the listing's content neighbours among the active listings (HNSW, cosine; 3 × limit) and the
+    /// hottest active listings of its car model's most related models (the newest car-model EASE links, a primary-key
+    /// range read; then the b-tree on status, car model and trend key), blended by <see cref="SimilarListings.Blend"/>.
+    /// Never the listing itself. Null when there is no such listing.
+    /// </summary>
+    public static async Task<List<SimilarListingDto>?> SimilarAsync(CarRecommenderDb db, long id, int limit, double contentWeight, CancellationToken ct)
     {
-        var vector = await db.Listings.Where(l => l.Id == id).Select(l => l.ContentVector).SingleOrDefaultAsync(ct);
-        if (vector is null)
-            return await db.Listings.AnyAsync(l => l.Id == id, ct) ? [] : null;
-
-        var rows = await db.Listings.AsNoTracking()
-            .Where(l => l.Status == ListingStatus.Active && l.Id != id && l.ContentVector != null)
-            .OrderBy(l => l.ContentVector!.CosineDistance(vector))
-            .Take(limit)
-            .Select(l => new { Listing = l, Distance = l.ContentVector!.CosineDistance(vector) })
+        var listing = await db.Listings.AsNoTracking().Where(l => l.Id == id)
+            .Select(l => new { l.Make, l.Model, l.Price, l.BodyType, l.Fuel, l.CarModel, l.ContentVector })
+            .SingleOrDefaultAsync(ct);
+        if (listing is null) return null;
+        var links = await db.CarModelLinks.AsNoTracking()
+            .Where(k => k.CarModel == listing.CarModel && k.ModelVersionId == db.CarModelLinks.Max(m => (long?)m.ModelVersionId))
+            .OrderByDescending(k => k.Weight).ThenBy(k => k.Related)
+            .Select(k => new { k.Related, k.Weight })
             .ToListAsync(ct);
-        // iterative index scans (relaxed order) may return neighbours slightly out of order
-        return rows.OrderBy(r => r.Distance).Select(r => new SimilarListingDto(r.Listing.ToSummary(), Math.Round(1 - r.Distance, 4))).ToList();
+
+        var vector = listing.ContentVector;
+        var active = db.Listings.AsNoTracking().Where(l => l.Status == ListingStatus.Active && l.Id != id);
+        var neighbours = vector is null ? [] : await WithCosine(active.Where(l => l.ContentVector != null)
+            .OrderBy(l => l.ContentVector!.CosineDistance(vector)).Take(3 * limit), vector).ToListAsync(ct);
+        var related = links.Take(SimilarListings.RelatedModels).Select(k => k.Related).ToArray();
+        var hottest = related.Length == 0 ? [] : await WithCosine(active.Where(l => related.Contains(l.CarModel))
+            .OrderByDescending(l => l.TrendKey).ThenByDescending(l => l.Id).Take(limit), vector).ToListAsync(ct);
+
+        var picks = SimilarListings.Blend(
+            new SimilarCar(id, listing.Make, listing.Model, listing.Price, listing.BodyType, listing.Fuel),
+            neighbours.Select(r => r.ToCandidate()).ToList(), hottest.Select(r => r.ToCandidate()).ToList(),
+            links.Select(k => new CarModelLink(k.Related, k.Weight)).ToList(), limit, contentWeight);
+        var rows = neighbours.Concat(hottest).DistinctBy(r => r.Listing.Id).ToDictionary(r => r.Listing.Id, r => r.Listing);
+        return picks.Select(p => new SimilarListingDto(rows[p.Car.ListingId].ToSummary(), Math.Round(p.Cosine, 4), Math.Round(p.Score, 4),
+            p.SourceName, p.Reason)).ToList();
     }
+
+    private sealed record SimilarRow(Listing Listing, double? Distance)
+    {
+        public SimilarCandidate ToCandidate() =>
+            new(new SimilarCar(Listing.Id, Listing.Make, Listing.Model, Listing.Price, Listing.BodyType, Listing.Fuel), Distance is { } d ? 1 - d : 0);
+    }
+
+    /// <summary>The listings with their cosine distance to <paramref name="vector"/> (null for a listing without a vector, or without one to compare to).</summary>
+    private static IQueryable<SimilarRow> WithCosine(IQueryable<Listing> listings, Vector? vector) => vector is null
+        ? listings.Select(l => new SimilarRow(l, null))
+        : listings.Select(l => new SimilarRow(l, l.ContentVector == null ? null : l.ContentVector.CosineDistance(vector)));
 
     private static IQueryable<Listing> Order(IQueryable<Listing> q, ListingSort sort) => sort switch
     {

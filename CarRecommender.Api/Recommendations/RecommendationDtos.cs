@@ -33,6 +33,23 @@ public sealed record RecommendationQuery
 
     public const int MaxExclude = 200;
 
+    /// <summary>
+    /// The request as the engine takes it: the filter (null without one), the limit (1 to the stored list's size,
+    /// <see cref="RecommendationService.DefaultLimit"/> when absent) and the excluded ids; every bad value gets a message
+    /// under its field in the returned dictionary (empty when all is well).
+    /// </summary>
+    public Dictionary<string, string[]> Parse(out ListingFilter? filter, out int limit, out IReadOnlySet<long> exclude)
+    {
+        ListingQueryParser.TryParse(ToListingQuery(), out var parsed, out var errors);
+        filter = parsed.HasFilters ? parsed : null;
+        limit = RecommendationService.DefaultLimit;
+        if (Limit is not null && (!int.TryParse(Limit, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out limit)
+                                  || limit < 1 || limit > Core.Recommendation.Store.RecommendationStore.ListSize))
+            errors["limit"] = [$"limit must be a whole number from 1 to {Core.Recommendation.Store.RecommendationStore.ListSize}."];
+        exclude = ExcludedIds(errors);
+        return errors;
+    }
+
     /// <summary>The ids of <see cref="Exclude"/>; a message under "exclude" in <paramref name="errors"/> when one is not an id.</summary>
     public IReadOnlySet<long> ExcludedIds(Dictionary<string, string[]> errors)
     {

@@ -54,8 +54,8 @@ public sealed class RecommendationService(CarRecommenderDb db, RecommendationEng
             // computed as of now, after it was stored: a later read of the stored list is not newer than this answer
             result = new RecommendationsDto(userId, id, mode, clock.GetUtcNow(), await WithListingsAsync(db, ranked.Items.Take(limit).ToList(), id, ct));
         }
-        result = served ? await RecordAsync(db, result, userId, null, assignment, ct)
-            : result with { Experiment = assignment.Experiment, Variant = assignment.Variant };
+        if (served) await RecordAsync(db, id, mode, result.Items, userId, null, assignment, ct);
+        result = result with { Experiment = assignment.Experiment, Variant = assignment.Variant };
         var tag = new KeyValuePair<string, object?>("mode", mode);
         metrics.RecommendationLatency.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds, tag);
         metrics.RecommendationsServed.Add(result.Items.Count, tag);
@@ -63,19 +63,17 @@ public sealed class RecommendationService(CarRecommenderDb db, RecommendationEng
     }
 
     /// <summary>
-    /// Records a served list (its id is the response's <c>recommendationId</c>) with its experiment and variant, and
-    /// names them in the response.
+    /// Records a list as served to a user or a session (<paramref name="listId"/> is the response's
+    /// <c>recommendationId</c>) with its experiment and variant, so the events that carry the id count for them.
     /// </summary>
-    public static async Task<RecommendationsDto> RecordAsync(CarRecommenderDb db, RecommendationsDto list, long? userId, Guid? sessionId,
-        Assignment assignment, CancellationToken ct)
+    public static async Task RecordAsync(CarRecommenderDb db, Guid listId, string mode, IReadOnlyList<RecommendationDto> items, long? userId,
+        Guid? sessionId, Assignment assignment, CancellationToken ct)
     {
-        var ids = list.Items.Select(i => i.Listing.Id).ToArray();
+        var ids = items.Select(i => i.Listing.Id).ToArray();
         await db.Database.ExecuteSqlAsync($"""
             INSERT INTO served_lists (id, user_id, session_id, experiment_id, variant, mode, served_at, listing_ids)
-            VALUES ({list.RecommendationId}, {userId}, {sessionId}, {assignment.ExperimentId}, {assignment.Variant}, {list.Mode}, now(), {ids})
+            VALUES ({listId}, {userId}, {sessionId}, {assignment.ExperimentId}, {assignment.Variant}, {mode}, now(), {ids})
             """, ct);
-        if (assignment.ExperimentId is null) return list;
-        return list with { Experiment = assignment.Experiment, Variant = assignment.Variant };
     }
 
     /// <summary>Ranked listings with their listing rows (one query), as served.</summary>

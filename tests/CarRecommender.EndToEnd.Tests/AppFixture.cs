@@ -58,12 +58,13 @@ public sealed class AppFixture : IAsyncLifetime
         // Tokens up front: one test exhausts the token endpoint's rate limit on purpose.
         DemoToken = await TokenAsync(DemoEmail);
         AdminToken = await TokenAsync(AdminEmail);
-        var generated = await GeneratedUsersAsync(22);
+        var generated = await GeneratedUsersAsync(23);
         OtherUserEmail = generated[0].Email;
         OtherUserToken = await TokenAsync(OtherUserEmail);
         foreach (var (id, email) in generated.Skip(1).Take(19)) ShopperTokens.Add((id, await TokenAsync(email)));
         AdminConsoleUserId = generated[20].Id;
         ShutdownUserEmail = generated[21].Email;
+        SessionShopper = (generated[22].Id, await TokenAsync(generated[22].Email));
     }
 
     /// <summary>
@@ -87,6 +88,8 @@ public sealed class AppFixture : IAsyncLifetime
     {
         Rules = new Core.Recommendation.Rules.BusinessRules { Boosts = [new Core.Recommendation.Rules.Boost(BoostWhen, 1.3)] },
     };
+    /// <summary>One more shopper without history, who signs in after browsing anonymously (SessionTests' merge).</summary>
+    public (long UserId, string Token) SessionShopper { get; private set; }
 
     public const string DemoEmail = "demo@example.com";
     public const string AdminEmail = "admin@example.com";
