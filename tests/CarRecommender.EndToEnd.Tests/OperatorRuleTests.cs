@@ -6,7 +6,7 @@ using CarRecommender.Contracts;
 namespace CarRecommender.EndToEnd.Tests;
 
 /// <summary>
-/// The business rules of issue 19 through the running system: exclude=, promoted listings (share, marking, expiry), the
+/// The business rules through the running system: exclude=, promoted listings (share, marking, expiry), the
 /// per-seller cap and a configured boost, each visible in the items' explanations. Lists are read as an operator previews
 /// them (the admin endpoint), for generated users nobody else's test touches.
 /// </summary>
