@@ -17,6 +17,7 @@ public static class AuthSetup
     public const string TokenRateLimit = "token";
     public const string SearchRateLimit = "search";
     public const string SignInRateLimit = "sign-in";
+    public const string SignUpRateLimit = "sign-up";
 
     public static WebApplicationBuilder AddCarRecommenderAuth(this WebApplicationBuilder builder)
     {
@@ -27,8 +28,20 @@ public static class AuthSetup
         builder.Services.AddSingleton(options);
         builder.Services.AddSingleton<TokenIssuer>();
         builder.Services.AddSingleton<EventQuota>();
+        builder.Services.AddSingleton<UserAccounts>();
 
-        builder.Services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer(o =>
+        // Auth:External: the marketplace identity provider's tokens, through a second scheme (ExternalBearer)
+        var external = builder.Configuration.GetSection(ExternalAuthOptions.Section).Get<ExternalAuthOptions>() ?? new ExternalAuthOptions();
+        external.Validate();
+        builder.Services.AddSingleton(external);
+        var authentication = builder.Services.AddAuthentication(external.Enabled ? ExternalBearer.ByIssuer : JwtBearerDefaults.AuthenticationScheme);
+        if (external.Enabled)
+        {
+            builder.Services.AddMemoryCache();
+            builder.Services.AddSingleton<ExternalUsers>();
+            authentication.AddExternalBearer(external);
+        }
+        authentication.AddJwtBearer(o =>
         {
             o.MapInboundClaims = false;
             o.TokenValidationParameters = new TokenValidationParameters
@@ -58,6 +71,11 @@ public static class AuthSetup
             o.AddPolicy(SignInRateLimit, ctx => RateLimitPartition.GetFixedWindowLimiter(
                 ctx.Connection.RemoteIpAddress?.ToString() ?? "unknown",
                 _ => new FixedWindowRateLimiterOptions { PermitLimit = 30, Window = TimeSpan.FromMinutes(1), QueueLimit = 0 }));
+            // sign-up without a token (Development): per client address; operators creating users are not limited
+            o.AddPolicy(SignUpRateLimit, ctx => ctx.User.Identity?.IsAuthenticated == true
+                ? RateLimitPartition.GetNoLimiter("signed-in")
+                : RateLimitPartition.GetFixedWindowLimiter(ctx.Connection.RemoteIpAddress?.ToString() ?? "unknown",
+                    _ => new FixedWindowRateLimiterOptions { PermitLimit = 30, Window = TimeSpan.FromMinutes(1), QueueLimit = 0 }));
             // events are charged per event by EventQuota, in the endpoint (a policy here could only count requests).
             // Search: anonymous callers per client address, signed-in ones per user (RateLimits:Search).
             var search = builder.Configuration.GetSection("RateLimits:Search");

@@ -48,6 +48,13 @@ public sealed class AppFixture : IAsyncLifetime
         foreach (var service in new[] { "api", "pipelines" })
             builder.CreateResourceBuilder<ProjectResource>(service)
                 .WithEnvironment("Recommendations__Rules__Boosts__0__When", BoostWhen).WithEnvironment("Recommendations__Rules__Boosts__0__Factor", "1.3");
+        // The marketplace identity provider: a key set the tests serve and sign with (IdentityTests), found by discovery.
+        Identity = await TestIdentityProvider.StartAsync();
+        builder.CreateResourceBuilder<ProjectResource>("api")
+            .WithEnvironment("Auth__External__Authority", Identity.Issuer)
+            .WithEnvironment("Auth__External__Issuer", Identity.Issuer)
+            .WithEnvironment("Auth__External__Audience", TestIdentityProvider.Audience)
+            .WithEnvironment("Auth__External__RequireHttpsMetadata", "false");
         App = await builder.BuildAsync(cts.Token);
         await App.StartAsync(cts.Token);
         foreach (var name in ServiceNames)
@@ -99,6 +106,12 @@ public sealed class AppFixture : IAsyncLifetime
     public string AdminToken { get; private set; } = "";
     public string OtherUserToken { get; private set; } = "";
     public string OtherUserEmail { get; private set; } = "";
+
+    /// <summary>The marketplace identity provider the API trusts (Auth:External), run by the tests.</summary>
+    public TestIdentityProvider Identity { get; private set; } = null!;
+
+    /// <summary>A token of the marketplace identity provider for this subject, signed with its published key.</summary>
+    public string ExternalToken(string subject, string? email, string? name) => Identity.Token(subject, email, name);
 
     /// <summary>
     /// Every log line the host saw, the services' console output included (the testing host forwards each resource's
@@ -191,6 +204,7 @@ public sealed class AppFixture : IAsyncLifetime
     public async Task DisposeAsync()
     {
         if (App is not null) await App.DisposeAsync();
+        if (Identity is not null) await Identity.DisposeAsync();
         // the services' logs next to the report, so a failed run (in CI too) can be read afterwards
         if (Environment.GetEnvironmentVariable("CARRECOMMENDER_TEST_REPORT") is { } report)
             await File.WriteAllLinesAsync(Path.Combine(Path.GetDirectoryName(report)!, "service-logs.txt"),
