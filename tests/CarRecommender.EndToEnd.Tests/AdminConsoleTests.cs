@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Net.Http.Json;
 using Aspire.Hosting.Testing;
 using Microsoft.Playwright;
 
@@ -262,6 +263,14 @@ public sealed class AdminConsoleTests(AppFixture fixture) : IAsyncLifetime
         await Assertions.Expect(results.Locator("[data-variant=control] [data-testid=control]")).ToHaveCountAsync(1);
         await Assertions.Expect(results.Locator("[data-variant=electric-boost] [data-testid=ctr]")).ToHaveCountAsync(1);
 
+        // shoppers of the marketplace are served lists under it, and some click: the page (polling while it runs) shows
+        // each variant's click-through with its interval
+        await ServeAndClickAsync(name, shoppers: 40, clicking: 12);
+        foreach (var variant in new[] { "control", "electric-boost" })
+            await Assertions.Expect(results.Locator($"[data-variant={variant}] [data-testid=ctr]"))
+                .ToHaveTextAsync(new System.Text.RegularExpressions.Regex(@"\d+(\.\d+)? % \(\d+(\.\d+)?–\d+(\.\d+)? %\)"),
+                    new LocatorAssertionsToHaveTextOptions { Timeout = 45_000 });
+
         await row.Locator("[data-testid=stop]").ClickAsync();
         await ConfirmAsync("Stop");
         await Assertions.Expect(row).ToHaveAttributeAsync("data-state", "stopped");
@@ -270,6 +279,26 @@ public sealed class AdminConsoleTests(AppFixture fixture) : IAsyncLifetime
         Assert.Equal(0, await _page.GetByTestId("backend-error").CountAsync());
         Report.Line($"admin console: experiment {name} created with two variants, started, results read, stopped");
         await ShotAsync("experiments");
+    }
+
+    /// <summary>
+    /// Simulated shoppers (tokens of the marketplace's identity provider) each get a list under the running experiment;
+    /// the first <paramref name="clicking"/> open its first car from it.
+    /// </summary>
+    private async Task ServeAndClickAsync(string experiment, int shoppers, int clicking)
+    {
+        for (var i = 0; i < shoppers; i++)
+        {
+            var subject = $"{experiment}-console-{i}";
+            using var api = fixture.Api(fixture.ExternalToken(subject, subject + "@shoppers.example", null));
+            var list = (await api.GetFromJsonAsync<CarRecommender.Contracts.RecommendationsDto>("/api/users/me/recommendations?limit=5",
+                new System.Text.Json.JsonSerializerOptions(System.Text.Json.JsonSerializerDefaults.Web)))!;
+            Assert.Equal(experiment, list.Experiment);
+            if (i >= clicking) continue;
+            using var click = await api.PostAsJsonAsync("/api/events",
+                new { listingId = list.Items[0].Listing.Id, type = "view", recommendationId = list.RecommendationId });
+            Assert.Equal(System.Net.HttpStatusCode.Accepted, click.StatusCode);
+        }
     }
 
     /// <summary>Fills a MudBlazor field and tabs out of it: the field takes its value on change, which leaving it fires.</summary>
