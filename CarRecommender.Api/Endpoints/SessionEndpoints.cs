@@ -1,9 +1,6 @@
-using System.Globalization;
 using CarRecommender.Api.Auth;
 using CarRecommender.Api.Recommendations;
 using CarRecommender.Api.Sessions;
-using CarRecommender.Core.Recommendation.Store;
-using CarRecommender.Core.Search;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace CarRecommender.Api.Endpoints;

@@ -56,10 +56,16 @@ public sealed class RecommendationService(CarRecommenderDb db, RecommendationEng
         }
         if (served) await RecordAsync(db, id, mode, result.Items, userId, null, assignment, ct);
         result = result with { Experiment = assignment.Experiment, Variant = assignment.Variant };
+        Measure(metrics, started, mode, result.Items.Count);
+        return result;
+    }
+
+    /// <summary>A served list's latency (since <paramref name="started"/>) and size on the CarRecommender meter, by mode.</summary>
+    public static void Measure(CarRecommenderMetrics metrics, long started, string mode, int items)
+    {
         var tag = new KeyValuePair<string, object?>("mode", mode);
         metrics.RecommendationLatency.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds, tag);
-        metrics.RecommendationsServed.Add(result.Items.Count, tag);
-        return result;
+        metrics.RecommendationsServed.Add(items, tag);
     }
 
     /// <summary>

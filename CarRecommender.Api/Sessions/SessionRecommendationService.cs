@@ -32,9 +32,7 @@ public sealed class SessionRecommendationService(CarRecommenderDb db, Recommenda
         var id = Guid.CreateVersion7();
         var items = await RecommendationService.WithListingsAsync(db, ranked.Items.ToList(), id, ct);
         await RecommendationService.RecordAsync(db, id, Mode, items, null, sessionId, assignment, ct);
-        var tag = new KeyValuePair<string, object?>("mode", Mode);
-        metrics.RecommendationLatency.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds, tag);
-        metrics.RecommendationsServed.Add(items.Count, tag);
+        RecommendationService.Measure(metrics, started, Mode, items.Count);
         return new SessionRecommendationsDto(sessionId, id, Mode, clock.GetUtcNow(), items, assignment.Experiment, assignment.Variant);
     }
 }

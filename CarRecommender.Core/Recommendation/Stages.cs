@@ -63,6 +63,13 @@ public interface IRetrieval
 public readonly record struct ScoredCandidate(Candidate Candidate, double Score, RecommendationSource Source, IReadOnlyList<string>? Notes = null)
 {
     public ScoredCandidate Noted(string note) => this with { Notes = Notes is null ? [note] : [.. Notes, note] };
+
+    /// <summary>
+    /// Best first; equal scores by listing id, so the order never depends on the order the sources answered in (the
+    /// ranker's order, and a post-processor's after it re-scores).
+    /// </summary>
+    public static readonly Comparison<ScoredCandidate> BestFirst =
+        static (a, b) => b.Score.CompareTo(a.Score) is var c && c != 0 ? c : a.Candidate.ListingId.CompareTo(b.Candidate.ListingId);
 }
 
 /// <summary>Stage 3: scores every candidate (a pure function of the taste and the candidates).</summary>

@@ -70,8 +70,7 @@ public sealed class BlendRanker(RankingOptions? options = null) : IRanker
                 : RecommendationSource.Trending;
             scored[i] = new ScoredCandidate(candidates[i], score, source);
         }
-        // best first; equal scores by listing id, so the order never depends on the order the sources answered in
-        Array.Sort(scored, static (a, b) => b.Score.CompareTo(a.Score) is var c && c != 0 ? c : a.Candidate.ListingId.CompareTo(b.Candidate.ListingId));
+        Array.Sort(scored, ScoredCandidate.BestFirst);
         return scored;
     }
 

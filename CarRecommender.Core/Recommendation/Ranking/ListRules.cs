@@ -57,7 +57,7 @@ public sealed class Boosting(IReadOnlyList<Boost> boosts) : IPostProcessor
                     s = s.Noted(boost.Note) with { Score = s.Score * boost.Factor };
             result[i] = s;
         }
-        Array.Sort(result, static (a, b) => b.Score.CompareTo(a.Score) is var c && c != 0 ? c : a.Candidate.ListingId.CompareTo(b.Candidate.ListingId));
+        Array.Sort(result, ScoredCandidate.BestFirst);
         return result;
     }
 
