@@ -2,13 +2,15 @@
 # Benchmarks (not part of the test command). Each verb prints a small table: the figure and its goal.
 #   eng/bench.sh seed [LISTINGS]   bulk-load LISTINGS (default 1,000,000) listings + 10,000 users, build the HNSW
 #                                  indexes, then recall@10 of the content index against exact search per ef_search
-#   eng/bench.sh events            sustained POST /api/events through the whole system (started like the end-to-end
-#                                  tests, in a temp folder): accepted and applied events/s, nothing lost, freshness p50/p99
+#   eng/bench.sh events            POST /api/events through the whole system (started like the end-to-end tests, in a
+#                                  temp folder): 5,000 events/s steady (event → vector and → refreshed list p50/p99),
+#                                  then a burst (events/s each pipeline applies), nothing lost, peak memory
 #   eng/bench.sh recommend         the whole system on 1,000,000 listings / 100,000 users with a generated history (seeded
 #                                  and trained through the CLI): recommendation p50/p99 and req/s, unfiltered (precomputed)
 #                                  and filtered (from the stored list when it fills the filter, else live; a row per
 #                                  filter), next to GET /api/listings/{id}; then event → refreshed list p50/p99
-#                                  and the admin console's pages in Chromium (as `admin` below); requests go straight to
+#                                  and the admin console's pages in Chromium (as `admin` below), each service's peak
+#                                  memory; goals are ratios to the by-id read of the same run; requests go straight to
 #                                  the API's port (5080, so the system must not be running), --proxy through DCP's proxy
 #   eng/bench.sh admin             the same system and catalogue (seeded, not trained): each admin console page opened in
 #                                  headless Chromium 5 times, time until the live page shows its data

@@ -64,9 +64,11 @@ public static class AuthSetup
         builder.Services.AddRateLimiter(o =>
         {
             o.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
+            // demo tokens: per client address, RateLimits:Tokens:PerMinute (30; a benchmark signing in its many shoppers raises it)
+            var tokensPerMinute = Math.Max(1, builder.Configuration.GetValue("RateLimits:Tokens:PerMinute", 30));
             o.AddPolicy(TokenRateLimit, ctx => RateLimitPartition.GetFixedWindowLimiter(
                 ctx.Connection.RemoteIpAddress?.ToString() ?? "unknown",
-                _ => new FixedWindowRateLimiterOptions { PermitLimit = 30, Window = TimeSpan.FromMinutes(1), QueueLimit = 0 }));
+                _ => new FixedWindowRateLimiterOptions { PermitLimit = tokensPerMinute, Window = TimeSpan.FromMinutes(1), QueueLimit = 0 }));
             // operators' sign-in: per client address, on top of each account's lockout (PasswordSignIn)
             o.AddPolicy(SignInRateLimit, ctx => RateLimitPartition.GetFixedWindowLimiter(
                 ctx.Connection.RemoteIpAddress?.ToString() ?? "unknown",

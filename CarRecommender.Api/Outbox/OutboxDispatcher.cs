@@ -10,8 +10,9 @@ using RabbitMQ.Client;
 namespace CarRecommender.Api.Outbox;
 
 /// <summary>
-/// Publishes outbox rows to the activity exchange: persistent messages on a channel with publisher confirms, and a row
-/// is deleted only in the transaction that commits after RabbitMQ confirmed its message. Rows are locked with
+/// Publishes outbox rows to the activity exchange: persistent messages of up to <see cref="ActivityMessage.MaxEvents"/>
+/// events each, on a channel with publisher confirms (a batch's messages are all in flight before the first confirm is
+/// awaited), and a row is deleted only in the transaction that commits after RabbitMQ confirmed its message. Rows are locked with
 /// SKIP LOCKED, so several API replicas share the work. When RabbitMQ (or Postgres) is down the rows wait and the
 /// dispatcher retries with back-off: delivery is delayed, never lost. Loops running side by side may publish one user's
 /// events out of order; the pipelines do not depend on order (the content profile decays each event by its own time,
@@ -52,8 +53,8 @@ public sealed partial class OutboxDispatcher(
         metrics.SetOutboxPending(rows.Count);
         if (rows.Count == 0) return 0;
 
-        var confirms = new List<ValueTask>(rows.Count);
-        foreach (var row in rows) confirms.Add(PublishAsync(channel, row, ct));
+        var confirms = new List<ValueTask>();
+        foreach (var message in rows.Chunk(ActivityMessage.MaxEvents)) confirms.Add(PublishAsync(channel, message, ct));
         foreach (var confirm in confirms) await confirm; // each completes when RabbitMQ confirmed; throws on nack or return
 
         await using (var delete = new NpgsqlCommand("DELETE FROM outbox WHERE id = ANY($1)", conn, tx))
@@ -92,33 +93,38 @@ public sealed partial class OutboxDispatcher(
         return rows;
     }
 
-    private static ValueTask PublishAsync(IChannel channel, Row row, CancellationToken ct)
+    /// <summary>One message of events (a single event as itself, several as an array: <see cref="ActivityMessage"/>).</summary>
+    private static ValueTask PublishAsync(IChannel channel, Row[] rows, CancellationToken ct)
     {
-        // continue the recording request's trace: a producer span whose parent is the stored trace context
-        var parent = MessageTracing.FromStored(row.TraceParent, row.TraceState);
-        using var activity = CarRecommenderMetrics.ActivitySource.StartActivity($"{EventTopology.Exchange} publish", ActivityKind.Producer, parent);
+        // continue the first recording request's trace, linked to the others': a producer span per message
+        var parent = MessageTracing.FromStored(rows[0].TraceParent, rows[0].TraceState);
+        var links = rows.Skip(1).Select(r => MessageTracing.FromStored(r.TraceParent, r.TraceState)).Where(c => c != default)
+            .Select(c => new ActivityLink(c)).ToList();
+        using var activity = CarRecommenderMetrics.ActivitySource.StartActivity($"{EventTopology.Exchange} publish", ActivityKind.Producer, parent, links: links);
         activity?.SetTag("messaging.system", "rabbitmq");
         activity?.SetTag("messaging.destination.name", EventTopology.Exchange);
-        activity?.SetTag("messaging.message.id", row.Event.EventId.ToString());
+        activity?.SetTag("messaging.batch.message_count", rows.Length);
 
-        var headers = new Dictionary<string, object?>
-        {
-            [EventTopology.EventIdHeader] = row.Event.EventId.ToString(),
-            [EventTopology.ContractHeader] = UserActivityEvent.ContractVersion,
-        };
+        var single = rows.Length == 1 ? rows[0].Event : null;
+        var id = single?.EventId.ToString() ?? $"events-{rows[0].Event.EventId}-{rows.Length}";
+        activity?.SetTag("messaging.message.id", id);
+        var headers = new Dictionary<string, object?> { [EventTopology.ContractHeader] = UserActivityEvent.ContractVersion };
+        if (single is not null) headers[EventTopology.EventIdHeader] = id;
         MessageTracing.Inject(activity?.Context ?? parent, headers);
 
         var properties = new BasicProperties
         {
             Persistent = true,
-            MessageId = row.Event.EventId.ToString(),
+            MessageId = id,
             ContentType = "application/json",
-            Type = row.Event.Type.ToString().ToLowerInvariant(),
-            Timestamp = new AmqpTimestamp(row.Event.RecordedAt.ToUnixTimeSeconds()),
+            Type = single?.Type.ToString().ToLowerInvariant() ?? "batch",
+            Timestamp = new AmqpTimestamp(rows[0].Event.RecordedAt.ToUnixTimeSeconds()),
             Headers = headers,
         };
-        return channel.BasicPublishAsync(EventTopology.Exchange, EventTopology.RoutingKey(row.Event.Type), mandatory: true, properties,
-            row.Event.ToJson(), ct);
+        return single is not null
+            ? channel.BasicPublishAsync(EventTopology.Exchange, EventTopology.RoutingKey(single.Type), mandatory: true, properties, single.ToJson(), ct)
+            : channel.BasicPublishAsync(EventTopology.Exchange, EventTopology.BatchRoutingKey, mandatory: true, properties,
+                ActivityMessage.ToJson([.. rows.Select(r => r.Event)]), ct);
     }
 
     [LoggerMessage(EventId = 2001, Level = LogLevel.Warning, Message = "Outbox dispatch paused, retrying in {Seconds} s: {Error}: {Message}")]

@@ -86,7 +86,7 @@ public sealed class RecommendationService(CarRecommenderDb db, RecommendationEng
     public static async Task<List<RecommendationDto>> WithListingsAsync(CarRecommenderDb db, List<RankedListing> ranked, Guid id, CancellationToken ct)
     {
         var ids = ranked.Select(r => r.ListingId).ToArray();
-        var listings = await db.Listings.AsNoTracking().Where(l => ids.Contains(l.Id)).ToDictionaryAsync(l => l.Id, ct);
+        var listings = await db.Listings.AsNoTracking().Where(l => ids.Contains(l.Id)).Select(RecommendationStore.Shown).ToDictionaryAsync(l => l.Id, ct);
         return ranked.Where(r => listings.ContainsKey(r.ListingId))
             .Select(r => Item(listings[r.ListingId], r.Score, r.Source.ToString(), r.Reason, id, r.Promoted, r.Notes)).ToList();
     }

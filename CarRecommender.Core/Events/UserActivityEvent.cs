@@ -61,15 +61,63 @@ public sealed record UserActivityEvent(
     }
 }
 
+/// <summary>One event of an activity message, or why that part is not one; <see cref="Json"/> is the part's own bytes.</summary>
+public readonly record struct MessagePart(UserActivityEvent? Event, string? Error, ReadOnlyMemory<byte> Json);
+
+/// <summary>
+/// The body of an activity message: the outbox publishes up to <see cref="MaxEvents"/> events as one JSON array (one
+/// AMQP message, one confirm and one queue write for all of them, where a message per event capped the flow at the
+/// broker's messages per second); a single event object is a message too (a dead letter requeued by an operator, or a
+/// batch split to find its poison event). Each part is read on its own, so one bad event in an array is dead-lettered
+/// alone and the others are applied.
+/// </summary>
+public static class ActivityMessage
+{
+    /// <summary>Events per message the outbox publishes.</summary>
+    public const int MaxEvents = 100;
+
+    public static byte[] ToJson(IReadOnlyList<UserActivityEvent> events) => JsonSerializer.SerializeToUtf8Bytes(events, UserActivityEvent.Json);
+
+    /// <summary>The parts of a message body: one per array element, or the whole body when it is a single event (or not JSON).</summary>
+    public static List<MessagePart> Parse(ReadOnlyMemory<byte> body)
+    {
+        var span = body.Span.TrimStart(" \t\r\n"u8);
+        if (span.IsEmpty || span[0] != (byte)'[') return [Single(body)];
+        JsonDocument doc;
+        try
+        {
+            doc = JsonDocument.Parse(body);
+        }
+        catch (JsonException ex)
+        {
+            return [new MessagePart(null, "malformed JSON: " + ex.Message, body)];
+        }
+        using (doc)
+        {
+            var parts = new List<MessagePart>(doc.RootElement.GetArrayLength());
+            foreach (var element in doc.RootElement.EnumerateArray())
+                parts.Add(Single(JsonSerializer.SerializeToUtf8Bytes(element)));
+            return parts.Count == 0 ? [new MessagePart(null, "empty message", body)] : parts;
+        }
+    }
+
+    private static MessagePart Single(ReadOnlyMemory<byte> json) =>
+        UserActivityEvent.Parse(json.Span, out var error) is { } e ? new MessagePart(e, null, json) : new MessagePart(null, error, json);
+}
+
 /// <summary>RabbitMQ names and headers of the event flow, defined once for the API and the worker.</summary>
 public static class EventTopology
 {
-    /// <summary>Durable topic exchange the outbox dispatcher publishes to; routing key <c>activity.{type}</c>.</summary>
+    /// <summary>
+    /// Durable topic exchange the outbox dispatcher publishes to: routing key <c>activity.batch</c> for a message of
+    /// several events (<see cref="ActivityMessage"/>), <c>activity.{type}</c> for one event.
+    /// </summary>
     public const string Exchange = "carrecommender.activity";
     /// <summary>Durable direct exchange for dead-lettered messages; the routing key is the pipeline queue they came from.</summary>
     public const string DeadLetterExchange = "carrecommender.activity.dead";
     public const string RoutingKeyPrefix = "activity.";
     public const string AllActivity = "activity.#";
+    public const string BatchRoutingKey = "activity.batch";
 
     public const string ContentQueue = "pipeline.content";
     public const string CollaborativeQueue = "pipeline.collaborative";

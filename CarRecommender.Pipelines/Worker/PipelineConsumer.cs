@@ -11,28 +11,38 @@ using RabbitMQ.Client.Events;
 namespace CarRecommender.Pipelines.Worker;
 
 /// <summary>
-/// Consumes one pipeline queue: prefetch-bounded deliveries are gathered into batches and handed to the pipeline, which
-/// applies a batch in one transaction (vectors and processed event ids together); the batch is acknowledged only after
-/// that commit. Poison messages (unreadable, or refused by the pipeline, e.g. an unknown listing) are republished to the
-/// dead-letter exchange with the reason in a header and then acknowledged. While the database is unreachable the batch
-/// is retried with back-off and stays unacknowledged, so a restart of either side loses nothing. A message that keeps
-/// failing in another way is retried a few times, then dead-lettered. A redelivered message is applied alone, with its
-/// start recorded first (<see cref="DeliveryAttempts"/>), so one that stops the worker every time is found and
-/// dead-lettered with that reason, and the healthy messages that were only in flight with it are applied. Prefetch is
-/// two batches (one applied while the next arrives); at shutdown the consumer is cancelled and whatever it holds is
+/// Consumes one pipeline queue: prefetch-bounded deliveries (each of one event or, from the outbox, up to
+/// <see cref="ActivityMessage.MaxEvents"/>) are gathered into batches of events and handed to the pipeline, which applies
+/// a batch in one transaction (vectors and processed event ids together); the batch is acknowledged only after that
+/// commit. Poison events (unreadable, or refused by the pipeline, e.g. an unknown listing) are republished to the
+/// dead-letter exchange, each alone, with the reason in a header, and then acknowledged with their message. While the
+/// database is unreachable the batch is retried with back-off and stays unacknowledged, so a restart of either side
+/// loses nothing. An event that keeps failing in another way is retried a few times, then dead-lettered. A redelivered
+/// message is applied alone, with its start recorded first (<see cref="DeliveryAttempts"/>), so one that stops the
+/// worker every time is found and dead-lettered with that reason, and the healthy messages that were only in flight
+/// with it are applied; a message of several events that stopped the worker once is split into a message per event on
+/// its queue, so the event that did it is found alone. At shutdown the consumer is cancelled and whatever it holds is
 /// returned to the queue at once.
 /// </summary>
 public sealed partial class PipelineConsumer<THandler>(IServiceProvider services, THandler handler, CarRecommenderMetrics metrics,
     RecommendationRefresher refresher, ILogger<PipelineConsumer<THandler>> logger) : BackgroundService where THandler : IPipelineHandler
 {
-    public const int BatchSize = 250;
-    /// <summary>Two batches: the one being applied and the next. Every held message counts a delivery when the worker stops.</summary>
-    public const ushort Prefetch = 2 * BatchSize;
+    /// <summary>Events per transaction, at most (a message is not cut: a batch ends before the message that would pass it).</summary>
+    public const int BatchSize = 500;
+    /// <summary>
+    /// Messages held: two batches of the outbox's full messages (the one being applied and the next) and more, and
+    /// batches of single-event messages big enough to keep up. Every held message counts a delivery when the worker stops.
+    /// </summary>
+    public const ushort Prefetch = 200;
     private const int AttemptsPerMessage = 3;
     /// <summary>Timeouts of a whole batch, while the database answers, before it is split one by one.</summary>
     private const int BatchTimeouts = 3;
 
-    private sealed record Delivery(ulong Tag, byte[] Body, IReadOnlyBasicProperties Properties, bool Redelivered);
+    private sealed record Delivery(ulong Tag, byte[] Body, IReadOnlyBasicProperties Properties, bool Redelivered, List<MessagePart> Parts)
+    {
+        /// <summary>A message of several events (dead-lettered or split one event at a time).</summary>
+        public bool Several => Parts.Count > 1;
+    }
 
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
         Reconnecting.RunAsync(ConsumeAsync,
@@ -59,7 +69,8 @@ public sealed partial class PipelineConsumer<THandler>(IServiceProvider services
         consumer.ReceivedAsync += (_, ea) =>
         {
             // the body buffer is only valid during this callback
-            inbox.Writer.TryWrite(new Delivery(ea.DeliveryTag, ea.Body.ToArray(), ea.BasicProperties, ea.Redelivered));
+            var body = ea.Body.ToArray();
+            inbox.Writer.TryWrite(new Delivery(ea.DeliveryTag, body, ea.BasicProperties, ea.Redelivered, ActivityMessage.Parse(body)));
             Volatile.Write(ref lastTag, ea.DeliveryTag);
             return Task.CompletedTask;
         };
@@ -72,12 +83,14 @@ public sealed partial class PipelineConsumer<THandler>(IServiceProvider services
             while (await inbox.Reader.WaitToReadAsync(stoppingToken))
             {
                 batch.Clear();
-                // fresh deliveries in batches; a redelivered one alone (ProcessRedeliveredAsync)
-                while (batch.Count < BatchSize && inbox.Reader.TryPeek(out var next) && !(next.Redelivered && batch.Count > 0))
+                // fresh deliveries in batches of up to BatchSize events; a redelivered one alone (ProcessRedeliveredAsync)
+                var events = 0;
+                while (inbox.Reader.TryPeek(out var next) && (batch.Count == 0 || (!next.Redelivered && events + next.Parts.Count <= BatchSize)))
                 {
                     inbox.Reader.TryRead(out var d);
                     batch.Add(d!);
-                    if (d!.Redelivered) break;
+                    events += d!.Parts.Count;
+                    if (d.Redelivered) break;
                 }
                 if (batch.Count == 0) continue;
                 var settled = batch is [{ Redelivered: true } single]
@@ -118,16 +131,18 @@ public sealed partial class PipelineConsumer<THandler>(IServiceProvider services
 
     /// <summary>
     /// A redelivered message, applied alone, its start recorded (committed) before: one whose earlier starts on it alone
-    /// all ended with the worker gone is dead-lettered instead (<see cref="DeliveryAttempts"/>). False when shutting down.
+    /// all ended with the worker gone is dead-lettered instead (<see cref="DeliveryAttempts"/>), and a message of
+    /// several events that ended so once is split instead (<see cref="SplitAsync"/>). False when shutting down.
     /// </summary>
     private async Task<bool> ProcessRedeliveredAsync(IChannel channel, IChannel deadLetters, Delivery delivery, CancellationToken ct)
     {
-        if (UserActivityEvent.Parse(delivery.Body, out _) is not { } e) return await ProcessAsync(channel, deadLetters, [delivery], ct);
+        if (!delivery.Several && delivery.Parts[0].Event is null) return await ProcessAsync(channel, deadLetters, [delivery], ct);
+        var key = delivery.Several ? AttemptKey(delivery.Body) : delivery.Parts[0].Event!.EventId;
         var dataSource = services.GetRequiredService<NpgsqlDataSource>();
         int unsettled;
         try
         {
-            unsettled = await WithDatabaseRetryAsync(() => DeliveryAttempts.BeginAsync(dataSource, handler.Pipeline, e.EventId, ct), ct);
+            unsettled = await WithDatabaseRetryAsync(() => DeliveryAttempts.BeginAsync(dataSource, handler.Pipeline, key, ct), ct);
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
@@ -136,9 +151,15 @@ public sealed partial class PipelineConsumer<THandler>(IServiceProvider services
         var settled = false;
         try
         {
-            if (unsettled >= DeliveryAttempts.MaxUnsettled)
+            if (delivery.Several && unsettled > 0)
             {
-                await DeadLetterAsync(deadLetters, delivery, $"the worker stopped during each of {unsettled} attempts to apply it alone", ct);
+                await SplitAsync(deadLetters, delivery, ct);
+                await channel.BasicAckAsync(delivery.Tag, multiple: false, ct);
+                settled = true;
+            }
+            else if (unsettled >= DeliveryAttempts.MaxUnsettled)
+            {
+                await DeadLetterAsync(deadLetters, delivery, delivery.Parts[0], $"the worker stopped during each of {unsettled} attempts to apply it alone", ct);
                 metrics.EventsDeadLettered.Add(1, new KeyValuePair<string, object?>("pipeline", handler.Pipeline));
                 LogDeadLettered(logger, handler.Pipeline, delivery.Properties.MessageId ?? "?", "it stopped the worker");
                 await channel.BasicAckAsync(delivery.Tag, multiple: false, ct);
@@ -148,17 +169,17 @@ public sealed partial class PipelineConsumer<THandler>(IServiceProvider services
             {
                 settled = await ProcessAsync(channel, deadLetters, [delivery], ct);
             }
-            if (settled) await WithDatabaseRetryAsync(() => DeliveryAttempts.SettledAsync(dataSource, handler.Pipeline, e.EventId, ct), ct);
+            if (settled) await WithDatabaseRetryAsync(() => DeliveryAttempts.SettledAsync(dataSource, handler.Pipeline, key, ct), ct);
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
         }
         if (!settled)
         {
-            // a shutdown is not the message's fault (if the record cannot be taken back, the event has one start more against it)
+            // a shutdown is not the message's fault (if the record cannot be taken back, the message has one start more against it)
             try
             {
-                await DeliveryAttempts.InterruptedAsync(dataSource, handler.Pipeline, e.EventId, CancellationToken.None);
+                await DeliveryAttempts.InterruptedAsync(dataSource, handler.Pipeline, key, CancellationToken.None);
             }
             catch (Exception ex) when (ex is NpgsqlException or TimeoutException)
             {
@@ -168,23 +189,38 @@ public sealed partial class PipelineConsumer<THandler>(IServiceProvider services
         return settled;
     }
 
+    /// <summary>The attempt record's key of a several-event message: its body's hash, the same on every redelivery.</summary>
+    private static Guid AttemptKey(byte[] body) => new(System.Security.Cryptography.SHA256.HashData(body).AsSpan(0, 16));
+
+    /// <summary>
+    /// Puts each event of a message that stopped the worker back on this pipeline's queue as a message of its own, each
+    /// confirmed before the message is acknowledged (a crash in between only repeats events, which the pipeline absorbs).
+    /// </summary>
+    private async Task SplitAsync(IChannel publisher, Delivery delivery, CancellationToken ct)
+    {
+        var confirms = delivery.Parts.Select(part => publisher.BasicPublishAsync("", handler.Queue, mandatory: true,
+            DeadLetterMessages.PartOf(delivery.Properties, part.Event), part.Json, ct)).ToList();
+        foreach (var confirm in confirms) await confirm;
+        LogSplit(logger, handler.Pipeline, delivery.Properties.MessageId ?? "?", delivery.Parts.Count);
+    }
+
     /// <summary>Settles a batch: true when every delivery was acknowledged.</summary>
     private async Task<bool> ProcessAsync(IChannel channel, IChannel deadLetters, List<Delivery> batch, CancellationToken ct)
     {
-        var events = new List<(Delivery Delivery, UserActivityEvent Event)>(batch.Count);
-        var dead = new List<(Delivery Delivery, string Reason)>();
+        var events = new List<(Delivery Delivery, MessagePart Part)>(batch.Count);
+        var dead = new List<(Delivery Delivery, MessagePart Part, string Reason)>();
         foreach (var d in batch)
-        {
-            var e = UserActivityEvent.Parse(d.Body, out var error);
-            if (e is null) dead.Add((d, error!));
-            else events.Add((d, e));
-        }
+            foreach (var part in d.Parts)
+            {
+                if (part.Event is null) dead.Add((d, part, part.Error!));
+                else events.Add((d, part));
+            }
 
-        using var activity = StartBatchActivity(events.Count > 0 ? events[0].Delivery : batch[0], batch.Count);
+        using var activity = StartBatchActivity(events.Count > 0 ? events[0].Delivery : batch[0], events.Count + dead.Count);
         IReadOnlyList<EventResult> results;
         try
         {
-            results = await ApplyWithRetryAsync(events.Select(x => x.Event).ToList(), ct);
+            results = await ApplyWithRetryAsync(events.Select(x => x.Part.Event!).ToList(), ct);
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
@@ -194,13 +230,14 @@ public sealed partial class PipelineConsumer<THandler>(IServiceProvider services
         {
             // not the database being away: find the culprit(s) one by one
             LogBatchFailed(logger, handler.Pipeline, batch.Count, ex.Message);
-            results = await ApplyOneByOneAsync(events.Select(x => x.Event).ToList(), ct);
+            results = await ApplyOneByOneAsync(events.Select(x => x.Part.Event!).ToList(), ct);
         }
 
         var now = DateTimeOffset.UtcNow;
         for (var i = 0; i < events.Count; i++)
         {
-            var (delivery, e) = events[i];
+            var (delivery, part) = events[i];
+            var e = part.Event!;
             switch (results[i].Outcome)
             {
                 case EventOutcome.Applied:
@@ -212,16 +249,16 @@ public sealed partial class PipelineConsumer<THandler>(IServiceProvider services
                     metrics.EventsDuplicate.Add(1, new KeyValuePair<string, object?>("pipeline", handler.Pipeline));
                     break;
                 default:
-                    dead.Add((delivery, results[i].Reason ?? "rejected"));
+                    dead.Add((delivery, part, results[i].Reason ?? "rejected"));
                     break;
             }
         }
 
-        foreach (var (delivery, reason) in dead)
+        foreach (var (delivery, part, reason) in dead)
         {
-            await DeadLetterAsync(deadLetters, delivery, reason, ct);
+            await DeadLetterAsync(deadLetters, delivery, part, reason, ct);
             metrics.EventsDeadLettered.Add(1, new KeyValuePair<string, object?>("pipeline", handler.Pipeline));
-            LogDeadLettered(logger, handler.Pipeline, delivery.Properties.MessageId ?? "?", reason);
+            LogDeadLettered(logger, handler.Pipeline, part.Event?.EventId.ToString() ?? delivery.Properties.MessageId ?? "?", reason);
         }
         // deliveries of one channel arrive in tag order and the batch holds every one in between
         await channel.BasicAckAsync(batch[^1].Tag, multiple: true, ct);
@@ -285,9 +322,12 @@ public sealed partial class PipelineConsumer<THandler>(IServiceProvider services
         return results;
     }
 
-    private async Task DeadLetterAsync(IChannel deadLetters, Delivery delivery, string reason, CancellationToken ct) =>
+    /// <summary>One event (or unreadable part) to the dead-letter exchange: a single-event message as it came, a part of several alone.</summary>
+    private async Task DeadLetterAsync(IChannel deadLetters, Delivery delivery, MessagePart part, string reason, CancellationToken ct) =>
         await deadLetters.BasicPublishAsync(EventTopology.DeadLetterExchange, handler.Queue, mandatory: true,
-            DeadLetterMessages.DeadLettered(delivery.Properties, reason, handler.Queue), delivery.Body, ct);
+            DeadLetterMessages.DeadLettered(delivery.Several ? DeadLetterMessages.PartOf(delivery.Properties, part.Event) : delivery.Properties, reason,
+                handler.Queue),
+            delivery.Several ? part.Json : delivery.Body, ct);
 
     private static Activity? StartBatchActivity(Delivery first, int count)
     {
@@ -348,6 +388,9 @@ public sealed partial class PipelineConsumer<THandler>(IServiceProvider services
 
     [LoggerMessage(EventId = 3006, Level = LogLevel.Warning, Message = "Event topology: {Notice}")]
     private static partial void LogTopology(ILogger logger, string notice);
+
+    [LoggerMessage(EventId = 3008, Level = LogLevel.Warning, Message = "{Pipeline}: message {MessageId} stopped the worker; its {Count} events go back to the queue a message each")]
+    private static partial void LogSplit(ILogger logger, string pipeline, string messageId, int count);
 
     [LoggerMessage(EventId = 3007, Level = LogLevel.Information, Message = "{Pipeline}: returning held deliveries at shutdown failed ({Message}); the channel's close returns them")]
     private static partial void LogReturnFailed(ILogger logger, string pipeline, string message);

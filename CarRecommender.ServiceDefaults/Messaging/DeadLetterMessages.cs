@@ -25,6 +25,24 @@ public static class DeadLetterMessages
             [EventTopology.SourceQueueHeader] = sourceQueue,
         });
 
+    /// <summary>
+    /// The properties of one event of a several-event message (<see cref="ActivityMessage"/>) as a message of its own,
+    /// when it is dead-lettered alone or the message is split: the event's id as message id and header, its type.
+    /// </summary>
+    public static BasicProperties PartOf(IReadOnlyBasicProperties message, UserActivityEvent? e)
+    {
+        var headers = new Dictionary<string, object?>(message.Headers ?? new Dictionary<string, object?>());
+        if (e is not null) headers[EventTopology.EventIdHeader] = e.EventId.ToString();
+        return new BasicProperties
+        {
+            Persistent = true,
+            MessageId = e?.EventId.ToString(),
+            ContentType = message.ContentType,
+            Type = e?.Type.ToString().ToLowerInvariant(),
+            Headers = headers,
+        };
+    }
+
     /// <summary>A message of a dead-letter queue as the archive keeps it.</summary>
     public static DeadLetterEntry ToEntry(string pipeline, IReadOnlyBasicProperties properties, ReadOnlyMemory<byte> body)
     {

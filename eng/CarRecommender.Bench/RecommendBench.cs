@@ -10,6 +10,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 using Spectre.Console;
+using static Measures;
 
 /// <summary>
 /// eng/bench.sh recommend: the whole system on a seeded catalogue (default 1,000,000 listings, 100,000 users with a
@@ -18,7 +19,9 @@ using Spectre.Console;
 /// </summary>
 public static class RecommendBench
 {
-    private const double GoalUnfilteredP99 = 10, GoalRate = 2000, GoalRatio = 3, GoalFilteredP99 = 30, GoalFreshP99 = 1.0;
+    // goals are ratios to GET /api/listings/{id} measured in the same run (the load generator shares the 2 cores)
+    private const double GoalUnfilteredThroughput = 0.8, GoalUnfilteredP99 = 1.5, GoalFilteredP99 = 3, GoalFreshP99 = 0.5;
+    private const double GoalApiMb = 400, GoalWorkerMb = 1536, GoalConsoleMb = 400;
 
     private static readonly string[] Filters =
     [
@@ -114,7 +117,17 @@ public static class RecommendBench
         }
 
         AnsiConsole.MarkupLine($"admin console pages in Chromium, {pageRuns} visits each …");
-        var pages = await AdminPagesBench.MeasureAsync(app, db, pageRuns);
+        // a console that does not answer costs its rows, not the figures above
+        List<AdminPagesBench.PageFigures> pages = [];
+        string? pagesError = null;
+        try
+        {
+            pages = await AdminPagesBench.MeasureAsync(app, db, pageRuns);
+        }
+        catch (Exception ex) when (ex is TimeoutException or InvalidOperationException or Microsoft.Playwright.PlaywrightException)
+        {
+            pagesError = ex.Message.Split('\n')[0];
+        }
 
         var table = new Table().AddColumns("figure", "value", "goal");
         table.AddRow("catalogue", $"{listings:N0} listings, {userCount:N0} users; {seedText}, {trainText}", "");
@@ -122,16 +135,23 @@ public static class RecommendBench
             + (proxied ? "through DCP's proxy (--proxy)" : $"straight to the API's port ({apiUri.Port}, no DCP proxy)"), "");
         table.AddRow("GET /api/listings/{id}", Describe(byId), "");
         table.AddRow($"recommendations, unfiltered ({mode})", Describe(unfiltered),
-            Goal(unfiltered.P99 <= GoalUnfilteredP99 && unfiltered.Rate >= GoalRate && unfiltered.P50 <= GoalRatio * byId.P50,
-                $"p99 ≤ {GoalUnfilteredP99} ms, ≥ {GoalRate:N0} req/s, ≤ {GoalRatio}× by-id ({unfiltered.P50 / byId.P50:0.0}×)"));
+            Goal(unfiltered.Rate >= GoalUnfilteredThroughput * byId.Rate && unfiltered.P99 <= GoalUnfilteredP99 * byId.P99,
+                $"≥ {GoalUnfilteredThroughput}× by-id req/s ({unfiltered.Rate / byId.Rate:0.00}×), p99 ≤ {GoalUnfilteredP99}× by-id ({unfiltered.P99 / byId.P99:0.0}×)"));
         var fromListShare = byFilter.Values.Sum(v => v.FromList * v.Figures.Count) / Math.Max(1, byFilter.Values.Sum(v => v.Figures.Count));
-        table.AddRow($"recommendations, filtered ({fromListShare:P0} from the stored list, the rest live)", Describe(filtered), Goal(filtered.P99 <= GoalFilteredP99, $"p99 ≤ {GoalFilteredP99} ms"));
+        table.AddRow($"recommendations, filtered ({fromListShare:P0} from the stored list, the rest live)", Describe(filtered),
+            Goal(filtered.P99 <= GoalFilteredP99 * byId.P99, $"p99 ≤ {GoalFilteredP99}× by-id = {GoalFilteredP99 * byId.P99:0.0} ms ({filtered.P99 / byId.P99:0.0}×)"));
         foreach (var (query, (f, fromList)) in byFilter.OrderByDescending(kv => kv.Value.Figures.P99))
             table.AddRow($"  filter {query}", $"p50 {f.P50:0.0} ms, p99 {f.P99:0.0} ms ({f.Count:N0} requests, {fromList:P0} from the stored list)", "");
         table.AddRow("first request per user (live, then stored)", $"p50 {first.P50:0.0} ms, p99 {first.P99:0.0} ms", "");
-        table.AddRow("event → refreshed list", fresh is null ? $"not measured: {freshError}" : $"p50 {fresh.P50:0.000} s, p99 {fresh.P99:0.000} s ({fresh.Count} events)",
+        table.AddRow("event → refreshed list (light load; under 5,000 events/s: eng/bench.sh events)", fresh is null ? $"not measured: {freshError}" : $"p50 {fresh.P50:0.000} s, p99 {fresh.P99:0.000} s ({fresh.Count} events)",
             Goal(fresh is not null && fresh.P99 <= GoalFreshP99, $"p99 ≤ {GoalFreshP99} s"));
         AddPageRows(table, pages);
+        if (pagesError is not null) table.AddRow("admin pages", Markup.Escape($"not measured: {pagesError}"), Goal(false, "p50 < 1,000 ms"));
+        foreach (var (resource, label, goal) in new[] { ("api", "API", GoalApiMb), ("pipelines", "worker", GoalWorkerMb), ("admin", "console", GoalConsoleMb) })
+        {
+            var (value, verdict) = Memory(PeakWorkingSet(app, resource), goal);
+            table.AddRow($"{label} peak working set", value, verdict);
+        }
         AnsiConsole.Write(table);
         await app.StopAsync();
         Cleanup(dataRoot, args);
@@ -160,8 +180,6 @@ public static class RecommendBench
     private sealed record Figures(double P50, double P99, double Rate, long Failed, int Count = 0);
 
     private static string Describe(Figures f) => $"p50 {f.P50:0.00} ms, p99 {f.P99:0.00} ms, {f.Rate:N0} req/s, {f.Failed} failed";
-
-    private static string Goal(bool met, string goal) => $"{goal} {(met ? "[green]met[/]" : "[red]MISSED[/]")}";
 
     /// <summary>Runs a verb of the command line (CarRecommender.Cli, Release build) against the system's database, output shown.</summary>
     private static async Task<TimeSpan> CliAsync(string cs, params string[] args)
@@ -265,8 +283,8 @@ public static class RecommendBench
     }
 
     /// <summary>
-    /// One save at a time from 20 users (<see cref="EventsPerUser"/> each, so the p99 is not just the slowest one): the time from POST /api/events until that user's stored list was
-    /// computed from the vectors the event produced (content pipeline applied it, and the list's vectors_as_of matches).
+    /// One save at a time from 20 users (<see cref="EventsPerUser"/> each, so the p99 is not just the slowest one): the
+    /// time from POST /api/events until that user's stored list was computed from the vectors the event produced.
     /// </summary>
     private static async Task<Figures> FreshnessAsync(Uri apiUri, HttpClient anon, NpgsqlDataSource db, List<long> listingIds)
     {
@@ -281,39 +299,10 @@ public static class RecommendBench
             using var http = new HttpClient { BaseAddress = apiUri };
             http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", await TokenAsync(anon, email));
             for (var i = 0; i < EventsPerUser; i++)
-            {
-                var eventId = Guid.NewGuid();
-                var sw = Stopwatch.StartNew();
-                using (var response = await http.PostAsJsonAsync("/api/events", new { eventId, listingId = listingIds[rng.Next(listingIds.Count)], type = "save" }))
-                    response.EnsureSuccessStatusCode();
-                await using var check = db.CreateCommand("""
-                    SELECT EXISTS (SELECT 1 FROM recommendations r JOIN users u ON u.id = r.user_id
-                                   JOIN processed_events p ON p.pipeline = 'content' AND p.event_id = $2
-                                   WHERE r.user_id = $1 AND r.vectors_as_of = u.vectors_updated_at AND r.computed_at >= p.processed_at)
-                    """);
-                check.Parameters.AddWithValue(userId);
-                check.Parameters.AddWithValue(eventId);
-                while (!(bool)(await check.ExecuteScalarAsync())!)
-                {
-                    if (sw.Elapsed > TimeSpan.FromSeconds(60))
-                    {
-                        // say where it stuck: not applied by the pipeline, or applied but the list not recomputed
-                        await using var state = db.CreateCommand("""
-                            SELECT coalesce((SELECT processed_at FROM processed_events WHERE pipeline = 'content' AND event_id = $2)::text, 'not applied') || ' / '
-                                   || coalesce((SELECT vectors_updated_at FROM users WHERE id = $1)::text, '-') || ' / '
-                                   || coalesce((SELECT computed_at::text || ' as of ' || coalesce(vectors_as_of::text, '-') FROM recommendations WHERE user_id = $1), 'no list')
-                            """);
-                        state.Parameters.AddWithValue(userId);
-                        state.Parameters.AddWithValue(eventId);
-                        throw new TimeoutException($"user {userId}'s list was not refreshed within 60 s (event applied at / vectors updated at / list: {await state.ExecuteScalarAsync()})");
-                    }
-                    await Task.Delay(5);
-                }
-                times.Add(sw.Elapsed.TotalSeconds);
-            }
+                times.Add(await EventToListAsync(http, db, userId, listingIds[rng.Next(listingIds.Count)]));
         }
         times.Sort();
-        return new Figures(times[times.Count / 2], times[Math.Min(times.Count - 1, (int)(0.99 * times.Count))], 0, 0, times.Count);
+        return new Figures(Quantile(times, 0.5), Quantile(times, 0.99), 0, 0, times.Count);
     }
 
     private const int EventsPerUser = 15;

@@ -229,6 +229,42 @@ public sealed class EventTests(AppFixture fixture)
     }
 
     [Fact]
+    public async Task A_message_of_several_events_dead_letters_its_bad_events_alone_and_applies_the_others()
+    {
+        var (userId, _) = fixture.ShopperTokens[3];
+        var cs = await DbAsync();
+        var listing = (await TwoDissimilarListingsAsync(cs)).First;
+        var now = DateTimeOffset.UtcNow;
+        object Event(Guid id, long listingId) => new { eventId = id, userId, listingId, type = "view", occurredAt = now, recordedAt = now };
+        var healthy = Enumerable.Range(0, 5).Select(_ => Guid.NewGuid()).ToArray();
+        var unknownListing = Guid.NewGuid();
+        // as the outbox publishes them: one message, a JSON array; one event names a listing that does not exist, one is not an event
+        var body = JsonSerializer.Serialize(new object[]
+        {
+            Event(healthy[0], listing.Id), Event(healthy[1], listing.Id), Event(unknownListing, 987_654_321L), Event(healthy[2], listing.Id),
+            new { eventId = Guid.NewGuid(), note = "no user, listing or type" }, Event(healthy[3], listing.Id), Event(healthy[4], listing.Id),
+        }, Json);
+        await PublishRawAsync(Encoding.UTF8.GetBytes(body), $"events-{healthy[0]}-7");
+
+        foreach (var pipeline in new[] { "content", "collaborative", "popularity" })
+            foreach (var id in healthy) await WaitProcessedAsync(cs, pipeline, id);
+        // the bad event is dead-lettered alone, under its own id, by every pipeline; its message's other events are not
+        foreach (var pipeline in new[] { "content", "collaborative", "popularity" })
+        {
+            var reasons = await DeadLettersAsync(pipeline, [unknownListing.ToString()]);
+            Assert.Contains("unknown listing", reasons[unknownListing.ToString()], StringComparison.Ordinal);
+            var letter = await Db.ScalarAsync<byte[]>(cs, "SELECT body FROM dead_letters WHERE pipeline = $1 AND message_id = $2", pipeline, unknownListing.ToString());
+            Assert.Equal(unknownListing, JsonSerializer.Deserialize<JsonElement>(letter).GetProperty("eventId").GetGuid());
+            Assert.Equal(0L, await Db.ScalarAsync<long>(cs, "SELECT count(*) FROM dead_letters WHERE pipeline = $1 AND message_id = ANY($2)", pipeline,
+                healthy.Select(h => h.ToString()).ToArray()));
+            Assert.Contains("userId is missing", await Db.ScalarAsync<string>(cs,
+                "SELECT reason FROM dead_letters WHERE pipeline = $1 AND message_id IS NULL AND convert_from(body, 'UTF8') LIKE '%no user, listing or type%'", pipeline),
+                StringComparison.Ordinal);
+        }
+        Assert.Equal(0L, await Db.ScalarAsync<long>(cs, "SELECT count(*) FROM processed_events WHERE event_id = $1", unknownListing));
+    }
+
+    [Fact]
     public async Task Train_learns_factors_and_later_events_fold_the_user_in()
     {
         var cs = await DbAsync();

@@ -26,6 +26,11 @@ public sealed class RedeliveryTests(AppFixture fixture)
         try
         {
             var eventIds = await PostBacklogAsync(cs, fixture.ShopperTokens[13].Token, healthy: 1_000);
+            // the outbox publishes them many to a message (one confirm and one queue write for up to 100 events)
+            await using (var connection = await new ConnectionFactory { Uri = new Uri(messaging) }.CreateConnectionAsync())
+            await using (var channel = await connection.CreateChannelAsync())
+                foreach (var queue in Queues)
+                    Assert.InRange((await channel.QueueDeclarePassiveAsync(queue)).MessageCount, 1u, (uint)eventIds.Length / 10);
 
             // the pipelines cannot commit while the test holds this lock, so each worker holds its whole prefetch in flight
             await using var holder = await Db.OpenAsync(cs);

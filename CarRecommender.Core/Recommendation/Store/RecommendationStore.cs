@@ -68,6 +68,7 @@ public sealed class RecommendationStore(CarRecommenderDb db)
         var ids = exclude.Count == 0 ? stored.ListingIds : stored.ListingIds.Where(id => !exclude.Contains(id)).ToArray();
         var matching = await db.Listings.AsNoTracking().Where(l => ids.Contains(l.Id))
             .Matching((filter ?? new ListingFilter()) with { Status = ListingStatus.Active })
+            .Select(Shown)
             .ToDictionaryAsync(l => l.Id, ct);
         // sold listings took the list below the limit, or the filter keeps too few: rank afresh rather than serve it short
         if (matching.Count < limit) return null;
@@ -79,6 +80,31 @@ public sealed class RecommendationStore(CarRecommenderDb db)
         var items = ListRules.Slot(picks.Where(p => !p.IsPromoted(now)).ToList(), picks.Where(p => p.IsPromoted(now)).ToList(), settings.Rules, limit);
         return items.Count < limit ? null : new StoredList(stored.ComputedAt, items);
     }
+
+    /// <summary>
+    /// The columns a served list shows of a listing (and its promotion), read instead of the whole row: the content
+    /// vector, the attributes and the counters are most of a row's bytes, and a list reads up to <see cref="ListSize"/> rows.
+    /// </summary>
+    public static readonly System.Linq.Expressions.Expression<Func<Listing, Listing>> Shown = l => new Listing
+    {
+        Id = l.Id,
+        Make = l.Make,
+        Model = l.Model,
+        Year = l.Year,
+        Price = l.Price,
+        MileageKm = l.MileageKm,
+        Fuel = l.Fuel,
+        Transmission = l.Transmission,
+        BodyType = l.BodyType,
+        PowerKw = l.PowerKw,
+        Colour = l.Colour,
+        SellerType = l.SellerType,
+        City = l.City,
+        Status = l.Status,
+        CreatedAt = l.CreatedAt,
+        SellerId = l.SellerId,
+        PromotedUntil = l.PromotedUntil,
+    };
 
     /// <summary>A stored list is served while younger than <see cref="ListMaxAge"/> (a cold user's, <see cref="ColdListMaxAge"/>).</summary>
     private static bool TooOld(DateTimeOffset computedAt, bool cold) => DateTimeOffset.UtcNow - computedAt > (cold ? ColdListMaxAge : ListMaxAge);
