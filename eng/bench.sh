@@ -17,7 +17,9 @@
 #                                  (both verbs: --keep leaves the system's data folder, database included, for a look after;
 #                                  --reuse DIR starts on such a kept folder and skips the seed, and the training, when the
 #                                  catalogue, and a model, are already there)
-#   eng/bench.sh als               ALS training time on 1,000,000 generated interactions, 64 factors, 15 iterations
+#   eng/bench.sh als [--scales L]  ALS training time alone, 64 factors, 15 iterations, a row each for 1,000,000 generated
+#                                  interactions (50,000 users × 20,000 items, goal ≤ 5 s) and 10,000,000 (500,000 ×
+#                                  100,000, goal ≤ 60 s), each met or MISSED; --scales 1m times the 1M row alone
 #   eng/bench.sh api               GET /api/listings/{id} and a filtered search: p50/p99 latency and req/s, against the
 #                                  API (Release build) on the seeded catalogue (runs `seed` first when it is missing)
 #   eng/bench.sh import [ROWS]     a UK-dealer-shaped CSV of ROWS (default 100,000) rows uploaded through the running API
@@ -156,5 +158,5 @@ case "$verb" in
   api)  start_postgres; api ;;
   retrain) start_postgres; retrain "$@" ;;
   import) start_postgres; import_bench "$@" ;;
-  *) echo "usage: eng/bench.sh seed [LISTINGS] | api | retrain [--iterations N] | import [ROWS] | events | recommend | admin | als" >&2; exit 2 ;;
+  *) echo "usage: eng/bench.sh seed [LISTINGS] | api | retrain [--iterations N] | import [ROWS] | events | recommend | admin | als [--scales 1m,10m]" >&2; exit 2 ;;
 esac
