@@ -57,23 +57,20 @@ public sealed class IndexedSources(CarRecommenderDb db, IQueryable<Listing> pool
     {
         if (q.Taste.CarModels.Top(CarModelSourceModels) is not { Count: > 0 } models) return [];
         if (filter is null)
-            return await Project(Pool(q).Where(l => models.Contains(l.CarModel)).OrderByDescending(l => l.TrendKey).ThenByDescending(l => l.Id)
-                .Take(q.Count)).ToListAsync(ct);
-        var excluded = q.Excluded.ToArray();
+            return await Project(HottestFirst(Pool(q).Where(l => models.Contains(l.CarModel))).Take(q.Count)).ToListAsync(ct);
         IQueryable<Listing>? union = null;
         foreach (var model in models)
         {
-            var hottest = db.Listings.AsNoTracking().Where(l => l.Status == ListingStatus.Active && l.CarModel == model)
-                .OrderByDescending(l => l.TrendKey).ThenByDescending(l => l.Id).Take(FilteredModelDepth)
-                .Matching(filter with { Status = ListingStatus.Active }).Where(l => !excluded.Contains(l.Id))
-                .OrderByDescending(l => l.TrendKey).ThenByDescending(l => l.Id).Take(q.Count);
+            var modelsHottest = HottestFirst(db.Listings.AsNoTracking().Where(l => l.Status == ListingStatus.Active && l.CarModel == model))
+                .Take(FilteredModelDepth);
+            var hottest = HottestFirst(Excluding(modelsHottest.Matching(filter with { Status = ListingStatus.Active }), q)).Take(q.Count);
             union = union is null ? hottest : union.Concat(hottest);
         }
-        return await Project(union!.OrderByDescending(l => l.TrendKey).ThenByDescending(l => l.Id).Take(q.Count)).ToListAsync(ct);
+        return await Project(HottestFirst(union!).Take(q.Count)).ToListAsync(ct);
     });
 
     public ICandidateSource Trending => new Source("trending", async (q, ct) =>
-        await Project(Pool(q).OrderByDescending(l => l.TrendKey).ThenByDescending(l => l.Id).Take(q.TrendingCount)).ToListAsync(ct));
+        await Project(HottestFirst(Pool(q)).Take(q.TrendingCount)).ToListAsync(ct));
 
     public ICandidateSource PriceDrop => new Source("price-drop", async (q, ct) =>
         PriceDropped(q).ToArray() is { Length: > 0 } dropped ? await Project(Pool(q).Where(l => dropped.Contains(l.Id))).ToListAsync(ct) : []);
@@ -100,11 +97,18 @@ public sealed class IndexedSources(CarRecommenderDb db, IQueryable<Listing> pool
     public static async Task<List<Candidate>> ReadAsync(CarRecommenderDb db, IQueryable<Listing> listings, int max, CancellationToken ct) =>
         (await Project(db, listings).Take(max).ToListAsync(ct)).Select(r => r.ToCandidate()).ToList();
 
-    private IQueryable<Listing> Pool(CandidateQuery q)
+    private IQueryable<Listing> Pool(CandidateQuery q) => Excluding(pool, q);
+
+    /// <summary><paramref name="listings"/> without the request's excluded listings.</summary>
+    private static IQueryable<Listing> Excluding(IQueryable<Listing> listings, CandidateQuery q)
     {
         var excluded = q.Excluded.ToArray();
-        return excluded.Length == 0 ? pool : pool.Where(l => !excluded.Contains(l.Id));
+        return excluded.Length == 0 ? listings : listings.Where(l => !excluded.Contains(l.Id));
     }
+
+    /// <summary>Hottest first (trend key, then the newest id): the order of the trend-key b-trees.</summary>
+    private static IOrderedQueryable<Listing> HottestFirst(IQueryable<Listing> listings) =>
+        listings.OrderByDescending(l => l.TrendKey).ThenByDescending(l => l.Id);
 
     private IQueryable<CandidateRow> Project(IQueryable<Listing> q) => Project(db, q);
 
