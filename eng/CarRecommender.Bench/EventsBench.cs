@@ -184,19 +184,6 @@ public static class EventsBench
         return drain.Elapsed;
     }
 
-    private static async Task<string> TokenAsync(HttpClient anon, string email)
-    {
-        using var response = await anon.PostAsJsonAsync("/api/auth/token", new { email });
-        response.EnsureSuccessStatusCode();
-        return (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("accessToken").GetString()!;
-    }
-
-    private static int Option(string[] args, string name, int fallback)
-    {
-        var i = Array.IndexOf(args, name);
-        return i >= 0 && i + 1 < args.Length && int.TryParse(args[i + 1], out var v) ? v : fallback;
-    }
-
     /// <summary>Events recorded since <paramref name="since"/> (but the user <paramref name="except"/>'s), and how many each pipeline applied.</summary>
     private static async Task<(long Stored, long Content, long Collaborative, long Popularity)> LoadCountsAsync(NpgsqlDataSource db, DateTimeOffset since,
         long except)

@@ -1,12 +1,34 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net.Http.Json;
+using System.Text.Json;
 using Aspire.Hosting;
 using Npgsql;
 
-/// <summary>Figures more than one benchmark prints: a goal's verdict, a service's peak memory, an event's way to a refreshed list.</summary>
+/// <summary>
+/// What more than one benchmark uses: its options, a demo token, a goal's verdict, a service's peak memory, an event's
+/// way to a refreshed list.
+/// </summary>
 public static class Measures
 {
+    /// <summary>The value after <paramref name="name"/> on the command line, or null.</summary>
+    public static string? TextOption(string[] args, string name)
+    {
+        var i = Array.IndexOf(args, name);
+        return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+    }
+
+    public static int Option(string[] args, string name, int fallback) =>
+        int.TryParse(TextOption(args, name), out var v) ? v : fallback;
+
+    /// <summary>A demo token for the user with <paramref name="email"/> (POST /api/auth/token).</summary>
+    public static async Task<string> TokenAsync(HttpClient anon, string email)
+    {
+        using var response = await anon.PostAsJsonAsync("/api/auth/token", new { email });
+        response.EnsureSuccessStatusCode();
+        return (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("accessToken").GetString()!;
+    }
+
     public static string Goal(bool met, string goal) => $"{goal} {(met ? "[green]met[/]" : "[red]MISSED[/]")}";
 
     /// <summary>

@@ -197,13 +197,6 @@ public static class RecommendBench
         return sw.Elapsed;
     }
 
-    private static async Task<string> TokenAsync(HttpClient anon, string email)
-    {
-        using var response = await anon.PostAsJsonAsync("/api/auth/token", new { email });
-        response.EnsureSuccessStatusCode();
-        return (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("accessToken").GetString()!;
-    }
-
     private static async Task<string> ColumnTextAsync(HttpClient http, string url) =>
         (await http.GetFromJsonAsync<JsonElement>(url)).GetProperty("mode").GetString()!;
 
@@ -312,15 +305,6 @@ public static class RecommendBench
         await using var cmd = db.CreateCommand(sql);
         return Convert.ToInt64(await cmd.ExecuteScalarAsync(), System.Globalization.CultureInfo.InvariantCulture);
     }
-
-    private static string? TextOption(string[] args, string name)
-    {
-        var i = Array.IndexOf(args, name);
-        return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
-    }
-
-    private static int Option(string[] args, string name, int fallback) =>
-        int.TryParse(TextOption(args, name), out var v) ? v : fallback;
 }
 
 /// <summary>Keeps the last warnings and errors the system's services logged (through the AppHost's resource loggers).</summary>
