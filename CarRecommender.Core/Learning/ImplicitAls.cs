@@ -59,7 +59,7 @@ public sealed class AlsModel(int factors, float[] userFactors, float[] itemFacto
 /// Implicit-feedback ALS (Hu, Koren, Volinsky 2008) with the conjugate-gradient solver of Takács, Pilászy, Tikk (2011):
 /// minimises Σ c_ui (p_ui − x_uᵀy_i)² + λ(‖X‖² + ‖Y‖²) over all user–item pairs, where p = 1 for observed pairs and
 /// c = 1 + α·r. The unobserved pairs enter only through the Gram matrix YᵀY, so one sweep costs O(nnz·k + n·k²).
-/// Vector arithmetic uses <see cref="TensorPrimitives"/> (SIMD); the exact fold-in solve uses Math.NET's Cholesky.
+/// The dense loops are <see cref="FactorKernels"/> (SIMD); the exact fold-in solve uses Math.NET's Cholesky.
 /// </summary>
 public static class ImplicitAls
 {
@@ -67,37 +67,50 @@ public static class ImplicitAls
         CancellationToken ct = default)
     {
         var k = options.Factors;
-        var itemUsers = userItems.Transpose();
-        var rng = new Random(options.Seed);
-        var scale = (float)(0.1 / Math.Sqrt(k));
-        var x = new float[userItems.Rows * k];
-        var y = new float[userItems.Columns * k];
-        for (var i = 0; i < y.Length; i++) y[i] = (float)(rng.NextDouble() * 2 - 1) * scale;
-        for (var i = 0; i < x.Length; i++) x[i] = (float)(rng.NextDouble() * 2 - 1) * scale;
+        var users = new AlsSide(userItems, options);
+        var items = new AlsSide(userItems.Transpose(), options);
+        var (x, y) = InitialFactors(userItems.Rows, userItems.Columns, options);
 
         for (var iteration = 1; iteration <= options.Iterations; iteration++)
         {
             ct.ThrowIfCancellationRequested();
-            SolveSide(userItems, x, y, options, ct);
-            SolveSide(itemUsers, y, x, options, ct);
-            progress?.Report((iteration, Loss(userItems, x, y, options)));
+            SolveSide(users, x, y, options, ct);
+            SolveSide(items, y, x, options, ct);
+            progress?.Report((iteration, Loss(users, items.Lambda, x, y, k)));
         }
         return new AlsModel(k, x, y);
+    }
+
+    /// <summary>Where training starts: small uniform factors, ±0.1/√k, from <see cref="AlsOptions.Seed"/> (items drawn first).</summary>
+    public static (float[] UserFactors, float[] ItemFactors) InitialFactors(int users, int items, AlsOptions options)
+    {
+        var k = options.Factors;
+        var rng = new Random(options.Seed);
+        var scale = (float)(0.1 / Math.Sqrt(k));
+        var x = new float[users * k];
+        var y = new float[items * k];
+        for (var i = 0; i < y.Length; i++) y[i] = (float)(rng.NextDouble() * 2 - 1) * scale;
+        for (var i = 0; i < x.Length; i++) x[i] = (float)(rng.NextDouble() * 2 - 1) * scale;
+        return (x, y);
     }
 
     /// <summary>YᵀY (k×k, row-major) of the fixed side.</summary>
     public static float[] Gram(float[] factors, int k)
     {
         var n = factors.Length / k;
+        // one contiguous range per core, summed in a fixed order: the same factors give the same Gram bit for bit
         var partial = new float[Environment.ProcessorCount][];
         Parallel.For(0, partial.Length, t =>
         {
             var g = new float[k * k];
-            for (var r = t; r < n; r += partial.Length)
+            const int block = 128; // rows re-read once per Gram row, so a block stays in L1/L2
+            var end = (int)((long)n * (t + 1) / partial.Length);
+            for (var first = (int)((long)n * t / partial.Length); first < end; first += block)
             {
-                var row = factors.AsSpan(r * k, k);
+                var count = Math.Min(block, end - first);
+                var rows = factors.AsSpan(first * k, count * k);
                 for (var a = 0; a < k; a++)
-                    TensorPrimitives.MultiplyAdd(row, row[a], g.AsSpan(a * k, k), g.AsSpan(a * k, k));
+                    FactorKernels.AddRows(g.AsSpan(a * k, k), rows, FactorKernels.Sequence(count), rows[a..], k, k);
             }
             partial[t] = g;
         });
@@ -106,65 +119,119 @@ public static class ImplicitAls
         return gram;
     }
 
+    /// <summary>Rows solved together, so that their Gram products share one pass over YᵀY.</summary>
+    private const int Lockstep = 2;
+
+    /// <summary>Factors a core's L2 cache holds with room to spare (256 KB).</summary>
+    private const int CachedFloats = 1 << 16;
+
+    /// <summary>Pairs whose fixed-side rows sit in L1 together (8 KB at k = 64), the unit a long row is multiplied in.</summary>
+    private const int Tile = 32;
+
     /// <summary>One half-sweep: every row's factor re-solved against the fixed side, a few CG steps each, in parallel.</summary>
-    private static void SolveSide(SparseMatrix rows, float[] target, float[] fixedSide, AlsOptions o, CancellationToken ct)
+    private static void SolveSide(AlsSide side, float[] target, float[] fixedSide, AlsOptions o, CancellationToken ct)
     {
         var k = o.Factors;
         var gram = Gram(fixedSide, k);
-        var meanObserved = (double)rows.NonZeros / Math.Max(1, rows.Rows);
-        var extra = new float[rows.NonZeros];
-        for (var j = 0; j < extra.Length; j++) extra[j] = o.ExtraConfidence(rows.Values[j]);
-        Parallel.For(0, rows.Rows, new ParallelOptions { CancellationToken = ct },
-            () => new float[4 * k],
-            (u, _, buffers) =>
+        Parallel.For(0, side.Chunks, new ParallelOptions { CancellationToken = ct },
+            () => new float[3 * Lockstep * k + Tile],
+            (chunk, _, buffers) =>
             {
-                var lambda = (float)o.RowRegularization(rows.RowStart[u + 1] - rows.RowStart[u], meanObserved, rows.Columns);
-                var x = target.AsSpan(u * k, k);
-                var r = buffers.AsSpan(0, k);
-                var p = buffers.AsSpan(k, k);
-                var ap = buffers.AsSpan(2 * k, k);
-                var start = rows.RowStart[u];
-                var end = rows.RowStart[u + 1];
-                if (start == end)
-                {
-                    x.Clear(); // no signal: the regularised optimum is zero
-                    return buffers;
-                }
-                // r = b − A·x, with b = Σ c·y_i (p = 1 on observed pairs)
-                MultiplyA(gram, lambda, extra, rows, u, fixedSide, x, ap, k);
-                r.Clear();
-                for (var j = start; j < end; j++)
-                    TensorPrimitives.MultiplyAdd(fixedSide.AsSpan(rows.ColumnIndex[j] * k, k), 1 + extra[j], r, r);
-                TensorPrimitives.Subtract(r, ap, r);
-                r.CopyTo(p);
-                var rsOld = TensorPrimitives.Dot(r, r);
-                for (var step = 0; step < o.CgSteps && rsOld > 1e-20f; step++)
-                {
-                    MultiplyA(gram, lambda, extra, rows, u, fixedSide, p, ap, k);
-                    var stepSize = rsOld / TensorPrimitives.Dot(p, ap);
-                    TensorPrimitives.MultiplyAdd(p, stepSize, x, x);
-                    TensorPrimitives.MultiplyAdd(ap, -stepSize, r, r);
-                    var rsNew = TensorPrimitives.Dot(r, r);
-                    // p = r + (rsNew / rsOld)·p
-                    TensorPrimitives.MultiplyAdd(p, rsNew / rsOld, r, p);
-                    rsOld = rsNew;
-                }
+                var end = side.ChunkStart[chunk + 1];
+                for (var u = side.ChunkStart[chunk]; u < end; u += Lockstep)
+                    SolveRows(side, u, Math.Min(Lockstep, end - u), gram, target, fixedSide, o, buffers);
                 return buffers;
             },
             _ => { });
     }
 
-    /// <summary>A·v = (YᵀY + λI)·v + Σ_i (c_ui − 1)(y_i·v)·y_i, without forming A.</summary>
-    private static void MultiplyA(float[] gram, float lambda, float[] extra, SparseMatrix rows, int u, float[] fixedSide,
-        ReadOnlySpan<float> v, Span<float> result, int k)
+    /// <summary>
+    /// A few CG steps on (YᵀY + λI + Σ_i (c_ui − 1)·y_iy_iᵀ)·x = Σ_i c_ui·y_i for <paramref name="count"/> consecutive
+    /// rows, each warm-started from its x. The rows step in lockstep only so that the Gram part of their A·p is one
+    /// product (<see cref="FactorKernels.AddGramProducts"/>); each row stops as a lone solve would, when its residual
+    /// vanishes or after CgSteps steps.
+    /// </summary>
+    private static void SolveRows(AlsSide side, int first, int count, float[] gram, float[] target, float[] fixedSide, AlsOptions o,
+        float[] buffers)
     {
-        for (var a = 0; a < k; a++) result[a] = TensorPrimitives.Dot(gram.AsSpan(a * k, k), v);
-        TensorPrimitives.MultiplyAdd(v, lambda, result, result);
-        for (var j = rows.RowStart[u]; j < rows.RowStart[u + 1]; j++)
+        var k = o.Factors;
+        var x = target.AsSpan(first * k, count * k);
+        var r = buffers.AsSpan(0, count * k);
+        var p = buffers.AsSpan(Lockstep * k, count * k);
+        var ap = buffers.AsSpan(2 * Lockstep * k, count * k);
+        var weights = buffers.AsSpan(3 * Lockstep * k);
+        Span<float> rsOld = stackalloc float[Lockstep];
+        for (var g = 0; g < count; g++)
         {
-            var yi = fixedSide.AsSpan(rows.ColumnIndex[j] * k, k);
-            TensorPrimitives.MultiplyAdd(yi, extra[j] * TensorPrimitives.Dot(yi, v), result, result);
+            // no signal: the regularised optimum is zero, and a zero start leaves no residual to step on
+            if (side.Columns(first + g).IsEmpty) x.Slice(g * k, k).Clear();
+            MultiplySparse(side, first + g, x.Slice(g * k, k), ap.Slice(g * k, k), fixedSide, weights, subtractB: true);
         }
+        FactorKernels.AddGramProducts(ap, gram, x, count, k);
+        for (var g = 0; g < count; g++)
+        {
+            var rg = r.Slice(g * k, k);
+            TensorPrimitives.Negate(ap.Slice(g * k, k), rg);
+            rg.CopyTo(p.Slice(g * k, k));
+            rsOld[g] = TensorPrimitives.Dot(rg, rg);
+        }
+        for (var step = 0; step < o.CgSteps; step++)
+        {
+            var stepping = false;
+            for (var g = 0; g < count; g++)
+            {
+                if (!(rsOld[g] > 1e-20f)) continue;
+                stepping = true;
+                MultiplySparse(side, first + g, p.Slice(g * k, k), ap.Slice(g * k, k), fixedSide, weights, subtractB: false);
+            }
+            if (!stepping) break;
+            // a finished row's product is computed with its partner's and left unused
+            FactorKernels.AddGramProducts(ap, gram, p, count, k);
+            for (var g = 0; g < count; g++)
+            {
+                if (rsOld[g] > 1e-20f)
+                    rsOld[g] = Step(x.Slice(g * k, k), r.Slice(g * k, k), p.Slice(g * k, k), ap.Slice(g * k, k), rsOld[g]);
+            }
+        }
+    }
+
+    /// <summary>
+    /// λ·v + Σ_i w_i·y_i over row u's pairs, w_i = (c_ui − 1)(y_i·v): A·v but for its Gram part. With
+    /// <paramref name="subtractB"/>, w_i − c_ui instead, which makes it A·v − b, b = Σ_i c_ui·y_i, in the same one pass.
+    /// </summary>
+    private static void MultiplySparse(AlsSide side, int u, ReadOnlySpan<float> v, Span<float> result, float[] fixedSide, Span<float> weights,
+        bool subtractB)
+    {
+        var k = v.Length;
+        var columns = side.Columns(u);
+        var extra = side.ExtraOf(u);
+        // the first pass brings the pairs' rows into cache; later ones find them there unless there are too many to stay
+        var prefetch = subtractB || columns.Length * k > CachedFloats;
+        TensorPrimitives.Multiply(v, side.Lambda[u], result);
+        // a tile's rows are still in L1 from its dot products when they are added: a popular item's users are read once
+        for (var first = 0; first < columns.Length; first += Tile)
+        {
+            var tile = columns.Slice(first, Math.Min(Tile, columns.Length - first));
+            var w = weights[..tile.Length];
+            var e = extra.Slice(first, tile.Length);
+            FactorKernels.Dots(w, fixedSide, tile, v, k, prefetch);
+            if (subtractB)
+                for (var j = 0; j < w.Length; j++) w[j] = e[j] * (w[j] - 1) - 1;
+            else
+                TensorPrimitives.Multiply(w, e, w);
+            FactorKernels.AddRows(result, fixedSide, tile, w, 1, k);
+        }
+    }
+
+    /// <summary>One CG step once A·p is known: x += α·p, r −= α·A·p, p = r + β·p. Returns the new r·r.</summary>
+    private static float Step(Span<float> x, Span<float> r, Span<float> p, ReadOnlySpan<float> ap, float rsOld)
+    {
+        var stepSize = rsOld / TensorPrimitives.Dot(p, ap);
+        TensorPrimitives.MultiplyAdd(p, stepSize, x, x);
+        TensorPrimitives.MultiplyAdd(ap, -stepSize, r, r);
+        var rsNew = TensorPrimitives.Dot(r, r);
+        TensorPrimitives.MultiplyAdd(p, rsNew / rsOld, r, p);
+        return rsNew;
     }
 
     /// <summary>
@@ -173,42 +240,52 @@ public static class ImplicitAls
     /// </summary>
     public static double Loss(SparseMatrix userItems, float[] x, float[] y, AlsOptions o)
     {
-        var k = o.Factors;
-        var gram = Gram(y, k);
-        double total = 0;
-        var gate = new Lock();
-        Parallel.For(0, userItems.Rows, () => (Sum: 0.0, Buffer: new float[k]), (u, _, acc) =>
-        {
-            var xu = x.AsSpan(u * k, k);
-            for (var a = 0; a < k; a++) acc.Buffer[a] = TensorPrimitives.Dot(gram.AsSpan(a * k, k), xu);
-            var s = (double)TensorPrimitives.Dot(xu, acc.Buffer); // Σ_i (x·y_i)² as if every pair were unobserved (c = 1, p = 0)
-            for (var j = userItems.RowStart[u]; j < userItems.RowStart[u + 1]; j++)
-            {
-                double c = 1 + o.ExtraConfidence(userItems.Values[j]);
-                double pred = TensorPrimitives.Dot(xu, y.AsSpan(userItems.ColumnIndex[j] * k, k));
-                // replace the c = 1, p = 0 term by the observed one: c(1 − pred)² − pred²
-                s += c * (1 - pred) * (1 - pred) - pred * pred;
-            }
-            return (acc.Sum + s, acc.Buffer);
-        }, acc => { lock (gate) total += acc.Sum; });
         var itemCounts = new int[userItems.Columns];
         foreach (var c in userItems.ColumnIndex) itemCounts[c]++;
-        var userCounts = new int[userItems.Rows];
-        for (var u = 0; u < userCounts.Length; u++) userCounts[u] = userItems.RowStart[u + 1] - userItems.RowStart[u];
-        var reg = RegularizationTerm(userCounts, userItems.Columns, x, o) + RegularizationTerm(itemCounts, userItems.Rows, y, o);
-        return (total + reg) / ((double)userItems.Rows * userItems.Columns);
+        return Loss(new AlsSide(userItems, o), AlsSide.RowLambdas(itemCounts, userItems.Rows, o), x, y, o.Factors);
     }
 
-    /// <summary>Σ λ_r‖f_r‖² over one side, <paramref name="counts"/>[r] its rows' observed pairs (no transpose needed).</summary>
-    private static double RegularizationTerm(int[] counts, int otherSide, float[] factors, AlsOptions o)
+    private static double Loss(AlsSide users, float[] itemLambda, float[] x, float[] y, int k)
     {
-        var k = o.Factors;
-        var mean = counts.Length == 0 ? 0 : counts.Average();
+        var gram = Gram(y, k);
+        // one sum per chunk, added in order: the same factors give the same loss
+        var perChunk = new double[users.Chunks];
+        Parallel.For(0, users.Chunks, chunk =>
+        {
+            var gx = new float[k];
+            var predictions = new float[users.LongestRow];
+            double sum = 0;
+            for (var u = users.ChunkStart[chunk]; u < users.ChunkStart[chunk + 1]; u++)
+            {
+                var xu = x.AsSpan(u * k, k);
+                gx.AsSpan().Clear();
+                FactorKernels.AddRows(gx, gram, FactorKernels.Sequence(k), xu, 1, k);
+                sum += TensorPrimitives.Dot(xu, gx); // Σ_i (x·y_i)² as if every pair were unobserved (c = 1, p = 0)
+                var columns = users.Columns(u);
+                var extra = users.ExtraOf(u);
+                FactorKernels.Dots(predictions, y, columns, xu, k);
+                for (var j = 0; j < columns.Length; j++)
+                {
+                    double c = 1 + extra[j];
+                    double pred = predictions[j];
+                    // replace the c = 1, p = 0 term by the observed one: c(1 − pred)² − pred²
+                    sum += c * (1 - pred) * (1 - pred) - pred * pred;
+                }
+            }
+            perChunk[chunk] = sum;
+        });
+        var reg = RegularizationTerm(users.Lambda, x, k) + RegularizationTerm(itemLambda, y, k);
+        return (perChunk.Sum() + reg) / ((double)users.Matrix.Rows * users.Matrix.Columns);
+    }
+
+    /// <summary>Σ λ_r‖f_r‖² over one side.</summary>
+    private static double RegularizationTerm(float[] lambda, float[] factors, int k)
+    {
         double sum = 0;
-        for (var r = 0; r < counts.Length; r++)
+        for (var r = 0; r < lambda.Length; r++)
         {
             var f = factors.AsSpan(r * k, k);
-            sum += o.RowRegularization(counts[r], mean, otherSide) * TensorPrimitives.Dot(f, f);
+            sum += lambda[r] * TensorPrimitives.Dot(f, f);
         }
         return sum;
     }

@@ -67,6 +67,31 @@ public class ImplicitAlsTests
         }
     }
 
+    [Theory]
+    [InlineData(6, ConfidenceScale.Linear, 0)] // narrower than a SIMD block: the scalar columns alone
+    [InlineData(40, ConfidenceScale.Log, 1)] // a SIMD block and scalar columns, λ per row
+    [InlineData(64, ConfidenceScale.Binary, 0)]
+    public void Training_matches_a_textbook_conjugate_gradient_solve_in_doubles(int factors, ConfidenceScale confidence, double nu)
+    {
+        var rng = new Random(3);
+        var triples = new List<(int, int, float)>();
+        for (var n = 0; n < 400; n++) triples.Add((1 + rng.Next(59), rng.Next(29), 1 + rng.Next(5))); // user 0 and item 29 stay empty
+        var data = SparseMatrix.FromTriples(60, 30, triples);
+        var options = new AlsOptions(Factors: factors, Iterations: 5, Regularization: 2, Alpha: 4, Confidence: confidence,
+            RegularizationExponent: nu);
+
+        var model = ImplicitAls.Train(data, options);
+        var (x, y) = TextbookAls.Train(data, options);
+
+        foreach (var (fast, exact) in new[] { (model.UserFactors, x), (model.ItemFactors, y) })
+        {
+            var largest = exact.Max(Math.Abs);
+            var worst = fast.Zip(exact, (a, b) => Math.Abs(a - b)).Max();
+            Assert.True(worst < 1e-3 * largest, $"worst difference {worst:G3} against largest factor {largest:G3}");
+        }
+        Assert.All(model.User(0).ToArray(), v => Assert.Equal(0, v));
+    }
+
     [Fact]
     public void Implicit_feedback_strengths_follow_the_documented_rule()
     {
