@@ -139,7 +139,7 @@ public sealed class AdminQueries(NpgsqlDataSource dataSource)
         var (where, parameters) = ListingWhere(filter);
         await using var batch = dataSource.CreateBatch();
         batch.BatchCommands.Add(Command($"""
-            SELECT {ListingColumns} FROM listings WHERE {where} ORDER BY id DESC LIMIT {pageSize} OFFSET {(page - 1) * pageSize}
+            SELECT {ListingColumns} FROM listings {WithPopularity} WHERE {where} ORDER BY id DESC LIMIT {pageSize} OFFSET {(page - 1) * pageSize}
             """, parameters));
         batch.BatchCommands.Add(Command($"SELECT count(*) FROM (SELECT 1 FROM listings WHERE {where} LIMIT {CountCap + 1}) c", parameters));
         await using var r = await batch.ExecuteReaderAsync(ct);
@@ -157,7 +157,7 @@ public sealed class AdminQueries(NpgsqlDataSource dataSource)
             SELECT {ListingColumns}, transmission, power_kw, colour, seller_type, created_at, content_vector,
                    EXISTS (SELECT 1 FROM listing_factors f WHERE f.listing_id = $1),
                    (SELECT count(*) FROM interactions WHERE listing_id = $1), promoted_until, seller_id
-            FROM listings WHERE id = $1
+            FROM listings {WithPopularity} WHERE id = $1
             """);
         cmd.Parameters.AddWithValue(id);
         await using var r = await cmd.ExecuteReaderAsync(ct);
@@ -197,8 +197,11 @@ public sealed class AdminQueries(NpgsqlDataSource dataSource)
         return await ReadPointsAsync(cmd, ct);
     }
 
-    private const string ListingColumns =
-        "id, make, model, year, price, mileage_km, fuel, body_type, city, status, view_count, save_count, contact_count";
+    private const string ListingColumns = "id, make, model, year, price, mileage_km, fuel, body_type, city, status, " +
+        "coalesce(p.view_count, 0), coalesce(p.save_count, 0), coalesce(p.contact_count, 0)";
+
+    /// <summary>The join that <see cref="ListingColumns"/>' counters come from.</summary>
+    private const string WithPopularity = "LEFT JOIN listing_popularity p ON p.listing_id = listings.id";
 
     private static AdminListingDto ReadListing(NpgsqlDataReader r) => new(r.GetInt64(0), r.GetString(1), r.GetString(2), r.GetInt32(3),
         r.GetInt32(4), r.GetInt32(5), r.GetString(6), r.GetString(7), r.IsDBNull(8) ? null : r.GetString(8), r.GetString(9), r.GetInt32(10), r.GetInt32(11), r.GetInt32(12));

@@ -26,7 +26,8 @@ public static class ListingMapping
     public static ListingDetailDto ToDetail(this Listing l) => new(
         l.Id, l.Make, l.Model, l.Year, l.Price, l.MileageKm, l.Fuel.ToString(), l.Transmission.ToString(),
         l.BodyType.ToString(), l.PowerKw, l.Colour, l.SellerType.ToString(), l.City, l.Latitude, l.Longitude,
-        l.Status.ToString(), l.CreatedAt, l.ViewCount, l.SaveCount, l.ContactCount, l.ContentVector is not null,
+        l.Status.ToString(), l.CreatedAt, l.Popularity?.ViewCount ?? 0, l.Popularity?.SaveCount ?? 0, l.Popularity?.ContactCount ?? 0,
+        l.ContentVector is not null,
         l.AskingPrice, l.Currency, l.Source, l.ExternalId,
         l.Attributes is null ? null : System.Text.Json.JsonDocument.Parse(l.Attributes).RootElement.Clone(), l.UpdatedAt);
 }

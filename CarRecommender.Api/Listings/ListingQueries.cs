@@ -49,8 +49,10 @@ public static class ListingQueries
         var neighbours = vector is null ? [] : await WithCosine(active.Where(l => l.ContentVector != null)
             .OrderBy(l => l.ContentVector!.CosineDistance(vector)).Take(3 * limit), vector).ToListAsync(ct);
         var related = links.Take(SimilarListings.RelatedModels).Select(k => k.Related).ToArray();
-        var hottest = related.Length == 0 ? [] : await WithCosine(active.Where(l => related.Contains(l.CarModel))
-            .OrderByDescending(l => l.TrendKey).ThenByDescending(l => l.Id).Take(limit), vector).ToListAsync(ct);
+        // the related models' hottest: their range of the popularity b-tree, each row's listing joined by its key
+        var hottest = related.Length == 0 ? [] : await WithCosine(db.ListingPopularity.Where(p => related.Contains(p.CarModel))
+            .Join(active, p => p.ListingId, l => l.Id, (p, l) => new { Listing = l, p.TrendKey, p.ListingId })
+            .OrderByDescending(x => x.TrendKey).ThenByDescending(x => x.ListingId).Select(x => x.Listing).Take(limit), vector).ToListAsync(ct);
 
         var picks = SimilarListings.Blend(
             new SimilarCar(id, listing.Make, listing.Model, listing.Price, listing.BodyType, listing.Fuel),

@@ -20,6 +20,7 @@ public sealed class CarRecommenderDb(DbContextOptions<CarRecommenderDb> options)
     public DbSet<RecommendationList> Recommendations => Set<RecommendationList>();
     public DbSet<CarModelLinkRow> CarModelLinks => Set<CarModelLinkRow>();
     public DbSet<ListingFactors> ListingFactors => Set<ListingFactors>();
+    public DbSet<ListingPopularity> ListingPopularity => Set<ListingPopularity>();
     public DbSet<PriceChange> PriceHistory => Set<PriceChange>();
     public DbSet<ListingChange> ListingChanges => Set<ListingChange>();
     public DbSet<ImportRun> Imports => Set<ImportRun>();
@@ -173,10 +174,19 @@ public sealed class CarRecommenderDb(DbContextOptions<CarRecommenderDb> options)
         e.HasIndex(x => new { x.Status, x.CreatedAt });
         e.HasIndex(x => new { x.Make, x.Model });
         e.HasIndex(x => new { x.Latitude, x.Longitude });
-        // trending candidates: the hottest active listings first (the key needs no decaying, see Ranking/Trending)
-        e.HasIndex(x => new { x.Status, x.TrendKey }).IsDescending(false, true);
-        // car-model candidates: the hottest active listings of the models the car-model EASE proposes
-        e.HasIndex(x => new { x.Status, x.CarModel, x.TrendKey }).IsDescending(false, false, true);
+
+        // Counters and trending key in a table of their own (ListingPopularity); rows added and kept on the listing's car
+        // model by the triggers of the migration that made it.
+        var popularity = modelBuilder.Entity<ListingPopularity>();
+        popularity.ToTable("listing_popularity");
+        popularity.HasKey(x => x.ListingId);
+        popularity.Property(x => x.ListingId).ValueGeneratedNever();
+        popularity.Property(x => x.CarModel).HasMaxLength(101);
+        popularity.HasOne<Listing>().WithOne(l => l.Popularity).HasForeignKey<ListingPopularity>(x => x.ListingId).OnDelete(DeleteBehavior.Cascade);
+        // trending candidates: the hottest listings first (the key needs no decaying, see Ranking/Trending), newest on ties
+        popularity.HasIndex(x => new { x.TrendKey, x.ListingId }).IsDescending(true, true);
+        // car-model candidates: the hottest listings of the models the car-model EASE proposes
+        popularity.HasIndex(x => new { x.CarModel, x.TrendKey, x.ListingId }).IsDescending(false, true, true);
         // HNSW, tuned for the 28-d content vectors (eng/bench.sh seed measures recall against exact search).
         e.HasIndex(x => x.ContentVector).HasMethod("hnsw").HasOperators("vector_cosine_ops")
             .HasStorageParameter("m", 16).HasStorageParameter("ef_construction", 64);

@@ -143,7 +143,7 @@ public static class CatalogueLoader
     {
         long n = 0;
         await using var writer = await conn.BeginBulkCopyAsync(
-            $"COPY listings ({ListingAttributeColumns}, status, created_at, content_vector, encoder_version, view_count, save_count, contact_count) " +
+            $"COPY listings ({ListingAttributeColumns}, status, created_at, content_vector, encoder_version) " +
             "FROM STDIN (FORMAT BINARY)", ct);
         foreach (var l in listings)
         {
@@ -154,9 +154,6 @@ public static class CatalogueLoader
             if (l.ContentVector is null) await writer.WriteNullAsync(ct);
             else await writer.WriteAsync(l.ContentVector, "vector", ct);
             await writer.WriteAsync(l.EncoderVersion, NpgsqlDbType.Smallint, ct);
-            await writer.WriteAsync(l.ViewCount, NpgsqlDbType.Integer, ct);
-            await writer.WriteAsync(l.SaveCount, NpgsqlDbType.Integer, ct);
-            await writer.WriteAsync(l.ContactCount, NpgsqlDbType.Integer, ct);
             if (++n % ProgressEvery == 0) progress?.Report(new LoadProgress("loading listings", n, total));
         }
         await writer.CompleteAsync(ct);

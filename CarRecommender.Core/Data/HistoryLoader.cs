@@ -110,9 +110,9 @@ public static class HistoryLoader
             await writer.CompleteAsync(ct);
         }
         await Exec(conn, """
-            UPDATE listings l SET view_count = l.view_count + s.views, save_count = l.save_count + s.saves,
-                contact_count = l.contact_count + s.contacts, trend_key = greatest(l.trend_key, s.trend_key)
-            FROM seed_counters s WHERE l.id = s.id
+            UPDATE listing_popularity p SET view_count = p.view_count + s.views, save_count = p.save_count + s.saves,
+                contact_count = p.contact_count + s.contacts, trend_key = greatest(p.trend_key, s.trend_key)
+            FROM seed_counters s WHERE p.listing_id = s.id
             """, ct);
     }
 

@@ -58,6 +58,21 @@ public sealed class Listing
     public Vector? ContentVector { get; set; }
     /// <summary>Which encoder version produced <see cref="ContentVector"/>.</summary>
     public short EncoderVersion { get; set; }
+    /// <summary>The counters and trending key the popularity pipeline keeps, in their own table (null unless read with it).</summary>
+    public ListingPopularity? Popularity { get; set; }
+}
+
+/// <summary>
+/// What shoppers do to a listing, apart from the listing: the view / save / contact counters and the trending key. The
+/// popularity pipeline updates these rows for nearly every event; kept on the listing they made each update a new
+/// version of a row with fifteen indexes (an HNSW insert among them). A row per listing, added by the database when
+/// the listing is (a trigger), with a copy of its car model so the car-model source walks one b-tree.
+/// </summary>
+public sealed class ListingPopularity
+{
+    public long ListingId { get; set; }
+    /// <summary>The listing's <see cref="Listing.CarModel"/>, kept equal by a trigger on listings.</summary>
+    public string CarModel { get; set; } = "";
     public int ViewCount { get; set; }
     public int SaveCount { get; set; }
     public int ContactCount { get; set; }

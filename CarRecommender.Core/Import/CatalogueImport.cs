@@ -90,8 +90,8 @@ public static class CatalogueImport
         Mark("match and update");
         var added = await Scalar<long[]>(conn, $"""
             WITH added AS (
-                INSERT INTO listings ({Columns}, source, status, created_at, view_count, save_count, contact_count, trend_key)
-                SELECT {Columns}, $1, 'Active', $2, 0, 0, 0, 0 FROM import_rows s
+                INSERT INTO listings ({Columns}, source, status, created_at)
+                SELECT {Columns}, $1, 'Active', $2 FROM import_rows s
                 WHERE NOT EXISTS (SELECT 1 FROM listings l WHERE l.source = $1 AND l.external_id = s.external_id)
                 ORDER BY s.ord
                 RETURNING id, asking_price, currency, price),

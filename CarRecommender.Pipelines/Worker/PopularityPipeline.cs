@@ -10,9 +10,9 @@ namespace CarRecommender.Pipelines.Worker;
 /// <summary>
 /// The listings' view / save / contact counters and trending keys (<see cref="Trending"/>), from their own queue. One
 /// transaction per batch records the event ids and adds the batch's counts, so a redelivered event is counted once. It
-/// is the only pipeline that writes listing rows: they are locked in id order (concurrent batches cannot deadlock), and
-/// a listing held by someone else (an ALS retrain writing factors) delays only these counters, never a user's vectors
-/// or recommendation list.
+/// writes only the listings' popularity rows (<see cref="ListingPopularity"/>), never the listings: those rows are
+/// locked in id order (concurrent batches cannot deadlock), and a row held by someone else delays only these counters,
+/// never a user's vectors or recommendation list.
 /// </summary>
 public sealed class PopularityPipeline(NpgsqlDataSource dataSource) : IPipelineHandler
 {
@@ -47,7 +47,8 @@ public sealed class PopularityPipeline(NpgsqlDataSource dataSource) : IPipelineH
     private static async Task<Dictionary<long, double>> LockListingsAsync(NpgsqlConnection conn, NpgsqlTransaction tx, IEnumerable<long> ids,
         CancellationToken ct)
     {
-        await using var cmd = new NpgsqlCommand("SELECT id, trend_key FROM listings WHERE id = ANY($1) ORDER BY id FOR NO KEY UPDATE", conn, tx);
+        await using var cmd = new NpgsqlCommand(
+            "SELECT listing_id, trend_key FROM listing_popularity WHERE listing_id = ANY($1) ORDER BY listing_id FOR NO KEY UPDATE", conn, tx);
         cmd.Parameters.Add(new NpgsqlParameter { Value = ids.Distinct().ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bigint });
         var result = new Dictionary<long, double>();
         await using var reader = await cmd.ExecuteReaderAsync(ct);
@@ -71,13 +72,13 @@ public sealed class PopularityPipeline(NpgsqlDataSource dataSource) : IPipelineH
         var trend = counts.Select(c => c.Trend is { } k && current.TryGetValue(c.Id, out var old) ? (old <= Trending.None ? k : Trending.Add(old, k)) : current.GetValueOrDefault(c.Id))
             .ToArray();
         await using var update = new NpgsqlCommand("""
-            UPDATE listings l
-            SET view_count = l.view_count + c.views,
-                save_count = greatest(0, l.save_count + c.saves - c.unsaves),
-                contact_count = l.contact_count + c.contacts,
+            UPDATE listing_popularity p
+            SET view_count = p.view_count + c.views,
+                save_count = greatest(0, p.save_count + c.saves - c.unsaves),
+                contact_count = p.contact_count + c.contacts,
                 trend_key = c.trend
             FROM unnest($1::bigint[], $2::int[], $3::int[], $4::int[], $5::int[], $6::float8[]) AS c(id, views, saves, unsaves, contacts, trend)
-            WHERE l.id = c.id
+            WHERE p.listing_id = c.id
             """, conn, tx);
         update.Parameters.Add(new NpgsqlParameter { Value = ids, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bigint });
         update.Parameters.Add(new NpgsqlParameter { Value = counts.Select(c => c.Views).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Integer });

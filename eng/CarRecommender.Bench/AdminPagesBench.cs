@@ -24,7 +24,7 @@ public static class AdminPagesBench
         long userId, listingId;
         await using (var cmd = db.CreateCommand("SELECT id FROM users WHERE role = 'User' AND content_vector IS NOT NULL ORDER BY interaction_count DESC LIMIT 1"))
             userId = (long)(await cmd.ExecuteScalarAsync())!;
-        await using (var cmd = db.CreateCommand("SELECT id FROM listings WHERE status = 'Active' ORDER BY view_count DESC LIMIT 1"))
+        await using (var cmd = db.CreateCommand("SELECT id FROM listings JOIN listing_popularity p ON p.listing_id = id WHERE status = 'Active' ORDER BY p.view_count DESC LIMIT 1"))
             listingId = (long)(await cmd.ExecuteScalarAsync())!;
 
         using var playwright = await Playwright.CreateAsync();

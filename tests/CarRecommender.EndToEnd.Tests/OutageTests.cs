@@ -31,7 +31,7 @@ public sealed class OutageTests(AppFixture fixture)
         await using var conn = await Db.OpenAsync(cs);
         var listings = new List<long>();
         await using (var cmd = new Npgsql.NpgsqlCommand(
-            "SELECT id FROM listings WHERE status = 'Active' AND view_count = 0 AND id NOT IN (SELECT listing_id FROM interactions) ORDER BY id DESC LIMIT 400", conn))
+            "SELECT id FROM listings JOIN listing_popularity p ON p.listing_id = id WHERE status = 'Active' AND p.view_count = 0 AND id NOT IN (SELECT listing_id FROM interactions) ORDER BY id DESC LIMIT 400", conn))
         await using (var reader = await cmd.ExecuteReaderAsync())
             while (await reader.ReadAsync()) listings.Add(reader.GetInt64(0));
         var all = new List<Guid>();
@@ -60,7 +60,7 @@ public sealed class OutageTests(AppFixture fixture)
         Assert.Equal((long)n, await Db.ScalarAsync<long>(cs, "SELECT count(*) FROM interactions WHERE event_id = ANY($1)", eventIds));
         Assert.Equal((long)n, await Db.ScalarAsync<long>(cs, "SELECT count(*) FROM processed_events WHERE pipeline = 'content' AND event_id = ANY($1)", eventIds));
         // the popularity pipeline's counters: each view counted once (a redelivered batch applied twice would count it twice)
-        Assert.Equal((long)n, await Db.ScalarAsync<long>(cs, "SELECT sum(view_count) FROM listings WHERE id = ANY($1)", listings));
+        Assert.Equal((long)n, await Db.ScalarAsync<long>(cs, "SELECT sum(view_count) FROM listing_popularity WHERE listing_id = ANY($1)", listings));
         // the outbox empties: rows published but not yet deleted when an API stopped are sent again by the next one (and
         // deduplicated by the pipelines), so they may outlive the events' application by a dispatch round
         const string leftInOutbox = "SELECT count(*) FROM outbox o JOIN interactions i ON i.id = o.interaction_id WHERE i.event_id = ANY($1)";
@@ -167,7 +167,7 @@ public sealed class OutageTests(AppFixture fixture)
         var cs = await fixture.ConnectionStringAsync("carrecommender");
         await using var conn = await Db.OpenAsync(cs);
         var listing = await Db.ScalarAsync<long>(cs,
-            "SELECT id FROM listings WHERE status = 'Active' AND view_count = 0 AND id NOT IN (SELECT listing_id FROM interactions) ORDER BY id LIMIT 1");
+            "SELECT id FROM listings JOIN listing_popularity p ON p.listing_id = id WHERE status = 'Active' AND p.view_count = 0 AND id NOT IN (SELECT listing_id FROM interactions) ORDER BY id LIMIT 1");
         var accepted = new List<Guid>();
         using var stop = new CancellationTokenSource();
         var load = Task.Run(async () =>
@@ -238,7 +238,7 @@ public sealed class OutageTests(AppFixture fixture)
             http.DefaultRequestHeaders.Authorization = new("Bearer", (await tokenResponse.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("accessToken").GetString());
         }
         var listing = await Db.ScalarAsync<long>(cs,
-            "SELECT id FROM listings WHERE status = 'Active' AND view_count = 0 AND id NOT IN (SELECT listing_id FROM interactions) ORDER BY id LIMIT 1 OFFSET 1");
+            "SELECT id FROM listings JOIN listing_popularity p ON p.listing_id = id WHERE status = 'Active' AND p.view_count = 0 AND id NOT IN (SELECT listing_id FROM interactions) ORDER BY id LIMIT 1 OFFSET 1");
 
         // four clients post batches of 50 views until the API is gone; a batch whose answer was lost in the shutdown
         // may or may not have been stored, so it is kept aside and checked against the database afterwards

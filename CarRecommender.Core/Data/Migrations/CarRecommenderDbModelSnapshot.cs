@@ -511,10 +511,6 @@ namespace CarRecommender.Core.Data.Migrations
                         .HasColumnType("character varying(30)")
                         .HasColumnName("colour");
 
-                    b.Property<int>("ContactCount")
-                        .HasColumnType("integer")
-                        .HasColumnName("contact_count");
-
                     b.Property<Vector>("ContentVector")
                         .HasColumnType("vector(28)")
                         .HasColumnName("content_vector");
@@ -586,10 +582,6 @@ namespace CarRecommender.Core.Data.Migrations
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("promoted_until");
 
-                    b.Property<int>("SaveCount")
-                        .HasColumnType("integer")
-                        .HasColumnName("save_count");
-
                     b.Property<string>("SellerId")
                         .HasMaxLength(120)
                         .HasColumnType("character varying(120)")
@@ -621,17 +613,9 @@ namespace CarRecommender.Core.Data.Migrations
                         .HasColumnType("character varying(16)")
                         .HasColumnName("transmission");
 
-                    b.Property<double>("TrendKey")
-                        .HasColumnType("double precision")
-                        .HasColumnName("trend_key");
-
                     b.Property<DateTimeOffset?>("UpdatedAt")
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("updated_at");
-
-                    b.Property<int>("ViewCount")
-                        .HasColumnType("integer")
-                        .HasColumnName("view_count");
 
                     b.Property<int>("Year")
                         .HasColumnType("integer")
@@ -680,16 +664,8 @@ namespace CarRecommender.Core.Data.Migrations
                     b.HasIndex("Status", "Price")
                         .HasDatabaseName("ix_listings_status_price");
 
-                    b.HasIndex("Status", "TrendKey")
-                        .IsDescending(false, true)
-                        .HasDatabaseName("ix_listings_status_trend_key");
-
                     b.HasIndex("Status", "Year")
                         .HasDatabaseName("ix_listings_status_year");
-
-                    b.HasIndex("Status", "CarModel", "TrendKey")
-                        .IsDescending(false, false, true)
-                        .HasDatabaseName("ix_listings_status_car_model_trend_key");
 
                     b.ToTable("listings", (string)null);
                 });
@@ -754,6 +730,48 @@ namespace CarRecommender.Core.Data.Migrations
                     NpgsqlIndexBuilderExtensions.HasOperators(b.HasIndex("Factors"), new[] { "vector_ip_ops" });
 
                     b.ToTable("listing_factors", (string)null);
+                });
+
+            modelBuilder.Entity("CarRecommender.Core.Domain.ListingPopularity", b =>
+                {
+                    b.Property<long>("ListingId")
+                        .HasColumnType("bigint")
+                        .HasColumnName("listing_id");
+
+                    b.Property<string>("CarModel")
+                        .IsRequired()
+                        .HasMaxLength(101)
+                        .HasColumnType("character varying(101)")
+                        .HasColumnName("car_model");
+
+                    b.Property<int>("ContactCount")
+                        .HasColumnType("integer")
+                        .HasColumnName("contact_count");
+
+                    b.Property<int>("SaveCount")
+                        .HasColumnType("integer")
+                        .HasColumnName("save_count");
+
+                    b.Property<double>("TrendKey")
+                        .HasColumnType("double precision")
+                        .HasColumnName("trend_key");
+
+                    b.Property<int>("ViewCount")
+                        .HasColumnType("integer")
+                        .HasColumnName("view_count");
+
+                    b.HasKey("ListingId")
+                        .HasName("pk_listing_popularity");
+
+                    b.HasIndex("TrendKey", "ListingId")
+                        .IsDescending()
+                        .HasDatabaseName("ix_listing_popularity_trend_key_listing_id");
+
+                    b.HasIndex("CarModel", "TrendKey", "ListingId")
+                        .IsDescending(false, true, true)
+                        .HasDatabaseName("ix_listing_popularity_car_model_trend_key_listing_id");
+
+                    b.ToTable("listing_popularity", (string)null);
                 });
 
             modelBuilder.Entity("CarRecommender.Core.Domain.ModelVersion", b =>
@@ -1338,6 +1356,16 @@ namespace CarRecommender.Core.Data.Migrations
                         .HasConstraintName("fk_interactions_users_user_id");
                 });
 
+            modelBuilder.Entity("CarRecommender.Core.Domain.ListingPopularity", b =>
+                {
+                    b.HasOne("CarRecommender.Core.Domain.Listing", null)
+                        .WithOne("Popularity")
+                        .HasForeignKey("CarRecommender.Core.Domain.ListingPopularity", "ListingId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_listing_popularity_listings_listing_id");
+                });
+
             modelBuilder.Entity("CarRecommender.Core.Domain.OutboxMessage", b =>
                 {
                     b.HasOne("CarRecommender.Core.Domain.Interaction", null)
@@ -1383,6 +1411,11 @@ namespace CarRecommender.Core.Data.Migrations
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
                         .HasConstraintName("fk_session_events_sessions_session_id");
+                });
+
+            modelBuilder.Entity("CarRecommender.Core.Domain.Listing", b =>
+                {
+                    b.Navigation("Popularity");
                 });
 #pragma warning restore 612, 618
         }

@@ -1,3 +1,4 @@
+using System.Linq.Expressions;
 using CarRecommender.Core.Data;
 using CarRecommender.Core.Domain;
 using CarRecommender.Core.Features;
@@ -10,8 +11,8 @@ namespace CarRecommender.Core.Recommendation.Sources;
 
 /// <summary>
 /// The candidate sources over the live catalogue in PostgreSQL, each one index scan: content and latent ANN (HNSW; with
-/// a filter, pgvector's iterative scans keep going until enough rows match), the car-model source and trending (b-tree
-/// on the trend key), and the price drops of the user's history (primary key). <paramref name="pool"/> is the active
+/// a filter, pgvector's iterative scans keep going until enough rows match), the car-model source and trending (the
+/// b-trees of <see cref="ListingPopularity"/>, each row joined to its listing), and the price drops of the user's history (primary key). <paramref name="pool"/> is the active
 /// listings passing the request's filter; the exact twins are <see cref="ExactSources"/>.
 /// </summary>
 public sealed class IndexedSources(CarRecommenderDb db, IQueryable<Listing> pool, ListingFilter? filter)
@@ -42,13 +43,13 @@ public sealed class IndexedSources(CarRecommenderDb db, IQueryable<Listing> pool
     });
 
     /// <summary>
-    /// How deep a filtered request looks into each proposed car model's hottest listings (the model's own range of the
-    /// status, car model, trend key b-tree) for ones that pass the filter.
+    /// How deep a filtered request looks into each proposed car model's hottest active listings (the model's own range
+    /// of the car model, trend key b-tree) for ones that pass the filter.
     /// </summary>
     public const int FilteredModelDepth = 1_000;
 
     /// <summary>
-    /// The hottest listings of the car models the car-model EASE proposes (b-tree on status, car model, trend key).
+    /// The hottest listings of the car models the car-model EASE proposes (b-tree on car model, trend key).
     /// Filtered, each model is read alone, at most <see cref="FilteredModelDepth"/> of its hottest listings, and then
     /// filtered: asked for SUVs among ten hatchback models in one query, the planner walked the whole trend-key index
     /// for matches that did not exist (3.4 s at 1M listings).
@@ -57,11 +58,11 @@ public sealed class IndexedSources(CarRecommenderDb db, IQueryable<Listing> pool
     {
         if (q.Taste.CarModels.Top(CarModelSourceModels) is not { Count: > 0 } models) return [];
         if (filter is null)
-            return await Project(HottestFirst(Pool(q).Where(l => models.Contains(l.CarModel))).Take(q.Count)).ToListAsync(ct);
+            return await Project(HottestFirst(Pool(q), p => models.Contains(p.CarModel)).Take(q.Count)).ToListAsync(ct);
         IQueryable<Listing>? union = null;
         foreach (var model in models)
         {
-            var modelsHottest = HottestFirst(db.Listings.AsNoTracking().Where(l => l.Status == ListingStatus.Active && l.CarModel == model))
+            var modelsHottest = HottestFirst(db.Listings.AsNoTracking().Where(l => l.Status == ListingStatus.Active), p => p.CarModel == model)
                 .Take(FilteredModelDepth);
             var hottest = HottestFirst(Excluding(modelsHottest.Matching(filter with { Status = ListingStatus.Active }), q)).Take(q.Count);
             union = union is null ? hottest : union.Concat(hottest);
@@ -82,7 +83,7 @@ public sealed class IndexedSources(CarRecommenderDb db, IQueryable<Listing> pool
     public ICandidateSource Promoted => new Source("promoted", async (q, ct) =>
     {
         var now = q.Now;
-        var rows = await Project(Pool(q).Where(l => l.PromotedUntil > now).OrderByDescending(l => l.TrendKey).Take(PromotedPool)).ToListAsync(ct);
+        var rows = await Project(HottestFirst(Pool(q).Where(l => l.PromotedUntil > now)).Take(PromotedPool)).ToListAsync(ct);
         if (rows.Count == 0) return rows;
         var byId = rows.ToDictionary(r => r.Id);
         var ranked = await ExactSources.Promoted(new CandidateCatalogue(rows.Select(r => r.ToCandidate()))).FetchAsync(q, ct);
@@ -106,9 +107,16 @@ public sealed class IndexedSources(CarRecommenderDb db, IQueryable<Listing> pool
         return excluded.Length == 0 ? listings : listings.Where(l => !excluded.Contains(l.Id));
     }
 
-    /// <summary>Hottest first (trend key, then the newest id): the order of the trend-key b-trees.</summary>
-    private static IOrderedQueryable<Listing> HottestFirst(IQueryable<Listing> listings) =>
-        listings.OrderByDescending(l => l.TrendKey).ThenByDescending(l => l.Id);
+    /// <summary>
+    /// <paramref name="listings"/> hottest first (trend key, then the newest id): the order of the popularity b-trees,
+    /// walked with each row's listing joined by its key; <paramref name="popular"/> narrows the walk (a car model's range).
+    /// </summary>
+    private IQueryable<Listing> HottestFirst(IQueryable<Listing> listings, Expression<Func<ListingPopularity, bool>>? popular = null)
+    {
+        var rows = popular is null ? db.ListingPopularity : db.ListingPopularity.Where(popular);
+        return rows.Join(listings, p => p.ListingId, l => l.Id, (p, l) => new { p.TrendKey, p.ListingId, Listing = l })
+            .OrderByDescending(x => x.TrendKey).ThenByDescending(x => x.ListingId).Select(x => x.Listing);
+    }
 
     private IQueryable<CandidateRow> Project(IQueryable<Listing> q) => Project(db, q);
 
@@ -119,8 +127,10 @@ public sealed class IndexedSources(CarRecommenderDb db, IQueryable<Listing> pool
              from f in factors.DefaultIfEmpty()
              select new WithFactors { L = l, F = f });
 
+    /// <summary>The candidate's columns; the trend key comes from its popularity row (a key lookup each).</summary>
     private static IQueryable<CandidateRow> Rows(IQueryable<WithFactors> q) => q.Select(x => new CandidateRow(x.L.Id, x.L.Make, x.L.Model,
-        x.L.Year, x.L.Price, x.L.BodyType, x.L.ContentVector, x.F != null ? x.F.Factors : null, x.L.TrendKey, x.L.Latitude, x.L.Longitude,
+        x.L.Year, x.L.Price, x.L.BodyType, x.L.ContentVector, x.F != null ? x.F.Factors : null,
+        x.L.Popularity != null ? x.L.Popularity.TrendKey : Ranking.Trending.None, x.L.Latitude, x.L.Longitude,
         x.L.SellerId, x.L.PromotedUntil, x.L.MileageKm, x.L.PowerKw, x.L.Fuel, x.L.Transmission, x.L.SellerType));
 
     private sealed class WithFactors

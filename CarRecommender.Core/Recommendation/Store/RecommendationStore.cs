@@ -43,9 +43,19 @@ public sealed class RecommendationStore(CarRecommenderDb db)
     public async Task<StoredList?> ReadAsync(long userId, ListingFilter? filter, int limit, CancellationToken ct) =>
         await ReadAsync(userId, filter, limit, RecommendationRequest.EmptyIds, EngineSettings.Default, DateTimeOffset.UtcNow, ct);
 
+    /// <remarks>
+    /// One query: the list, what decides whether it is still good, and its listings that pass the filter (a lateral
+    /// key lookup per stored id).
+    /// </remarks>
     public async Task<StoredList?> ReadAsync(long userId, ListingFilter? filter, int limit, IReadOnlySet<long> exclude, EngineSettings settings,
         DateTimeOffset now, CancellationToken ct)
     {
+        var shown = db.Listings.AsNoTracking().Matching((filter ?? new ListingFilter()) with { Status = ListingStatus.Active });
+        if (exclude.Count > 0)
+        {
+            var excluded = exclude.ToArray();
+            shown = shown.Where(l => !excluded.Contains(l.Id));
+        }
         var stored = await db.Recommendations.AsNoTracking().Where(r => r.UserId == userId)
             .Select(r => new
             {
@@ -60,16 +70,13 @@ public sealed class RecommendationStore(CarRecommenderDb db)
                 // promoted listings are decided when the list is made: one promoted or ended since makes it stale
                 PromotionsChanged = db.Listings.Any(l => l.PromotedAt > r.ComputedAt)
                                     || db.Listings.Any(l => l.PromotedUntil > r.ComputedAt && l.PromotedUntil <= now),
+                Listings = shown.Where(l => r.ListingIds.Contains(l.Id)).Select(Shown).ToList(),
             })
             .SingleOrDefaultAsync(ct);
         if (stored is null || stored.ListingIds.Length < limit || stored.Settings != settings.Fingerprint || stored.PromotionsChanged
             || TooOld(stored.ComputedAt, stored.Cold))
             return null;
-        var ids = exclude.Count == 0 ? stored.ListingIds : stored.ListingIds.Where(id => !exclude.Contains(id)).ToArray();
-        var matching = await db.Listings.AsNoTracking().Where(l => ids.Contains(l.Id))
-            .Matching((filter ?? new ListingFilter()) with { Status = ListingStatus.Active })
-            .Select(Shown)
-            .ToDictionaryAsync(l => l.Id, ct);
+        var matching = stored.Listings.ToDictionary(l => l.Id);
         // sold listings took the list below the limit, or the filter keeps too few: rank afresh rather than serve it short
         if (matching.Count < limit) return null;
         var picks = new List<StoredPick>(matching.Count);
