@@ -54,6 +54,21 @@ public sealed class ImportReaderTests
     public void Fuel_names_in_four_languages_map_to_our_categories(string text, FuelType? fuel) => Assert.Equal(fuel, ListingCsvReader.ParseFuel(text));
 
     [Theory]
+    [InlineData("110 kW (150 PS)", true, 110.0)]
+    [InlineData("150 PS", true, 110.325)]
+    [InlineData("148 bhp", false, 108.854)]
+    [InlineData("110kW", false, 110.0)]
+    [InlineData("110", true, 110.0)]
+    [InlineData("150", false, 110.325)]
+    [InlineData("", true, null)]
+    public void Power_is_read_in_the_unit_the_text_names_else_the_column_unit(string text, bool columnInKw, double? kw)
+    {
+        var parsed = ListingCsvReader.ParsePowerKw(text.Length == 0 ? null : text, columnInKw);
+        if (kw is null) Assert.Null(parsed);
+        else Assert.Equal(kw.Value, parsed!.Value, 3);
+    }
+
+    [Theory]
     [InlineData("Kombi", BodyType.Estate)]
     [InlineData("Limousine", BodyType.Sedan)]
     [InlineData("Kleinwagen", BodyType.Hatchback)]
