@@ -164,14 +164,17 @@ public sealed class PriceModelCommand : AsyncCommand<PricingSettings>
             var v = info.Validation!;
             var table = new Table().Title(Markup.Escape($"{info.Market} market: {info.Rows:N0} listings, {v.Folds}-fold cross-validation"))
                 .AddColumns("estimate", "rows", $"MAE ({info.Market})", "median APE", "mean APE", "fit per fold");
-            table.AddRow("gradient-boosted trees", $"{v.Model.Rows:N0}", $"{v.Model.MeanAbsoluteError:N0}", $"[green]{v.Model.MedianAbsolutePercentageError:P1}[/]",
+            table.AddRow("boosted trees", $"{v.Model.Rows:N0}", $"{v.Model.MeanAbsoluteError:N0}", $"[green]{v.Model.MedianAbsolutePercentageError:P1}[/]",
                 $"{v.Model.MeanAbsolutePercentageError:P1}", $"{v.Model.FitSeconds:0.0} s");
-            table.AddRow("median of make + model + year", $"{v.Baseline.Rows:N0}", $"{v.Baseline.MeanAbsoluteError:N0}", $"{v.Baseline.MedianAbsolutePercentageError:P1}",
+            table.AddRow("group median", $"{v.Baseline.Rows:N0}", $"{v.Baseline.MeanAbsoluteError:N0}", $"{v.Baseline.MedianAbsolutePercentageError:P1}",
                 $"{v.Baseline.MeanAbsolutePercentageError:P1}", $"{v.Baseline.FitSeconds:0.00} s");
             AnsiConsole.Write(table);
             var (low, high) = (Math.Exp(v.LogResidualLow) - 1, Math.Exp(v.LogResidualHigh) - 1);
             AnsiConsole.MarkupLineInterpolated($"median APE {v.MedianApeImprovement:P0} lower than the baseline's; final model trained on all {info.Rows:N0} listings in {info.TrainingSeconds:0.0} s; 80 % of prices lie within {low:+0%;-0%} … {high:+0%;-0%} of the estimate");
         }
+        if (markets.Models.Count > 0)
+            AnsiConsole.MarkupLine("boosted trees: LightGBM on log prices; group median: the median price of the same make, model and year in the training folds "
+                + "(else of the model, the make, the market). Errors are on held-out folds; APE = |estimate − price| / price.");
         if (saved is not null && markets.Models.Count > 0) AnsiConsole.MarkupLineInterpolated($"models saved in {saved}");
     }
 

@@ -18,6 +18,8 @@ public sealed class CatalogueFile : IDisposable
         _file = file;
         _text = text;
         Reader = reader;
+        // known up front: the reader closes the file when it reaches the end
+        Length = file.Length;
         Warning = utf8 ? null : "The file is not valid UTF-8; it was read as Latin-1 (ISO-8859-1).";
     }
 
@@ -25,7 +27,7 @@ public sealed class CatalogueFile : IDisposable
     public ListingCsvReader Reader { get; }
     /// <summary>What the report should say of the file's encoding: null for UTF-8.</summary>
     public string? Warning { get; }
-    public long Length => _file.Length;
+    public long Length { get; }
     /// <summary>Bytes read so far (the whole length once the file is closed).</summary>
     public long Position => _file.CanRead ? _file.Position : Length;
 
