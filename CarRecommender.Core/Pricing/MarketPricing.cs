@@ -20,7 +20,8 @@ public static class MarketPricing
     {
         var models = new List<MarketPriceModel>();
         var tooSmall = new Dictionary<string, int>();
-        foreach (var market in rows.GroupBy(r => r.Currency).OrderByDescending(g => g.Count()).ThenBy(g => g.Key, StringComparer.Ordinal))
+        // a price of nothing is no price (the importer rejects it; a hand-made row might not)
+        foreach (var market in rows.Where(r => r.Price > 0).GroupBy(r => r.Currency).OrderByDescending(g => g.Count()).ThenBy(g => g.Key, StringComparer.Ordinal))
         {
             var marketRows = market.ToList();
             if (marketRows.Count < Math.Max(MinimumRows, settings.Folds))
