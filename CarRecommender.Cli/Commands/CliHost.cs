@@ -43,6 +43,10 @@ public static class CliHost
                 .WithDescription("Offline evaluation on a held-out split: most-popular, item-kNN, and ALS, EASE and the hybrid as production self-tunes them (P/R/NDCG/MAP@K, coverage, novelty, diversity)")
                 .WithExample("evaluate", "--input", "ratings.csv", "--min-value", "4", "--protocol", "per-user")
                 .WithExample("evaluate", "--generate", "5000", "--tune");
+            c.AddCommand<PriceModelCommand>("price-model")
+                .WithDescription("Train and cross-validate the market price model (gradient-boosted trees, one per currency) on a catalogue file: MAE and APE against the median of similar cars")
+                .WithExample("price-model", "--input", "cars.csv", "--currency", "GBP")
+                .WithExample("price-model", "--generate", "100000", "--json");
             c.PropagateExceptions();
         });
         try

@@ -53,10 +53,7 @@ public sealed class ImportSettings : DatabaseSettings
     {
         if (string.IsNullOrWhiteSpace(File)) return ValidationResult.Error("--file is required");
         if (!System.IO.File.Exists(File)) return ValidationResult.Error($"no such file: {File}");
-        var mapError = ListingCsvReader.ParseMap(Map, out _);
-        if (mapError is not null) return ValidationResult.Error("--map " + mapError);
-        var errors = ImportOptionsParser.Parse(SourceName, Units, Currency, ImportCommand.Rates(), out _);
-        return errors.Count == 0 ? ValidationResult.Success() : ValidationResult.Error($"--{errors[0].Field}: {errors[0].Message}");
+        return CatalogueFileOptions.Problem(Map, SourceName, Units, Currency) is { } problem ? ValidationResult.Error(problem) : ValidationResult.Success();
     }
 
     /// <summary>--source, or the file's name made a source name ("uk cars 2020.csv" → "uk-cars-2020").</summary>
@@ -74,13 +71,16 @@ public sealed class ImportCommand : AsyncCommand<ImportSettings>
 
     public override async Task<int> ExecuteAsync(CommandContext context, ImportSettings settings, CancellationToken cancellationToken)
     {
-        ListingCsvReader.ParseMap(settings.Map, out var mapping);
         ImportReport report;
         if (!string.IsNullOrWhiteSpace(settings.ResolveConnectionString()))
         {
             var rates = Rates();
-            ImportOptionsParser.Parse(settings.SourceName, settings.Units, settings.Currency, rates, out var options);
-            options = options with { Map = mapping, Sync = settings.Sync, FileName = Path.GetFileName(settings.File), StartedBy = "cli " + Environment.UserName };
+            var options = CatalogueFileOptions.Build(settings.Map, settings.SourceName, settings.Units, settings.Currency, rates) with
+            {
+                Sync = settings.Sync,
+                FileName = Path.GetFileName(settings.File),
+                StartedBy = "cli " + Environment.UserName,
+            };
             await using var dataSource = await settings.OpenDatabaseAsync(cancellationToken);
             report = await ProgressReporter.RunAsync(progress =>
                 CatalogueImport.ImportFileAsync(dataSource, settings.File, options, rates, DateTimeOffset.UtcNow, progress, cancellationToken));

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Text;
 using System.Text.Json;
 using CarRecommender.Core.Data;
 using CarRecommender.Core.Domain;
@@ -26,28 +25,19 @@ public static class CatalogueImport
         DateTimeOffset now, IProgress<LoadProgress>? progress, CancellationToken ct)
     {
         var clock = Stopwatch.StartNew();
-        // Spreadsheets still export Latin-1 / Windows-1252: a file that is not valid UTF-8 is read as Latin-1 (and the
-        // report says so), rather than turning every "ë" into U+FFFD. Binary garbage then fails row validation.
-        var utf8 = await IsUtf8Async(path, ct);
-        var encoding = utf8 ? new UTF8Encoding(false) : Encoding.Latin1;
-        var reader = new ListingCsvReader(now, options, rates);
-        using (var survey = new StreamReader(path, encoding, detectEncodingFromByteOrderMarks: utf8)) reader.Survey(survey);
-
-        var file = File.OpenRead(path);
-        var length = file.Length;
-        using var text = new StreamReader(file, encoding, detectEncodingFromByteOrderMarks: utf8);
+        using var file = await CatalogueFile.OpenAsync(path, options, rates, now, ct);
+        var reader = file.Reader;
         await using var conn = await dataSource.OpenConnectionAsync(ct);
         await using var tx = await conn.BeginTransactionAsync(ct);
         await Exec(conn, $"""
             CREATE TEMP TABLE import_rows ON COMMIT DROP AS SELECT {Columns} FROM listings WITH NO DATA;
             ALTER TABLE import_rows ADD COLUMN ord bigint
             """, ct);
-        // progress in bytes of the file read, which is known up front (the row count is not)
-        var bytes = progress is null ? null : new SyncProgress<long>(_ => progress.Report(new LoadProgress("importing", file.CanRead ? file.Position : length, length)));
+        var bytes = progress is null ? null : new SyncProgress<long>(_ => progress.Report(new LoadProgress("importing", file.Position, file.Length)));
         var phases = new Dictionary<string, double>();
         var phase = Stopwatch.StartNew();
         void Mark(string name) { phases[name] = Math.Round(phase.Elapsed.TotalSeconds, 2); phase.Restart(); }
-        var staged = await StageAsync(conn, reader.Read(text), bytes, ct);
+        var staged = await StageAsync(conn, file.Listings(), bytes, ct);
         progress?.Report(new LoadProgress("applying", 0, staged));
 
         var source = options.Source;
@@ -150,7 +140,7 @@ public static class CatalogueImport
             DurationSeconds = Math.Round(clock.Elapsed.TotalSeconds, 2),
             Phases = phases,
         };
-        if (!utf8) report = report with { Warnings = [.. report.Warnings, "The file is not valid UTF-8; it was read as Latin-1 (ISO-8859-1)."] };
+        if (file.Warning is { } warning) report = report with { Warnings = [.. report.Warnings, warning] };
         if (inserted > 0) report = report with { Decisions = [.. report.Decisions, $"latent: {factored:N0} of {inserted:N0} new listings took their car model's mean factors (the others wait for the next retrain)"] };
         if (priceChanges > 0) report = report with { Decisions = [.. report.Decisions, $"prices: {priceChanges:N0} listings changed price (kept in their price history)"] };
         await Exec(conn, """
@@ -232,26 +222,5 @@ public static class CatalogueImport
         await using var cmd = new NpgsqlCommand(sql, conn);
         foreach (var p in parameters) cmd.Parameters.AddWithValue(p);
         return (T)(await cmd.ExecuteScalarAsync(ct))!;
-    }
-
-    /// <summary>Whether the whole file decodes as UTF-8 (streamed, so a 200 MB file costs one extra read).</summary>
-    private static async Task<bool> IsUtf8Async(string path, CancellationToken ct)
-    {
-        var decoder = new UTF8Encoding(false, throwOnInvalidBytes: true).GetDecoder();
-        var buffer = new byte[1 << 16];
-        var chars = new char[buffer.Length + 1];
-        await using var file = File.OpenRead(path);
-        try
-        {
-            int read;
-            while ((read = await file.ReadAsync(buffer, ct)) > 0)
-                decoder.GetChars(buffer, 0, read, chars, 0, flush: false);
-            decoder.GetChars(buffer, 0, 0, chars, 0, flush: true);
-            return true;
-        }
-        catch (DecoderFallbackException)
-        {
-            return false;
-        }
     }
 }

@@ -424,8 +424,8 @@ public sealed partial class ListingCsvReader
         else { body = BodyType.Unknown; Count("body.unknown"); CountUnknown("body", bodyText ?? $"{make} {model}"); }
 
         int? power = null;
-        if (ParseNumber(Get(ImportField.PowerKw)) is { } kw) power = (int)Math.Round(kw);
-        else if (ParseNumber(Get(ImportField.PowerHp)) is { } hp) power = (int)Math.Round(hp * 0.7355);
+        if (ParsePowerKw(Get(ImportField.PowerKw), columnInKw: true) is { } kw) power = (int)Math.Round(kw);
+        else if (ParsePowerKw(Get(ImportField.PowerHp), columnInKw: false) is { } hpInKw) power = (int)Math.Round(hpInKw);
         if (power is <= 0 or > 2_000) power = null;
         if (power is null) Count("power.unknown");
 
@@ -558,6 +558,25 @@ public sealed partial class ListingCsvReader
         return double.TryParse(digits, NumberStyles.AllowDecimalPoint | NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var v) && double.IsFinite(v) ? v : null;
     }
 
+    /// <summary>
+    /// Power in kW from "110 kW (150 PS)" (marketplaces write both: the kW figure counts), "150 PS", "148 bhp", "110kW";
+    /// a bare number is in the column's unit (kW, or hp converted at 0.7355 kW per hp).
+    /// </summary>
+    public static double? ParsePowerKw(string? s, bool columnInKw)
+    {
+        if (s is null) return null;
+        double? kw = null, hp = null;
+        foreach (Match m in PowerWithUnit().Matches(s))
+        {
+            if (ParseNumber(m.Groups["value"].Value) is not { } value) continue;
+            if (m.Groups["unit"].Value.Equals("kw", StringComparison.OrdinalIgnoreCase)) kw ??= value;
+            else hp ??= value;
+        }
+        if (kw is not null) return kw;
+        if (hp is not null) return hp * 0.7355;
+        return ParseNumber(s) is { } bare ? columnInKw ? bare : bare * 0.7355 : null;
+    }
+
     private static bool Has(string text, params string[] words) => words.Any(w => text.Contains(w, StringComparison.Ordinal));
 
     /// <summary>Fuel names in English, German, French and Italian; null for what is none of ours ("Other", "-/- (Fuel)", hydrogen).</summary>
@@ -615,6 +634,9 @@ public sealed partial class ListingCsvReader
 
     [GeneratedRegex(@"(19|20)\d\d")]
     private static partial Regex FourDigits();
+
+    [GeneratedRegex(@"(?<value>\d+(?:[.,]\d+)?)\s*(?<unit>kw|ps|bhp|hp|ch|cv)\b", RegexOptions.IgnoreCase)]
+    private static partial Regex PowerWithUnit();
 
     [GeneratedRegex(@"[^0-9.,\-]")]
     private static partial Regex NumberChars();

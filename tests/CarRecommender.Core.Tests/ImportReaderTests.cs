@@ -53,6 +53,44 @@ public sealed class ImportReaderTests
     [InlineData("Other", null)]
     public void Fuel_names_in_four_languages_map_to_our_categories(string text, FuelType? fuel) => Assert.Equal(fuel, ListingCsvReader.ParseFuel(text));
 
+    [Fact]
+    public async Task Catalogue_file_is_read_to_its_whole_length_and_says_when_it_is_latin1()
+    {
+        var path = Path.GetTempFileName();
+        try
+        {
+            await File.WriteAllBytesAsync(path, System.Text.Encoding.Latin1.GetBytes("make,model,year,price,mileage_km\nCitroën,C3,2019,9500,40000\nFord,Focus,2018,8900,61000\n"));
+            using var file = await CatalogueFile.OpenAsync(path, new ImportOptions(), new CurrencyRates(), Now, CancellationToken.None);
+
+            var listings = file.Listings().ToList();
+
+            Assert.Equal(2, listings.Count);
+            Assert.Equal(file.Length, file.Position); // the reader closed the file at its end; the length is still known
+            Assert.Contains("Latin-1", file.Warning, StringComparison.Ordinal);
+            Assert.StartsWith("Citro", listings[0].Make, StringComparison.Ordinal);
+            Assert.DoesNotContain('\uFFFD', listings[0].Make);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Theory]
+    [InlineData("110 kW (150 PS)", true, 110.0)]
+    [InlineData("150 PS", true, 110.325)]
+    [InlineData("148 bhp", false, 108.854)]
+    [InlineData("110kW", false, 110.0)]
+    [InlineData("110", true, 110.0)]
+    [InlineData("150", false, 110.325)]
+    [InlineData("", true, null)]
+    public void Power_is_read_in_the_unit_the_text_names_else_the_column_unit(string text, bool columnInKw, double? kw)
+    {
+        var parsed = ListingCsvReader.ParsePowerKw(text.Length == 0 ? null : text, columnInKw);
+        if (kw is null) Assert.Null(parsed);
+        else Assert.Equal(kw.Value, parsed!.Value, 3);
+    }
+
     [Theory]
     [InlineData("Kombi", BodyType.Estate)]
     [InlineData("Limousine", BodyType.Sedan)]
