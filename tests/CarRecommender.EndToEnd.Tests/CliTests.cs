@@ -48,6 +48,7 @@ public sealed class CliTests(AppFixture fixture)
     [InlineData("bench-recall")]
     [InlineData("bench-api")]
     [InlineData("bench-als")]
+    [InlineData("price-model")]
     [InlineData("bench-retrain")]
     [InlineData("admin")]
     [InlineData("evaluate")]

@@ -70,7 +70,8 @@ public sealed class RecommendationStore(CarRecommenderDb db)
                 // promoted listings are decided when the list is made: one promoted or ended since makes it stale
                 PromotionsChanged = db.Listings.Any(l => l.PromotedAt > r.ComputedAt)
                                     || db.Listings.Any(l => l.PromotedUntil > r.ComputedAt && l.PromotedUntil <= now),
-                Listings = shown.Where(l => r.ListingIds.Contains(l.Id)).Select(Shown).ToList(),
+                // joined on unnest(listing_ids): a key lookup per id (a Contains became `listing_ids @> ARRAY[id]`, a scan of every listing)
+                Listings = r.ListingIds.AsQueryable().Join(shown, id => id, l => l.Id, (id, l) => l).Select(Shown).ToList(),
             })
             .SingleOrDefaultAsync(ct);
         if (stored is null || stored.ListingIds.Length < limit || stored.Settings != settings.Fingerprint || stored.PromotionsChanged
