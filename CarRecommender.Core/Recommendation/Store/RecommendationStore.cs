@@ -60,33 +60,46 @@ public sealed class RecommendationStore(CarRecommenderDb db)
             .Select(r => new
             {
                 r.ComputedAt,
-                r.ListingIds,
-                r.Scores,
-                r.Sources,
-                r.Reasons,
-                r.Notes,
+                Size = r.ListingIds.Length,
                 r.Settings,
                 Cold = db.Users.Where(u => u.Id == userId).Select(u => u.ContentVector == null && u.LatentVector == null).FirstOrDefault(),
                 // promoted listings are decided when the list is made: one promoted or ended since makes it stale
                 PromotionsChanged = db.Listings.Any(l => l.PromotedAt > r.ComputedAt)
                                     || db.Listings.Any(l => l.PromotedUntil > r.ComputedAt && l.PromotedUntil <= now),
-                // joined on unnest(listing_ids): a key lookup per id (a Contains became `listing_ids @> ARRAY[id]`, a scan of every listing)
-                Listings = r.ListingIds.AsQueryable().Join(shown, id => id, l => l.Id, (id, l) => l).Select(Shown).ToList(),
+                // joined on unnest(listing_ids), a key lookup per id (Contains became `listing_ids @> ARRAY[id]`, a scan of
+                // every listing); each row carries its own score, source, reason and notes, not the list's arrays (a row
+                // of the result per listing would repeat them all, 50 reasons 50 times)
+                Picks = r.ListingIds.AsQueryable().Join(shown.Select(Shown), id => id, l => l.Id, (id, l) => new StoredRow
+                {
+                    Listing = l,
+                    Position = Array.IndexOf(r.ListingIds, id),
+                    Score = r.Scores[Array.IndexOf(r.ListingIds, id)],
+                    Source = r.Sources[Array.IndexOf(r.ListingIds, id)],
+                    Reason = r.Reasons[Array.IndexOf(r.ListingIds, id)],
+                    Notes = r.Notes[Array.IndexOf(r.ListingIds, id)],
+                }).ToList(),
             })
             .SingleOrDefaultAsync(ct);
-        if (stored is null || stored.ListingIds.Length < limit || stored.Settings != settings.Fingerprint || stored.PromotionsChanged
+        if (stored is null || stored.Size < limit || stored.Settings != settings.Fingerprint || stored.PromotionsChanged
             || TooOld(stored.ComputedAt, stored.Cold))
             return null;
-        var matching = stored.Listings.ToDictionary(l => l.Id);
         // sold listings took the list below the limit, or the filter keeps too few: rank afresh rather than serve it short
-        if (matching.Count < limit) return null;
-        var picks = new List<StoredPick>(matching.Count);
-        for (var i = 0; i < stored.ListingIds.Length; i++)
-            if (matching.TryGetValue(stored.ListingIds[i], out var listing))
-                picks.Add(new StoredPick(listing, Math.Round(stored.Scores[i], 4), stored.Sources[i], stored.Reasons[i],
-                    i < stored.Notes.Length && stored.Notes[i].Length > 0 ? stored.Notes[i].Split('\n') : []));
+        if (stored.Picks.Count < limit) return null;
+        var picks = stored.Picks.OrderBy(p => p.Position).Select(p => new StoredPick(p.Listing, Math.Round(p.Score, 4), p.Source, p.Reason,
+            p.Notes is { Length: > 0 } notes ? notes.Split('\n') : [])).ToList();
         var items = ListRules.Slot(picks.Where(p => !p.IsPromoted(now)).ToList(), picks.Where(p => p.IsPromoted(now)).ToList(), settings.Rules, limit);
         return items.Count < limit ? null : new StoredList(stored.ComputedAt, items);
+    }
+
+    /// <summary>One stored pick as read: its listing, its place in the list and what the list says of it.</summary>
+    private sealed class StoredRow
+    {
+        public required Listing Listing { get; init; }
+        public int Position { get; init; }
+        public float Score { get; init; }
+        public required string Source { get; init; }
+        public required string Reason { get; init; }
+        public string? Notes { get; init; }
     }
 
     /// <summary>
