@@ -34,7 +34,7 @@ done
 # The slowest tests, from the TRX files' durations (where the 20-minute budget goes).
 echo "[test] slowest tests:"
 cat "$results"/*.trx 2>/dev/null | grep -o '<UnitTestResult [^>]*>' \
-  | sed -n 's/.*testName="\([^"]*\)".*duration="\([0-9:.]*\)".*/\2 \1/p' | sort -r | head -15 | cut -c1-160 | sed 's/^/  /'
+  | sed -n 's/.*testName="\([^"]*\)".*duration="\([0-9:.]*\)".*/\2 \1/p' | sort -r | sed -n 1,15p | cut -c1-160 | sed 's/^/  /'
 [ -f "$CARRECOMMENDER_TEST_REPORT" ] && { echo "[test] measured by the reliability tests:"; sed 's/^/  /' "$CARRECOMMENDER_TEST_REPORT"; }
 if [ $rc -ne 0 ] && [ -f "$results/service-logs.txt" ]; then
   echo "[test] the services' last log lines (warnings and errors):"
