@@ -2,6 +2,7 @@ using CarRecommender.Core.Data;
 using CarRecommender.Core.Domain;
 using CarRecommender.Core.Learning;
 using CarRecommender.Core.Recommendation;
+using CarRecommender.Core.Recommendation.Sources;
 using CarRecommender.Core.Search;
 using Microsoft.EntityFrameworkCore;
 using Pgvector;
@@ -50,9 +51,8 @@ public static class ListingQueries
             .OrderBy(l => l.ContentVector!.CosineDistance(vector)).Take(3 * limit), vector).ToListAsync(ct);
         var related = links.Take(SimilarListings.RelatedModels).Select(k => k.Related).ToArray();
         // the related models' hottest: their range of the popularity b-tree, each row's listing joined by its key
-        var hottest = related.Length == 0 ? [] : await WithCosine(db.ListingPopularity.Where(p => related.Contains(p.CarModel))
-            .Join(active, p => p.ListingId, l => l.Id, (p, l) => new { Listing = l, p.TrendKey, p.ListingId })
-            .OrderByDescending(x => x.TrendKey).ThenByDescending(x => x.ListingId).Select(x => x.Listing).Take(limit), vector).ToListAsync(ct);
+        var hottest = related.Length == 0 ? [] : await WithCosine(IndexedSources.HottestFirst(db, active, p => related.Contains(p.CarModel))
+            .Select(h => h.Listing).Take(limit), vector).ToListAsync(ct);
 
         var picks = SimilarListings.Blend(
             new SimilarCar(id, listing.Make, listing.Model, listing.Price, listing.BodyType, listing.Fuel),

@@ -92,6 +92,43 @@ public sealed class EngineTests(AppFixture fixture)
     }
 
     [Fact]
+    public async Task Filtered_popularity_walks_return_the_hottest_matches_with_the_trend_keys_they_were_walked_by()
+    {
+        var cs = await fixture.ConnectionStringAsync("carrecommender");
+        var userId = await SeasonedUserAsync(cs);
+        await using var db = DesignTimeDbFactory.Create(cs);
+        var taste = (await new PostgresTasteLoader(db).LoadAsync(userId, default))!.Taste;
+        var models = taste.CarModels.Top(IndexedSources.CarModelSourceModels);
+        Assert.NotEmpty(models);
+        // a broad filter (the cheaper half of the catalogue), so the indexed walks serve it, not the exact path
+        var filter = new ListingFilter { MaxPrice = await Db.ScalarAsync<int>(cs, "SELECT percentile_disc(0.5) WITHIN GROUP (ORDER BY price) FROM listings WHERE status = 'Active'") };
+        var query = new RetrievalOptions().Query(taste, 12) with { Now = DateTimeOffset.UtcNow };
+
+        // one snapshot for the walks and the expectation: other tests' events keep moving trend keys
+        await using var tx = await db.Database.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead);
+        var active = db.Listings.AsNoTracking().Where(l => l.Status == ListingStatus.Active);
+        var sources = new IndexedSources(db, active.Matching(filter with { Status = ListingStatus.Active }), filter);
+        var carModel = await sources.CarModel.FetchAsync(query, default);
+        var trending = await sources.Trending.FetchAsync(query, default);
+        var rows = await active.Select(l => new { l.Id, l.CarModel, l.Price, Key = l.Popularity!.TrendKey }).ToListAsync();
+        await tx.CommitAsync();
+
+        var hottest = rows.OrderByDescending(r => r.Key).ThenByDescending(r => r.Id).ToList();
+        bool Wanted(long id, int price) => price <= filter.MaxPrice && !query.Excluded.Contains(id);
+        // each proposed model's hottest active listings, as deep as the walk looks, then the filter
+        var expectedCarModel = hottest.Where(r => models.Contains(r.CarModel)).GroupBy(r => r.CarModel)
+            .SelectMany(g => g.Take(IndexedSources.FilteredModelDepth)).Where(r => Wanted(r.Id, r.Price))
+            .OrderByDescending(r => r.Key).ThenByDescending(r => r.Id).Take(query.Count).ToList();
+        var expectedTrending = hottest.Where(r => Wanted(r.Id, r.Price)).Take(query.TrendingCount).ToList();
+
+        Assert.NotEmpty(expectedCarModel);
+        Assert.Equal(expectedCarModel.Select(r => r.Id), carModel.Select(c => c.ListingId));
+        Assert.Equal(expectedCarModel.Select(r => r.Key), carModel.Select(c => c.TrendKey));
+        Assert.Equal(expectedTrending.Select(r => r.Id), trending.Select(c => c.ListingId));
+        Assert.Equal(expectedTrending.Select(r => r.Key), trending.Select(c => c.TrendKey));
+    }
+
+    [Fact]
     public async Task The_store_serves_a_list_only_while_it_can_fill_the_request_and_never_lets_an_older_list_replace_a_newer_one()
     {
         var cs = await fixture.ConnectionStringAsync("carrecommender");

@@ -38,8 +38,11 @@ public sealed class IndexedSources(CarRecommenderDb db, IQueryable<Listing> pool
     {
         if (q.Taste.Latent is not { } latent) return [];
         var v = new Vector(latent);
-        return await Rows(Pool(q).Join(db.ListingFactors, l => l.Id, f => f.ListingId, (l, f) => new WithFactors { L = l, F = f })
-            .OrderBy(x => x.F!.Factors.MaxInnerProduct(v)).Take(q.Count)).ToListAsync(ct);
+        // the index walk first, then each of its rows' trend key (a join inside the walk would hide its order from the HNSW index)
+        return await Rows(Pool(q).Join(db.ListingFactors, l => l.Id, f => f.ListingId, (l, f) => new { L = l, F = f })
+            .OrderBy(x => x.F.Factors.MaxInnerProduct(v)).Take(q.Count)
+            .Select(x => new WithFactors { L = x.L, F = x.F, TrendKey = x.L.Popularity != null ? x.L.Popularity.TrendKey : Ranking.Trending.None }))
+            .ToListAsync(ct);
     });
 
     /// <summary>
@@ -59,15 +62,17 @@ public sealed class IndexedSources(CarRecommenderDb db, IQueryable<Listing> pool
         if (q.Taste.CarModels.Top(CarModelSourceModels) is not { Count: > 0 } models) return [];
         if (filter is null)
             return await Project(HottestFirst(Pool(q), p => models.Contains(p.CarModel)).Take(q.Count)).ToListAsync(ct);
-        IQueryable<Listing>? union = null;
+        // each branch carries the trend key it was walked by, so no branch (nor the union) joins the popularity table again
+        var excluded = q.Excluded.ToArray();
+        IQueryable<HotListing>? union = null;
         foreach (var model in models)
         {
             var modelsHottest = HottestFirst(db.Listings.AsNoTracking().Where(l => l.Status == ListingStatus.Active), p => p.CarModel == model)
-                .Take(FilteredModelDepth);
-            var hottest = HottestFirst(Excluding(modelsHottest.Matching(filter with { Status = ListingStatus.Active }), q)).Take(q.Count);
+                .Take(FilteredModelDepth).Matching(filter with { Status = ListingStatus.Active }, h => h.Listing);
+            var hottest = Ordered(excluded.Length == 0 ? modelsHottest : modelsHottest.Where(h => !excluded.Contains(h.ListingId))).Take(q.Count);
             union = union is null ? hottest : union.Concat(hottest);
         }
-        return await Project(HottestFirst(union!).Take(q.Count)).ToListAsync(ct);
+        return await Project(Ordered(union!).Take(q.Count)).ToListAsync(ct);
     });
 
     public ICandidateSource Trending => new Source("trending", async (q, ct) =>
@@ -110,34 +115,49 @@ public sealed class IndexedSources(CarRecommenderDb db, IQueryable<Listing> pool
     /// <summary>
     /// <paramref name="listings"/> hottest first (trend key, then the newest id): the order of the popularity b-trees,
     /// walked with each row's listing joined by its key; <paramref name="popular"/> narrows the walk (a car model's range).
+    /// Each row keeps the trend key it was walked by, for the candidate and for any later re-ordering.
     /// </summary>
-    private IQueryable<Listing> HottestFirst(IQueryable<Listing> listings, Expression<Func<ListingPopularity, bool>>? popular = null)
-    {
-        var rows = popular is null ? db.ListingPopularity : db.ListingPopularity.Where(popular);
-        return rows.Join(listings, p => p.ListingId, l => l.Id, (p, l) => new { p.TrendKey, p.ListingId, Listing = l })
-            .OrderByDescending(x => x.TrendKey).ThenByDescending(x => x.ListingId).Select(x => x.Listing);
-    }
+    public static IQueryable<HotListing> HottestFirst(CarRecommenderDb db, IQueryable<Listing> listings,
+        Expression<Func<ListingPopularity, bool>>? popular = null) =>
+        Ordered((popular is null ? db.ListingPopularity : db.ListingPopularity.Where(popular))
+            .Join(listings, p => p.ListingId, l => l.Id, (p, l) => new HotListing { TrendKey = p.TrendKey, ListingId = p.ListingId, Listing = l }));
+
+    private IQueryable<HotListing> HottestFirst(IQueryable<Listing> listings, Expression<Func<ListingPopularity, bool>>? popular = null) =>
+        HottestFirst(db, listings, popular);
+
+    private static IOrderedQueryable<HotListing> Ordered(IQueryable<HotListing> rows) =>
+        rows.OrderByDescending(h => h.TrendKey).ThenByDescending(h => h.ListingId);
 
     private IQueryable<CandidateRow> Project(IQueryable<Listing> q) => Project(db, q);
+
+    /// <summary>Candidate rows of a popularity walk, in its order, the trend key the walk's own.</summary>
+    private IQueryable<CandidateRow> Project(IQueryable<HotListing> q) =>
+        Rows(from h in q
+             join f in db.ListingFactors on h.ListingId equals f.ListingId into factors
+             from f in factors.DefaultIfEmpty()
+             select new WithFactors { L = h.Listing, F = f, TrendKey = h.TrendKey });
 
     /// <summary>Candidate rows of <paramref name="q"/> with their item factors, when they have some.</summary>
     private static IQueryable<CandidateRow> Project(CarRecommenderDb db, IQueryable<Listing> q) =>
         Rows(from l in q
              join f in db.ListingFactors on l.Id equals f.ListingId into factors
              from f in factors.DefaultIfEmpty()
-             select new WithFactors { L = l, F = f });
+             select new WithFactors { L = l, F = f, TrendKey = l.Popularity != null ? l.Popularity.TrendKey : Ranking.Trending.None });
 
-    /// <summary>The candidate's columns; the trend key comes from its popularity row (a key lookup each).</summary>
+    /// <summary>The candidate's columns.</summary>
     private static IQueryable<CandidateRow> Rows(IQueryable<WithFactors> q) => q.Select(x => new CandidateRow(x.L.Id, x.L.Make, x.L.Model,
         x.L.Year, x.L.Price, x.L.BodyType, x.L.ContentVector, x.F != null ? x.F.Factors : null,
-        x.L.Popularity != null ? x.L.Popularity.TrendKey : Ranking.Trending.None, x.L.Latitude, x.L.Longitude,
+        x.TrendKey, x.L.Latitude, x.L.Longitude,
         x.L.SellerId, x.L.PromotedUntil, x.L.MileageKm, x.L.PowerKw, x.L.Fuel, x.L.Transmission, x.L.SellerType));
 
     private sealed class WithFactors
     {
         public required Listing L { get; init; }
         public ListingFactors? F { get; init; }
+        /// <summary>A popularity walk's own, else read from the listing's popularity row (a key lookup each).</summary>
+        public required double TrendKey { get; init; }
     }
+
 
     private sealed record CandidateRow(long Id, string Make, string Model, int Year, int Price, BodyType BodyType,
         Vector? Content, Vector? Latent, double TrendKey, double? Latitude, double? Longitude, string? SellerId, DateTimeOffset? PromotedUntil,
@@ -164,4 +184,12 @@ public sealed class IndexedSources(CarRecommenderDb db, IQueryable<Listing> pool
         public async ValueTask<IReadOnlyList<Candidate>> FetchAsync(CandidateQuery query, CancellationToken ct) =>
             (await fetch(query, ct)).Select(r => r.ToCandidate()).ToList();
     }
+}
+
+/// <summary>A listing met on a walk of the popularity b-trees (<see cref="IndexedSources.HottestFirst(CarRecommenderDb, IQueryable{Listing}, Expression{Func{ListingPopularity, bool}}?)"/>), with the trend key it was met by.</summary>
+public sealed class HotListing
+{
+    public double TrendKey { get; init; }
+    public long ListingId { get; init; }
+    public required Listing Listing { get; init; }
 }
