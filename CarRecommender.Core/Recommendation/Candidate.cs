@@ -26,6 +26,14 @@ public sealed record Candidate(
     public FuelType Fuel { get; init; }
     public Transmission Transmission { get; init; }
     public SellerType SellerType { get; init; }
+    /// <summary>When the listing went online (the ranker's listing age).</summary>
+    public DateTimeOffset? CreatedAt { get; init; }
+    /// <summary>The market price model's estimate for this car, in <see cref="Currency"/> (null: no model covers its market).</summary>
+    public double? MarketEstimate { get; init; }
+    /// <summary>(asking price − estimate) / estimate: −0.08 is 8 % below similar cars (null: no estimate).</summary>
+    public double? MarketDeviation { get; init; }
+    /// <summary>The listing's currency, its market.</summary>
+    public string Currency { get; init; } = "EUR";
 
     public bool IsPromoted(DateTimeOffset now) => PromotedUntil > now;
 }
@@ -45,6 +53,8 @@ public sealed record HistoryItem(
     public bool IsAnchor => Strongest is not null && !Dismissed;
     /// <summary>Euros the price fell since the user last looked at the listing (null: it did not, or nothing says).</summary>
     public int? PriceDrop { get; init; }
+    /// <summary>The listing's asking price (0: not known), for "price against the user's usual price".</summary>
+    public int Price { get; init; }
 }
 
 /// <summary>What the ranker knows about the user.</summary>
