@@ -9,8 +9,10 @@ public static class JobKinds
     public const string Retrain = "retrain";
     /// <summary>The offline evaluation of the product's log: popularity, item-kNN, ALS and the hybrid on a random 80/20 split.</summary>
     public const string Evaluate = "evaluate";
+    /// <summary>Retrains every market's price model and switches it in (new estimates and deal ratings).</summary>
+    public const string PriceModel = "price-model";
 
-    public static readonly string[] All = [Retrain, Evaluate];
+    public static readonly string[] All = [Retrain, Evaluate, PriceModel];
 }
 
 /// <summary>Where a job is: queued (the worker has not taken it), running, done or failed.</summary>

@@ -30,6 +30,8 @@ public sealed class CarRecommenderDb(DbContextOptions<CarRecommenderDb> options)
     public DbSet<SessionEvent> SessionEvents => Set<SessionEvent>();
     public DbSet<Experiment> Experiments => Set<Experiment>();
     public DbSet<ServedList> ServedLists => Set<ServedList>();
+    public DbSet<PriceModelVersion> PriceModels => Set<PriceModelVersion>();
+    public DbSet<ListingPrice> ListingPrices => Set<ListingPrice>();
 
     /// <summary>The options every service and tool uses: pgvector types and snake_case names.</summary>
     public static DbContextOptionsBuilder Configure(DbContextOptionsBuilder options, NpgsqlDataSource dataSource) =>
@@ -43,6 +45,34 @@ public sealed class CarRecommenderDb(DbContextOptions<CarRecommenderDb> options)
         ConfigureInteraction(modelBuilder.Entity<Interaction>());
         ConfigurePipelineTables(modelBuilder);
         ConfigureMarketplace(modelBuilder);
+        ConfigureMarketPrices(modelBuilder);
+    }
+
+    private static void ConfigureMarketPrices(ModelBuilder modelBuilder)
+    {
+        var models = modelBuilder.Entity<PriceModelVersion>();
+        models.ToTable("price_models");
+        models.Property(x => x.Id).UseIdentityByDefaultColumn();
+        models.Property(x => x.Market).HasMaxLength(3);
+        models.Property(x => x.Trigger).HasMaxLength(32);
+        models.Property(x => x.Metrics).HasColumnType("jsonb");
+        models.HasIndex(x => new { x.Market, x.Version }).IsUnique();
+        // one active model per market, held by the database (a switch deactivates the old one first, in its transaction)
+        models.HasIndex(x => x.Market).IsUnique().HasFilter("active").HasDatabaseName("ix_price_models_one_active_per_market");
+
+        var prices = modelBuilder.Entity<ListingPrice>();
+        prices.ToTable("listing_prices");
+        prices.HasKey(x => x.ListingId);
+        prices.Property(x => x.ListingId).ValueGeneratedNever();
+        prices.Property(x => x.Currency).HasMaxLength(3);
+        // lower-case names, as the API spells ratings (great, good, fair, high, overpriced)
+        prices.Property(x => x.Rating).HasMaxLength(16)
+            .HasConversion(r => r.ToString().ToLowerInvariant(), s => Enum.Parse<Pricing.DealRating>(s, true));
+        prices.HasOne<Listing>().WithOne(l => l.MarketPrice).HasForeignKey<ListingPrice>(x => x.ListingId).OnDelete(DeleteBehavior.Cascade);
+        prices.HasOne<PriceModelVersion>().WithMany().HasForeignKey(x => x.ModelId).OnDelete(DeleteBehavior.Restrict);
+        // a switch replaces one market's rows; deal= filters read the deviation
+        prices.HasIndex(x => x.Currency);
+        prices.HasIndex(x => x.ModelId);
     }
 
     private static void ConfigureMarketplace(ModelBuilder modelBuilder)

@@ -60,6 +60,8 @@ public sealed class Listing
     public short EncoderVersion { get; set; }
     /// <summary>The counters and trending key the popularity pipeline keeps, in their own table (null unless read with it).</summary>
     public ListingPopularity? Popularity { get; set; }
+    /// <summary>The market price model's estimate and deal rating, in a table of its own (null: not estimated, or not read with it).</summary>
+    public ListingPrice? MarketPrice { get; set; }
 }
 
 /// <summary>

@@ -39,6 +39,29 @@ public static class DealRatings
         _ => DealRating.Overpriced,
     };
 
+    /// <summary>The rating as the API and the database spell it: "great", "good", "fair", "high", "overpriced".</summary>
+    public static string Name(DealRating rating) => rating switch
+    {
+        DealRating.Great => "great",
+        DealRating.Good => "good",
+        DealRating.Fair => "fair",
+        DealRating.High => "high",
+        _ => "overpriced",
+    };
+
+    /// <summary>
+    /// The largest deviation that still earns <paramref name="rating"/> or better: a <c>deal=</c> filter keeps listings
+    /// whose deviation is at most this. Overpriced has no bound (every rating is it or better).
+    /// </summary>
+    public static double AtOrBelow(DealRating rating) => rating switch
+    {
+        DealRating.Great => GreatAtOrBelow,
+        DealRating.Good => GoodAtOrBelow,
+        DealRating.Fair => Math.BitDecrement(HighAtOrAbove),
+        DealRating.High => Math.BitDecrement(OverpricedAtOrAbove),
+        _ => double.PositiveInfinity,
+    };
+
     /// <summary>(asking price − estimate) / estimate.</summary>
     public static double Deviation(double askingPrice, double estimate) => (askingPrice - estimate) / estimate;
 

@@ -63,7 +63,8 @@ public sealed class MarketPriceModel
             throw new ArgumentException($"a {row.Currency} price cannot be rated by the {Market} market's model", nameof(row));
         var estimate = (double)Predict(_ml, _model, [row])[0];
         var deviation = DealRatings.Deviation(row.Price, estimate);
-        var (low, high) = Info.Validation is { } v ? (estimate * Math.Exp(v.LogResidualLow), estimate * Math.Exp(v.LogResidualHigh)) : (estimate, estimate);
+        var interval = PriceInterval.Of(Info);
+        var (low, high) = (estimate * interval.Low, estimate * interval.High);
         return new PriceEstimate(Market, estimate, low, high, row.Price, deviation, DealRatings.Rate(deviation), DealRatings.Reason(row.Price, estimate, Market));
     }
 

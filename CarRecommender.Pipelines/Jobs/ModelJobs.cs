@@ -11,12 +11,19 @@ namespace CarRecommender.Pipelines.Jobs;
 public sealed record JobOutcome(string? Result, string? Error, IReadOnlyList<EvaluationRowDto>? Evaluation = null);
 
 /// <summary>
-/// The operators' "retrain now" and "run the offline evaluation", with the same code the scheduler and the CLI run
+/// The operators' "retrain now", "run the offline evaluation" and "retrain the price models", with the same code the scheduler and the CLI run
 /// (<see cref="AlsTrainer"/>, <see cref="Evaluator"/>); the trainer's advisory lock keeps an operator's retrain from
 /// overlapping the scheduled one (it fails with that reason instead).
 /// </summary>
-public sealed class ModelJobs(NpgsqlDataSource dataSource, AlsSettings als, CarRecommenderMetrics metrics)
+public sealed class ModelJobs(NpgsqlDataSource dataSource, AlsSettings als, CarRecommenderMetrics metrics, Pricing.PriceModelTrainer prices)
 {
+    /// <summary>Every market's price model retrained and switched in (<see cref="Pricing.PriceModelTrainer"/>).</summary>
+    public async Task<JobOutcome> PriceModelAsync(IProgress<LoadProgress> progress, CancellationToken ct)
+    {
+        var trained = await prices.TrainAsync(null, "admin", progress, ct);
+        return new JobOutcome(trained.Count == 0 ? "No active listings: nothing to price." : string.Join("; ", trained.Select(t => t.Describe())), null);
+    }
+
     public async Task<JobOutcome> RetrainAsync(IProgress<LoadProgress> progress, CancellationToken ct)
     {
         var version = await new AlsTrainer(dataSource).TrainAsync(als, "admin", progress, ct);

@@ -10,11 +10,14 @@ namespace CarRecommender.Pipelines.Worker;
 /// Lets listing changes reach users: for a batch of changes from the listings exchange, the stored lists of the users
 /// they concern are recomputed before the message is acknowledged — a price drop for everyone who viewed or saved the
 /// car (the ranker brings it back up with the price-drop reason), a sale for everyone whose list held it (the list
-/// fills its gap). New listings need nothing here: the import gave them content vectors and their car model's factors.
+/// fills its gap). New and repriced listings get their market price and deal rating from their market's active price
+/// model first (a new market has none until the scheduler trains it). The import gave new listings their content
+/// vectors and their car model's factors.
 /// A body that is not a batch is dead-lettered at once; a batch that fails is returned and retried (the broker's
 /// delivery limit dead-letters one that always fails).
 /// </summary>
-public sealed partial class ListingChangeConsumer(IServiceProvider services, NpgsqlDataSource dataSource, ILogger<ListingChangeConsumer> logger)
+public sealed partial class ListingChangeConsumer(IServiceProvider services, NpgsqlDataSource dataSource, Pricing.ActivePriceModels prices,
+    ILogger<ListingChangeConsumer> logger)
     : BackgroundService
 {
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
@@ -63,6 +66,9 @@ public sealed partial class ListingChangeConsumer(IServiceProvider services, Npg
     /// <summary>Recomputes the lists of the users the changes concern; returns how many.</summary>
     private async Task<int> ApplyAsync(IReadOnlyList<ListingChangeEvent> batch, CancellationToken ct)
     {
+        var priced = batch.Where(c => c.Kind is ListingChangeKind.Listed or ListingChangeKind.PriceDropped or ListingChangeKind.PriceRaised)
+            .Select(c => c.ListingId).Distinct().ToArray();
+        await Pricing.PricedListings.EstimateAsync(dataSource, prices, priced, ct);
         var dropped = batch.Where(c => c.Kind == ListingChangeKind.PriceDropped).Select(c => c.ListingId).Distinct().ToArray();
         var sold = batch.Where(c => c.Kind == ListingChangeKind.Sold).Select(c => c.ListingId).Distinct().ToArray();
         if (dropped.Length == 0 && sold.Length == 0) return 0;

@@ -774,6 +774,64 @@ namespace CarRecommender.Core.Data.Migrations
                     b.ToTable("listing_popularity", (string)null);
                 });
 
+            modelBuilder.Entity("CarRecommender.Core.Domain.ListingPrice", b =>
+                {
+                    b.Property<long>("ListingId")
+                        .HasColumnType("bigint")
+                        .HasColumnName("listing_id");
+
+                    b.Property<string>("Currency")
+                        .IsRequired()
+                        .HasMaxLength(3)
+                        .HasColumnType("character varying(3)")
+                        .HasColumnName("currency");
+
+                    b.Property<double>("Deviation")
+                        .HasColumnType("double precision")
+                        .HasColumnName("deviation");
+
+                    b.Property<double>("Estimate")
+                        .HasColumnType("double precision")
+                        .HasColumnName("estimate");
+
+                    b.Property<DateTimeOffset>("EstimatedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("estimated_at");
+
+                    b.Property<double>("High")
+                        .HasColumnType("double precision")
+                        .HasColumnName("high");
+
+                    b.Property<double>("Low")
+                        .HasColumnType("double precision")
+                        .HasColumnName("low");
+
+                    b.Property<long>("ModelId")
+                        .HasColumnType("bigint")
+                        .HasColumnName("model_id");
+
+                    b.Property<int>("ModelVersion")
+                        .HasColumnType("integer")
+                        .HasColumnName("model_version");
+
+                    b.Property<string>("Rating")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("character varying(16)")
+                        .HasColumnName("rating");
+
+                    b.HasKey("ListingId")
+                        .HasName("pk_listing_prices");
+
+                    b.HasIndex("Currency")
+                        .HasDatabaseName("ix_listing_prices_currency");
+
+                    b.HasIndex("ModelId")
+                        .HasDatabaseName("ix_listing_prices_model_id");
+
+                    b.ToTable("listing_prices", (string)null);
+                });
+
             modelBuilder.Entity("CarRecommender.Core.Domain.ModelVersion", b =>
                 {
                     b.Property<long>("Id")
@@ -978,6 +1036,71 @@ namespace CarRecommender.Core.Data.Migrations
                         .HasDatabaseName("ix_price_history_listing_id_changed_at");
 
                     b.ToTable("price_history", (string)null);
+                });
+
+            modelBuilder.Entity("CarRecommender.Core.Domain.PriceModelVersion", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<bool>("Active")
+                        .HasColumnType("boolean")
+                        .HasColumnName("active");
+
+                    b.Property<string>("Market")
+                        .IsRequired()
+                        .HasMaxLength(3)
+                        .HasColumnType("character varying(3)")
+                        .HasColumnName("market");
+
+                    b.Property<string>("Metrics")
+                        .IsRequired()
+                        .HasColumnType("jsonb")
+                        .HasColumnName("metrics");
+
+                    b.Property<byte[]>("Model")
+                        .HasColumnType("bytea")
+                        .HasColumnName("model");
+
+                    b.Property<int>("Rows")
+                        .HasColumnType("integer")
+                        .HasColumnName("rows");
+
+                    b.Property<DateTimeOffset>("TrainedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("trained_at");
+
+                    b.Property<double>("TrainingSeconds")
+                        .HasColumnType("double precision")
+                        .HasColumnName("training_seconds");
+
+                    b.Property<string>("Trigger")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("character varying(32)")
+                        .HasColumnName("trigger");
+
+                    b.Property<int>("Version")
+                        .HasColumnType("integer")
+                        .HasColumnName("version");
+
+                    b.HasKey("Id")
+                        .HasName("pk_price_models");
+
+                    b.HasIndex("Market")
+                        .IsUnique()
+                        .HasDatabaseName("ix_price_models_one_active_per_market")
+                        .HasFilter("active");
+
+                    b.HasIndex("Market", "Version")
+                        .IsUnique()
+                        .HasDatabaseName("ix_price_models_market_version");
+
+                    b.ToTable("price_models", (string)null);
                 });
 
             modelBuilder.Entity("CarRecommender.Core.Domain.ProcessedEvent", b =>
@@ -1366,6 +1489,23 @@ namespace CarRecommender.Core.Data.Migrations
                         .HasConstraintName("fk_listing_popularity_listings_listing_id");
                 });
 
+            modelBuilder.Entity("CarRecommender.Core.Domain.ListingPrice", b =>
+                {
+                    b.HasOne("CarRecommender.Core.Domain.Listing", null)
+                        .WithOne("MarketPrice")
+                        .HasForeignKey("CarRecommender.Core.Domain.ListingPrice", "ListingId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_listing_prices_listings_listing_id");
+
+                    b.HasOne("CarRecommender.Core.Domain.PriceModelVersion", null)
+                        .WithMany()
+                        .HasForeignKey("ModelId")
+                        .OnDelete(DeleteBehavior.Restrict)
+                        .IsRequired()
+                        .HasConstraintName("fk_listing_prices_price_models_model_id");
+                });
+
             modelBuilder.Entity("CarRecommender.Core.Domain.OutboxMessage", b =>
                 {
                     b.HasOne("CarRecommender.Core.Domain.Interaction", null)
@@ -1415,6 +1555,8 @@ namespace CarRecommender.Core.Data.Migrations
 
             modelBuilder.Entity("CarRecommender.Core.Domain.Listing", b =>
                 {
+                    b.Navigation("MarketPrice");
+
                     b.Navigation("Popularity");
                 });
 #pragma warning restore 612, 618
