@@ -6,11 +6,11 @@ public sealed record AdminListingDto(long Id, string Make, string Model, int Yea
 
 /// <summary>
 /// One listing as the console inspects it: its content vector, whether ALS has factors for it, how many events it drew,
-/// until when it is promoted (null: not promoted) and its seller.
+/// until when it is promoted (null: not promoted), its seller and its market price (null: not estimated).
 /// </summary>
 public sealed record AdminListingDetailDto(AdminListingDto Listing, string Transmission, int? PowerKw, string Colour, string SellerType,
     DateTimeOffset CreatedAt, float[]? ContentVector, bool HasLatentVector, long Interactions, DateTimeOffset? PromotedUntil = null,
-    string? SellerId = null);
+    string? SellerId = null, MarketPriceDto? Market = null);
 
 /// <summary>
 /// A page of a grid. <paramref name="Total"/> is counted up to a cap (grids stay fast at a million rows);

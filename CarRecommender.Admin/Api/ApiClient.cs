@@ -88,6 +88,10 @@ public sealed class ApiClient(HttpClient http)
             $"/api/admin/dead-letters/{Uri.EscapeDataString(pipeline)}/{(requeue ? "requeue" : "discard")}"
             + (messageId is null ? "" : "?messageId=" + Uri.EscapeDataString(messageId)), Token(admin), null, ct);
 
+    /// <summary>Per market: the price models' versions with their metrics, the active one, and the listings by deal rating.</summary>
+    public Task<List<PriceMarketDto>> PriceModelsAsync(AdminIdentity admin, CancellationToken ct) =>
+        GetAsync<List<PriceMarketDto>>(admin, "/api/admin/price-models", ct);
+
     /// <summary>Asks the worker for a job (<see cref="JobKinds"/>); one of that kind already queued or running is an <see cref="ApiException"/> with 409.</summary>
     public Task<JobDto> StartJobAsync(AdminIdentity admin, string kind, CancellationToken ct) =>
         SendAsync<JobDto>(HttpMethod.Post, "/api/admin/jobs", Token(admin), new JobRequest(kind), ct);

@@ -1,3 +1,4 @@
+using CarRecommender.Api.Listings;
 using CarRecommender.Core.Domain;
 using Npgsql;
 
@@ -156,15 +157,26 @@ public sealed class AdminQueries(NpgsqlDataSource dataSource)
         await using var cmd = dataSource.CreateCommand($"""
             SELECT {ListingColumns}, transmission, power_kw, colour, seller_type, created_at, content_vector,
                    EXISTS (SELECT 1 FROM listing_factors f WHERE f.listing_id = $1),
-                   (SELECT count(*) FROM interactions WHERE listing_id = $1), promoted_until, seller_id
-            FROM listings {WithPopularity} WHERE id = $1
+                   (SELECT count(*) FROM interactions WHERE listing_id = $1), promoted_until, seller_id,
+                   coalesce(nullif(asking_price, 0), price), mp.model_version, mp.currency, mp.estimate, mp.low, mp.high, mp.deviation, mp.rating
+            FROM listings {WithPopularity} LEFT JOIN listing_prices mp ON mp.listing_id = listings.id WHERE id = $1
             """);
         cmd.Parameters.AddWithValue(id);
         await using var r = await cmd.ExecuteReaderAsync(ct);
         if (!await r.ReadAsync(ct)) return null;
+        var market = r.IsDBNull(24) ? null : new ListingPrice
+        {
+            ModelVersion = r.GetInt32(24),
+            Currency = r.GetString(25),
+            Estimate = r.GetDouble(26),
+            Low = r.GetDouble(27),
+            High = r.GetDouble(28),
+            Deviation = r.GetDouble(29),
+            Rating = Enum.Parse<Core.Pricing.DealRating>(r.GetString(30), ignoreCase: true),
+        }.ToDto(r.GetInt32(23));
         return new AdminListingDetailDto(ReadListing(r), r.GetString(13), r.IsDBNull(14) ? null : r.GetInt32(14), r.GetString(15), r.GetString(16),
             r.GetFieldValue<DateTimeOffset>(17), r.IsDBNull(18) ? null : r.GetFieldValue<Pgvector.Vector>(18).ToArray(), r.GetBoolean(19),
-            r.GetInt64(20), r.IsDBNull(21) ? null : r.GetFieldValue<DateTimeOffset>(21), r.IsDBNull(22) ? null : r.GetString(22));
+            r.GetInt64(20), r.IsDBNull(21) ? null : r.GetFieldValue<DateTimeOffset>(21), r.IsDBNull(22) ? null : r.GetString(22), market);
     }
 
     /// <summary>

@@ -31,6 +31,8 @@ public static class AdminConsoleEndpoints
             .WithSummary("Messages and consumers of the pipelines', the jobs' and their dead-letter queues (admin only)");
         group.MapGet("/models", Models).WithName("AdminModelVersions")
             .WithSummary("The newest ALS model versions (?limit=, default 10): settings, timings, loss per iteration, self-tuning trials (admin only)");
+        group.MapGet("/price-models", PriceModels).WithName("AdminPriceModels")
+            .WithSummary("Per market (currency): the active price model's cross-validated metrics against the group-median baseline, its versions and the listings by deal rating (admin only)");
         group.MapGet("/users/{id}/detail", UserDetail).WithName("AdminUserDetail")
             .WithSummary("A user with their content and latent vectors and their events counted by type (admin only)");
         group.MapGet("/users/{id}/timeline", Timeline).WithName("AdminUserTimeline")
@@ -67,6 +69,9 @@ public static class AdminConsoleEndpoints
         var n = AdminEndpoints.PositiveInt(limit, "limit", 1, 100, 10, errors);
         return errors.Count > 0 ? TypedResults.ValidationProblem(errors) : TypedResults.Ok(await queries.ModelVersionsAsync(n, ct));
     }
+
+    private static async Task<Ok<List<PriceMarketDto>>> PriceModels(Npgsql.NpgsqlDataSource dataSource, CancellationToken ct) =>
+        TypedResults.Ok(await PriceModelQueries.MarketsAsync(dataSource, ct));
 
     private static async Task<Results<Ok<AdminUserDetailDto>, ValidationProblem, NotFound>> UserDetail(string id, AdminQueries queries, CancellationToken ct)
     {

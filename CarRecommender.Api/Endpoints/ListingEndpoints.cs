@@ -42,7 +42,7 @@ public static class ListingEndpoints
         string id, HttpContext http, CarRecommenderDb db, InteractionRecorder recorder, CancellationToken ct)
     {
         if (!TryParseId(id, out var listingId, out var problem)) return problem;
-        var listing = await db.Listings.AsNoTracking().Include(l => l.Popularity).SingleOrDefaultAsync(l => l.Id == listingId, ct);
+        var listing = await db.Listings.AsNoTracking().Include(l => l.Popularity).Include(l => l.MarketPrice).SingleOrDefaultAsync(l => l.Id == listingId, ct);
         if (listing is null) return TypedResults.NotFound();
         if (http.User.Identity?.IsAuthenticated == true)
             await recorder.RecordViewAsync(http.User.UserId(), listingId, ct);

@@ -15,7 +15,7 @@ public static class ListingQueries
 {
     public static async Task<ListingPageDto> SearchAsync(CarRecommenderDb db, ListingFilter f, CancellationToken ct)
     {
-        var query = db.Listings.AsNoTracking().Matching(f);
+        var query = db.Listings.AsNoTracking().Include(l => l.MarketPrice).Matching(f);
         var total = await query.LongCountAsync(ct);
         var ordered = f is { Sort: ListingSort.Distance, Latitude: { } lat, Longitude: { } lon }
             ? query.OrderBy(l => l.Latitude == null).ThenBy(Geo.DistanceKm(lat, lon)).ThenBy(l => l.Id)
@@ -58,12 +58,13 @@ public static class ListingQueries
             new SimilarCar(id, listing.Make, listing.Model, listing.Price, listing.BodyType, listing.Fuel),
             neighbours.Select(r => r.ToCandidate()).ToList(), hottest.Select(r => r.ToCandidate()).ToList(),
             links.Select(k => new CarModelLink(k.Related, k.Weight)).ToList(), limit, contentWeight);
+        foreach (var r in neighbours.Concat(hottest)) r.Listing.MarketPrice = r.Market;
         var rows = neighbours.Concat(hottest).DistinctBy(r => r.Listing.Id).ToDictionary(r => r.Listing.Id, r => r.Listing);
         return picks.Select(p => new SimilarListingDto(rows[p.Car.ListingId].ToSummary(), Math.Round(p.Cosine, 4), Math.Round(p.Score, 4),
             p.SourceName, p.Reason)).ToList();
     }
 
-    private sealed record SimilarRow(Listing Listing, double? Distance)
+    private sealed record SimilarRow(Listing Listing, double? Distance, ListingPrice? Market)
     {
         public SimilarCandidate ToCandidate() =>
             new(new SimilarCar(Listing.Id, Listing.Make, Listing.Model, Listing.Price, Listing.BodyType, Listing.Fuel), Distance is { } d ? 1 - d : 0);
@@ -71,8 +72,8 @@ public static class ListingQueries
 
     /// <summary>The listings with their cosine distance to <paramref name="vector"/> (null for a listing without a vector, or without one to compare to).</summary>
     private static IQueryable<SimilarRow> WithCosine(IQueryable<Listing> listings, Vector? vector) => vector is null
-        ? listings.Select(l => new SimilarRow(l, null))
-        : listings.Select(l => new SimilarRow(l, l.ContentVector == null ? null : l.ContentVector.CosineDistance(vector)));
+        ? listings.Select(l => new SimilarRow(l, null, l.MarketPrice))
+        : listings.Select(l => new SimilarRow(l, l.ContentVector == null ? null : l.ContentVector.CosineDistance(vector), l.MarketPrice));
 
     private static IQueryable<Listing> Order(IQueryable<Listing> q, ListingSort sort) => sort switch
     {

@@ -30,6 +30,8 @@ public sealed record RecommendationQuery
     public string? Lat { get; init; }
     public string? Lon { get; init; }
     public string? RadiusKm { get; init; }
+    /// <summary>great, good or fair: that deal rating or better.</summary>
+    public string? Deal { get; init; }
 
     public const int MaxExclude = 200;
 
@@ -88,5 +90,6 @@ public sealed record RecommendationQuery
         Lat = Lat,
         Lon = Lon,
         RadiusKm = RadiusKm,
+        Deal = Deal,
     };
 }

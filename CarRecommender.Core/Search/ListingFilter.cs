@@ -1,4 +1,5 @@
 using CarRecommender.Core.Domain;
+using CarRecommender.Core.Pricing;
 
 namespace CarRecommender.Core.Search;
 
@@ -27,6 +28,11 @@ public sealed record ListingFilter
     public double? Latitude { get; init; }
     public double? Longitude { get; init; }
     public double? RadiusKm { get; init; }
+    /// <summary>
+    /// This deal rating or better (<c>deal=great</c>: great deals only; <c>deal=good</c>: great and good ones): listings
+    /// whose market price estimate puts their deviation at or below the rating's bound. Listings without an estimate never pass.
+    /// </summary>
+    public DealRating? Deal { get; init; }
     public ListingSort Sort { get; init; } = ListingSort.Newest;
     public int Page { get; init; } = 1;
     public int PageSize { get; init; } = ListingQueryParser.DefaultPageSize;
@@ -36,5 +42,5 @@ public sealed record ListingFilter
         Make is not null || Model is not null || Terms.Length > 0 || MinPrice is not null || MaxPrice is not null ||
         MinYear is not null || MaxYear is not null || MinMileage is not null || MaxMileage is not null ||
         MinPowerKw is not null || MaxPowerKw is not null || Fuels.Length > 0 || Transmissions.Length > 0 ||
-        BodyTypes.Length > 0 || SellerTypes.Length > 0 || RadiusKm is not null;
+        BodyTypes.Length > 0 || SellerTypes.Length > 0 || RadiusKm is not null || Deal is not null;
 }

@@ -43,6 +43,9 @@ public static class ListingFilterQuery
         if (f.Transmissions.Length > 0) yield return l => f.Transmissions.Contains(l.Transmission);
         if (f.BodyTypes.Length > 0) yield return l => f.BodyTypes.Contains(l.BodyType);
         if (f.SellerTypes.Length > 0) yield return l => f.SellerTypes.Contains(l.SellerType);
+        if (f.Deal is { } deal && Pricing.DealRatings.AtOrBelow(deal) is var bound)
+            // the estimate's row by its key (a left join on listing_prices' primary key)
+            yield return l => l.MarketPrice != null && l.MarketPrice.Deviation <= bound;
         if (f is { RadiusKm: { } r, Latitude: { } lat, Longitude: { } lon })
         {
             // a bounding box the (latitude, longitude) index can use, then the exact great-circle distance

@@ -1,5 +1,6 @@
 using System.Globalization;
 using CarRecommender.Core.Domain;
+using CarRecommender.Core.Pricing;
 
 namespace CarRecommender.Core.Search;
 
@@ -25,6 +26,7 @@ public sealed record ListingQuery
     public string? Lat { get; init; }
     public string? Lon { get; init; }
     public string? RadiusKm { get; init; }
+    public string? Deal { get; init; }
     public string? Sort { get; init; }
     public string? Page { get; init; }
     public string? PageSize { get; init; }
@@ -89,6 +91,8 @@ public static class ListingQueryParser
         if (radius is not null && (lat is null || lon is null) && !e.ContainsKey("radiusKm"))
             e["radiusKm"] = ["radiusKm needs lat and lon."];
 
+        var deal = Deal(q.Deal, e);
+
         var sort = ListingSort.Newest;
         if (!string.IsNullOrWhiteSpace(q.Sort) && !Sorts.TryGetValue(q.Sort.Trim(), out sort))
             e["sort"] = [$"'{Clip(q.Sort)}' is not a sort order: use {string.Join(", ", Sorts.Keys)}."];
@@ -122,11 +126,23 @@ public static class ListingQueryParser
             Latitude = lat,
             Longitude = lon,
             RadiusKm = radius,
+            Deal = deal,
             Sort = sort,
             Page = page,
             PageSize = pageSize,
         };
         return e.Count == 0;
+    }
+
+    /// <summary>The deal ratings <c>deal=</c> takes: each means that rating or better.</summary>
+    public static readonly DealRating[] DealFilters = [DealRating.Great, DealRating.Good, DealRating.Fair];
+
+    private static DealRating? Deal(string? raw, Dictionary<string, string[]> e)
+    {
+        if (string.IsNullOrWhiteSpace(raw)) return null;
+        if (TryEnum<DealRating>(raw, out var rating) && DealFilters.Contains(rating)) return rating;
+        e["deal"] = [$"'{Clip(raw)}' is not a deal filter: use {string.Join(", ", DealFilters.Select(DealRatings.Name))} (that rating or better)."];
+        return null;
     }
 
     private static string? Text(string? value, string name, Dictionary<string, string[]> e)

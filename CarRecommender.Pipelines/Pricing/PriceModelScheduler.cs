@@ -21,6 +21,8 @@ public sealed partial class PriceModelScheduler(NpgsqlDataSource dataSource, Pri
         // off the host's start-up path: the first decision may train for a while
         await Task.Yield();
         long? seenId = null, checkedId = null;
+        // the first training of this worker's life is the start-up one, even when the demo seed was still running at start
+        var started = false;
         var changedAt = DateTime.UtcNow;
         var nextSchedule = settings.RetrainMinutes > 0 ? DateTime.UtcNow.AddMinutes(settings.RetrainMinutes) : DateTime.MaxValue;
         using var timer = new PeriodicTimer(Poll);
@@ -37,8 +39,11 @@ public sealed partial class PriceModelScheduler(NpgsqlDataSource dataSource, Pri
                 }
                 else if (seenId != checkedId && DateTime.UtcNow - changedAt >= TimeSpan.FromSeconds(settings.QuietSeconds))
                 {
-                    var trigger = checkedId is null ? "startup" : "import";
-                    if (await DueMarketsAsync(stoppingToken) is { Count: > 0 } due) Log(await trainer.TrainAsync(due, trigger, null, stoppingToken));
+                    if (await DueMarketsAsync(stoppingToken) is { Count: > 0 } due)
+                    {
+                        Log(await trainer.TrainAsync(due, started ? "import" : "startup", null, stoppingToken));
+                        started = true;
+                    }
                     checkedId = seenId;
                 }
             }

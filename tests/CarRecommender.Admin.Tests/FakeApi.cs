@@ -37,4 +37,12 @@ public sealed class FakeApi : HttpMessageHandler
         context.AddAuthorization().SetAuthorized("admin@example.com").SetRoles("Admin")
             .SetClaims(new Claim(ClaimTypes.NameIdentifier, "1"), new Claim(ClaimTypes.Email, "admin@example.com"), new Claim(AdminLogin.AccessTokenClaim, Token));
     }
+
+    /// <summary>What the listing page needs besides <see cref="SignInAndUse"/>: the import client (its price history) and a clock.</summary>
+    public static void ForListingPage(BunitContext context, FakeApi api, TimeProvider clock)
+    {
+        SignInAndUse(context, api);
+        context.Services.AddSingleton(new ImportClient(new HttpClient(api) { BaseAddress = new Uri("http://api") }));
+        context.Services.AddSingleton(clock);
+    }
 }

@@ -15,12 +15,7 @@ public sealed class PromotionTests : MudContext
 
     private readonly FakeApi _api = new();
 
-    public PromotionTests()
-    {
-        FakeApi.SignInAndUse(this, _api);
-        Services.AddSingleton(new ImportClient(new HttpClient(_api) { BaseAddress = new Uri("http://api") }));
-        Services.AddSingleton<TimeProvider>(new FixedClock(Now));
-    }
+    public PromotionTests() => FakeApi.ForListingPage(this, _api, new FixedClock(Now));
 
     [Fact]
     public void Promote_for_7_days_and_end_promotion_call_the_api_and_the_page_shows_the_new_state()

@@ -148,6 +148,41 @@ public static class CatalogueFixtures
         return options[^1].Value;
     }
 
+    /// <summary>
+    /// A Swiss dealer group's export: semicolon-separated, German headers (Inserat-ID, Marke, Modell, Baujahr,
+    /// Kilometerstand, Treibstoff, Getriebe, Karosserie, PS, Preis, Währung, PLZ, Ort, Händler), prices in CHF that fall
+    /// with age and mileage around each model's new price, and every <paramref name="bargainEvery"/>th car offered 35 %
+    /// under what its twins ask (a deal the price model must find).
+    /// </summary>
+    public static CatalogueFixture SwissDealer(int rows = 400, int seed = 5, int bargainEvery = 25)
+    {
+        var rng = new Random(seed);
+        (string Make, string Model, string Body, double NewPrice, int Ps)[] models =
+        [
+            ("VW", "Golf", "Limousine", 38_000, 150), ("VW", "Tiguan", "SUV / Geländewagen", 48_000, 190), ("VW", "Passat Variant", "Kombi", 52_000, 190),
+            ("Skoda", "Octavia Combi", "Kombi", 36_000, 150), ("Skoda", "Fabia", "Kleinwagen", 22_000, 95), ("Audi", "A4 Avant", "Kombi", 58_000, 204),
+            ("BMW", "320d Touring", "Kombi", 62_000, 190), ("BMW", "X3", "SUV / Geländewagen", 72_000, 245), ("Mercedes-Benz", "A 200", "Limousine", 45_000, 163),
+            ("Toyota", "Yaris", "Kleinwagen", 24_000, 116), ("Toyota", "RAV4", "SUV / Geländewagen", 50_000, 218), ("Volvo", "XC60", "SUV / Geländewagen", 70_000, 250),
+        ];
+        (string Plz, string Ort)[] places = [("8001", "Zürich"), ("3011", "Bern"), ("4051", "Basel"), ("6003", "Luzern"), ("9000", "St. Gallen"), ("1201", "Genève")];
+        var sb = new StringBuilder("Inserat-ID;Marke;Modell;Baujahr;Kilometerstand;Treibstoff;Getriebe;Karosserie;PS;Preis;Währung;PLZ;Ort;Händler\n");
+        var km = new List<double>();
+        for (var i = 0; i < rows; i++)
+        {
+            var (make, model, body, newPrice, ps) = models[rng.Next(models.Length)];
+            var age = rng.Next(0, 10);
+            var kilometres = 100 * Math.Round(Math.Max(500, age * 14_000 * (0.5 + rng.NextDouble())) / 100);
+            var fair = newPrice * Math.Pow(0.88, age) * Math.Exp(-kilometres / 400_000) * (0.95 + 0.1 * rng.NextDouble());
+            var price = 10 * Math.Round((i % bargainEvery == 3 ? 0.65 * fair : fair) / 10);
+            var fuel = Pick(rng, ("Benzin", 55), ("Diesel", 35), ("Hybrid", 10));
+            var gearbox = Pick(rng, ("Automat", 70), ("Schaltgetriebe", 30));
+            var (plz, ort) = places[rng.Next(places.Length)];
+            sb.Append(string.Create(Inv, $"CH-{seed}-{i:D5};{make};{model};{2025 - age};{kilometres};{fuel};{gearbox};{body};{ps};{price};CHF;{plz};{ort};garage-{rng.Next(1, 12)}\n"));
+            km.Add(kilometres);
+        }
+        return new CatalogueFixture("Swiss dealer (CHF, semicolons)", sb.ToString(), rows, rows, "km", Median(km), HasBodyColumn: true);
+    }
+
     public static double Median(IEnumerable<double> values)
     {
         var sorted = values.Order().ToList();

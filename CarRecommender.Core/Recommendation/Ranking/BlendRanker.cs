@@ -16,17 +16,28 @@ namespace CarRecommender.Core.Recommendation.Ranking;
 /// and listing factors (either alone takes the whole collaborative weight).</param>
 /// <param name="PriceDropBoost">Added to the score of a car the user viewed or saved whose price has dropped since (scores
 /// are blends in [0, 1], so 1 brings it to the top), instead of the seen penalty.</param>
+/// <param name="DealWeight">Added to the score of a car priced below its market estimate, in full at
+/// <see cref="DealFullAt"/> below (<see cref="DealBonus"/>): small, so a bargain moves up among cars the user likes as
+/// much, never over one they like clearly more.</param>
 public sealed record RankingOptions(
     double CollaborativeMax = 0.8, double CollaborativeHalfHistory = 10, double TrendingCold = 0.5, double TrendingHalfHistory = 3,
     double SeenPenalty = 0.5, double Lambda = 0.95, int MaxPerModel = 3, double NearKm = 100, double CarModelShare = 0.1,
-    double PriceDropBoost = 1.0);
+    double PriceDropBoost = 1.0, double DealWeight = 0.05)
+{
+    /// <summary>The deviation below the estimate at which the deal bonus is full (20 % below).</summary>
+    public const double DealFullAt = 0.2;
+
+    /// <summary><see cref="DealWeight"/> × clamp(−deviation / <see cref="DealFullAt"/>, 0, 1): nothing for a car at or above its estimate, or without one.</summary>
+    public double DealBonus(double? deviation) => deviation is { } d ? DealWeight * Math.Clamp(-d / DealFullAt, 0, 1) : 0;
+}
 
 /// <summary>
 /// The hand-tuned ranker: every candidate gets a content score (cosine to the user's content vector), a collaborative
 /// score (inner product with the user's latent factors), a car-model score (the car-model EASE: how much the models the
 /// user liked speak for this car's model) and a trending score, each min–max normalised over the candidates and blended
-/// with weights that follow the user's history length. Listings the user already knows are penalised, unless their
-/// price dropped since, which lifts them to the top. Returns every candidate, best first.
+/// with weights that follow the user's history length, plus a small bonus for a car priced below its market estimate.
+/// Listings the user already knows are penalised, unless their price dropped since, which lifts them to the top.
+/// Returns every candidate, best first.
 /// </summary>
 public sealed class BlendRanker(RankingOptions? options = null) : IRanker
 {
@@ -57,7 +68,7 @@ public sealed class BlendRanker(RankingOptions? options = null) : IRanker
         for (var i = 0; i < candidates.Count; i++)
         {
             var parts = (Content: wc * content[i], Collaborative: wl * collaborative[i], CarModel: wm * carModel[i], Trending: wt * trending[i]);
-            var score = parts.Content + parts.Collaborative + parts.CarModel + parts.Trending;
+            var score = parts.Content + parts.Collaborative + parts.CarModel + parts.Trending + o.DealBonus(candidates[i].MarketDeviation);
             var seen = history.GetValueOrDefault(candidates[i].ListingId);
             var priceDropped = seen is { Seen: true, PriceDrop: > 0 };
             if (priceDropped) score += o.PriceDropBoost;

@@ -37,6 +37,19 @@ public static class Explanations
         }
     }
 
+    /// <summary>
+    /// "Great deal: €1,900 below similar cars" for a car the market price model rates a great or good deal; null for
+    /// any other (or one without an estimate).
+    /// </summary>
+    public static string? Deal(Candidate c)
+    {
+        if (c is not { MarketEstimate: { } estimate, MarketDeviation: { } deviation }) return null;
+        var rating = Pricing.DealRatings.Rate(deviation);
+        if (rating is not (Pricing.DealRating.Great or Pricing.DealRating.Good)) return null;
+        var reason = Pricing.DealRatings.Reason(estimate * (1 + deviation), estimate, c.Currency);
+        return $"{(rating == Pricing.DealRating.Great ? "Great" : "Good")} deal: {reason}";
+    }
+
     private static string Verb(InteractionType? type) =>
         (type is { } t ? EventCatalogue.Of(t).Verb : null) ?? EventCatalogue.Of(InteractionType.View).Verb!;
 }

@@ -125,6 +125,10 @@ public sealed class RecommendationStore(CarRecommenderDb db)
         CreatedAt = l.CreatedAt,
         SellerId = l.SellerId,
         PromotedUntil = l.PromotedUntil,
+        AskingPrice = l.AskingPrice,
+        Currency = l.Currency,
+        // its market price, by the key of listing_prices (a left join)
+        MarketPrice = l.MarketPrice,
     };
 
     /// <summary>A stored list is served while younger than <see cref="ListMaxAge"/> (a cold user's, <see cref="ColdListMaxAge"/>).</summary>
