@@ -9,10 +9,13 @@ using NpgsqlTypes;
 namespace CarRecommender.Pipelines.Pricing;
 
 /// <summary>What one market's training did: the version switched in, or why there is none.</summary>
-public sealed record TrainedMarket(string Market, int Rows, int? Version, double Seconds, CrossValidation? Validation)
+/// <param name="Seconds">Reading, training and estimating.</param>
+/// <param name="SwitchSeconds">The switch's transaction.</param>
+public sealed record TrainedMarket(string Market, int Rows, int? Version, double Seconds, CrossValidation? Validation, double SwitchSeconds = 0)
 {
     public string Describe() => Version is { } v && Validation is { } cv
-        ? $"{Market} v{v}: {Rows:N0} listings, median APE {cv.Model.MedianAbsolutePercentageError:P1} (baseline {cv.Baseline.MedianAbsolutePercentageError:P1}), {Seconds:0.0} s"
+        ? $"{Market} v{v}: {Rows:N0} listings, median APE {cv.Model.MedianAbsolutePercentageError:P1} (baseline {cv.Baseline.MedianAbsolutePercentageError:P1}), "
+          + $"{Seconds:0.0} s, switched in {SwitchSeconds:0.0} s"
         : $"{Market}: {Rows:N0} listings, too few to learn from";
 }
 
@@ -68,8 +71,9 @@ public sealed class PriceModelTrainer(NpgsqlDataSource dataSource, PricingSettin
         progress?.Report(new LoadProgress($"{market} market: estimating {rows.Count:N0} listings", 0, 0));
         var estimates = model.Estimate(rows);
         progress?.Report(new LoadProgress($"{market} market: switching the model in", 0, 0));
-        var version = await SwitchAsync(model, trigger, ids, rows, estimates, clockStarted.Elapsed.TotalSeconds, ct);
-        return new TrainedMarket(market, rows.Count, version, clockStarted.Elapsed.TotalSeconds, model.Info.Validation);
+        var trained = clockStarted.Elapsed.TotalSeconds;
+        var version = await SwitchAsync(model, trigger, ids, rows, estimates, trained, ct);
+        return new TrainedMarket(market, rows.Count, version, trained, model.Info.Validation, clockStarted.Elapsed.TotalSeconds - trained);
     }
 
     /// <summary>The market's active listings as price rows, streamed (ids in the same order).</summary>

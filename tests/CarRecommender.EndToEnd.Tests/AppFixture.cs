@@ -44,6 +44,10 @@ public sealed class AppFixture : IAsyncLifetime
         // tests start several workers) and the jobs tests' retrains held the trainer's lock for minutes each. The tests check
         // that retrains happen and serve, not the search's depth (ModelSearchTests cover that), so a worker here tunes for 20 s.
         builder.CreateResourceBuilder<ProjectResource>("pipelines").WithEnvironment("Als__Search__MaxSeconds", "20");
+        // The worker trains the demo catalogue's price model at start-up, beside the ALS retrain and the seed's list
+        // refreshes: the tests check that estimates, ratings and versions appear, not the model's last per cent of accuracy
+        // (PricingTests in Core cover that), so the worker fits 100 trees on 2 folds here.
+        builder.CreateResourceBuilder<ProjectResource>("pipelines").WithEnvironment("Pricing__Trees", "100").WithEnvironment("Pricing__Folds", "2");
         // A configured boost, as an operator sets one (both services rank): LPG cars ×1.3, named in their explanations.
         foreach (var service in new[] { "api", "pipelines" })
             builder.CreateResourceBuilder<ProjectResource>(service)

@@ -74,8 +74,16 @@ public sealed class PriceTests(AppFixture fixture)
         var found = Assert.Single(page!.Items, i => i.Id == id);
         Assert.Equal(market.GetProperty("estimate").GetDouble(), found.Market!.Estimate);
 
-        // the admin view: the CHF market's active model with its cross-validated metrics beside the baseline's
+        // similar listings carry it too (their neighbours are CHF or EUR cars, both markets estimated)
+        var similar = await shopper.GetFromJsonAsync<List<SimilarListingDto>>($"/api/listings/{id}/similar?limit=10", Json);
+        Assert.NotEmpty(similar!);
+        Assert.All(similar!, s => Assert.NotNull(s.Listing.Market));
+
+        // the admin view of the listing, and the CHF market's active model with its cross-validated metrics beside the baseline's
         using var admin = fixture.Api(fixture.AdminToken);
+        var adminListing = await admin.GetFromJsonAsync<AdminListingDetailDto>($"/api/admin/listings/{id}", Json);
+        Assert.Equal(market.GetProperty("rating").GetString(), adminListing!.Market?.Rating);
+        Assert.Equal(market.GetProperty("estimate").GetDouble(), adminListing.Market!.Estimate);
         var markets = await admin.GetFromJsonAsync<List<PriceMarketDto>>("/api/admin/price-models", Json);
         var chf = Assert.Single(markets!, m => m.Market == "CHF");
         Assert.NotNull(chf.Active);
@@ -171,7 +179,8 @@ public sealed class PriceTests(AppFixture fixture)
         Assert.True(chf.Active!.Version > before);
         Assert.Equal("admin", chf.Active.Trigger);
         Assert.Single(chf.Versions, v => v.Active);
-        Report.Line($"[prices] price-model job: {job.Result} ({(job.FinishedAt - job.StartedAt)?.TotalSeconds:N1} s)");
+        Report.Line($"[prices] price-model job: {job.Result} ({(job.FinishedAt - job.StartedAt)?.TotalSeconds:N1} s, "
+            + $"queued {(job.StartedAt - job.CreatedAt)?.TotalSeconds:N1} s)");
     }
 
     [Fact]
