@@ -15,6 +15,14 @@ public static class MarketPricing
     /// <summary>Fewer rows than this say too little about a market's prices to train or judge a model on.</summary>
     public const int MinimumRows = 100;
 
+    /// <summary>
+    /// Whether a market of <paramref name="total"/> active listings, <paramref name="newer"/> of them newer than its
+    /// active model (all of them when it has none), should be trained: it has enough listings, and no model yet or at
+    /// least <paramref name="share"/> of its listings arrived since the model.
+    /// </summary>
+    public static bool Due(int total, int newer, double share) =>
+        total >= MinimumRows && newer > 0 && (newer == total || newer >= share * total);
+
     public static MarketModels Train(IReadOnlyList<PriceRow> rows, PriceModelSettings settings, DateTimeOffset now,
         IProgress<LoadProgress>? progress = null, CancellationToken ct = default)
     {

@@ -9,8 +9,8 @@ namespace CarRecommender.Core.Recommendation;
 /// list refresh compose it over PostgreSQL (<see cref="Taste.PostgresTasteLoader"/>, <see cref="Sources.CatalogueRetrieval"/>);
 /// the offline evaluation over a catalogue in memory (<see cref="Evaluation.HybridRecommender"/>). Either way: the
 /// user's taste → candidates from every source the settings run → the ranker → the post-processors (boosts, then
-/// diversity with the seller cap and promoted slots) → a reason for each pick (and a note for a great or good deal). The settings are the engine's defaults
-/// (configuration) unless the request carries an experiment variant's.
+/// diversity with the seller cap and promoted slots) → a reason for each pick (and a note for a great or good deal).
+/// The settings are the engine's defaults (configuration) unless the request carries an experiment variant's.
 /// </summary>
 public sealed class RecommendationEngine(ITasteLoader tastes, IRetrieval retrieval, EngineSettings? defaults = null, RetrievalOptions? depth = null)
 {

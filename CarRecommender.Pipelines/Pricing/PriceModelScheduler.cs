@@ -78,14 +78,10 @@ public sealed partial class PriceModelScheduler(NpgsqlDataSource dataSource, Pri
         while (await reader.ReadAsync(ct))
         {
             var (market, total, newer) = (reader.GetString(0), reader.GetInt32(1), reader.GetInt32(2));
-            if (Due(total, newer, settings.NewListingShare)) due.Add(market);
+            if (MarketPricing.Due(total, newer, settings.NewListingShare)) due.Add(market);
         }
         return due;
     }
-
-    /// <summary>A market of <paramref name="total"/> active listings, <paramref name="newer"/> of them newer than its model (all without one).</summary>
-    public static bool Due(int total, int newer, double share) =>
-        total >= MarketPricing.MinimumRows && newer > 0 && (newer == total || newer >= share * total);
 
     private void Log(IReadOnlyList<TrainedMarket> trained)
     {

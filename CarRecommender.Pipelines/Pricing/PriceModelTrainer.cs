@@ -3,6 +3,7 @@ using System.Text.Json;
 using CarRecommender.Core.Data;
 using CarRecommender.Core.Domain;
 using CarRecommender.Core.Pricing;
+using CarRecommender.Telemetry;
 using Npgsql;
 using NpgsqlTypes;
 
@@ -28,7 +29,7 @@ public sealed record TrainedMarket(string Market, int Rows, int? Version, double
 /// as they were. Trainings never overlap within a worker (a semaphore), and switches never across workers (an
 /// advisory lock in the transaction).
 /// </summary>
-public sealed class PriceModelTrainer(NpgsqlDataSource dataSource, PricingSettings settings, TimeProvider clock)
+public sealed class PriceModelTrainer(NpgsqlDataSource dataSource, PricingSettings settings, TimeProvider clock, CarRecommenderMetrics metrics)
 {
     private const long SwitchLock = 0x70726963; // "pric"
     private readonly SemaphoreSlim _one = new(1, 1);
@@ -73,6 +74,7 @@ public sealed class PriceModelTrainer(NpgsqlDataSource dataSource, PricingSettin
         progress?.Report(new LoadProgress($"{market} market: switching the model in", 0, 0));
         var trained = clockStarted.Elapsed.TotalSeconds;
         var version = await SwitchAsync(model, trigger, ids, rows, estimates, trained, ct);
+        metrics.PriceModelDuration.Record(clockStarted.Elapsed.TotalSeconds, new KeyValuePair<string, object?>("market", market));
         return new TrainedMarket(market, rows.Count, version, trained, model.Info.Validation, clockStarted.Elapsed.TotalSeconds - trained);
     }
 

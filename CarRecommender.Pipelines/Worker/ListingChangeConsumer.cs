@@ -68,7 +68,15 @@ public sealed partial class ListingChangeConsumer(IServiceProvider services, Npg
     {
         var priced = batch.Where(c => c.Kind is ListingChangeKind.Listed or ListingChangeKind.PriceDropped or ListingChangeKind.PriceRaised)
             .Select(c => c.ListingId).Distinct().ToArray();
-        await Pricing.PricedListings.EstimateAsync(dataSource, prices, priced, ct);
+        try
+        {
+            await Pricing.PricedListings.EstimateAsync(dataSource, prices, priced, ct);
+        }
+        catch (Exception ex) when (ex is not (OperationCanceledException or NpgsqlException or TimeoutException))
+        {
+            // a model that cannot be loaded or run must not hold up the lists: the next training re-estimates these listings
+            LogNotEstimated(logger, priced.Length, ex.Message);
+        }
         var dropped = batch.Where(c => c.Kind == ListingChangeKind.PriceDropped).Select(c => c.ListingId).Distinct().ToArray();
         var sold = batch.Where(c => c.Kind == ListingChangeKind.Sold).Select(c => c.ListingId).Distinct().ToArray();
         if (dropped.Length == 0 && sold.Length == 0) return 0;
@@ -95,6 +103,9 @@ public sealed partial class ListingChangeConsumer(IServiceProvider services, Npg
 
     [LoggerMessage(EventId = 3303, Level = LogLevel.Error, Message = "a listing-change message is not a batch, dead-lettered: {Error}")]
     private static partial void LogPoison(ILogger logger, string error);
+
+    [LoggerMessage(EventId = 3305, Level = LogLevel.Warning, Message = "{Count} new or repriced listings were not estimated: {Message}")]
+    private static partial void LogNotEstimated(ILogger logger, int count, string message);
 
     [LoggerMessage(EventId = 3304, Level = LogLevel.Warning, Message = "listing-change consumer down, reconnecting in {Seconds} s: {Message}")]
     private static partial void LogDown(ILogger logger, double seconds, string message);

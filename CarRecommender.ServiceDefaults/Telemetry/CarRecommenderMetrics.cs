@@ -36,6 +36,8 @@ public sealed class CarRecommenderMetrics
             "Events that carried a recommendationId (tag: type): click-through = clicks / served");
         Candidates = meter.CreateHistogram<long>("carrecommender.recommendations.candidates", "{listing}",
             "Candidates retrieval proposed for one live ranking");
+        PriceModelDuration = meter.CreateHistogram<double>("carrecommender.price_model.duration", "s",
+            "Wall time of one market's price model training, read to switch (tag: market)");
     }
 
     public Counter<long> EventsAccepted { get; }
@@ -52,6 +54,7 @@ public sealed class CarRecommenderMetrics
     public Counter<long> RecommendationsServed { get; }
     public Counter<long> RecommendationClicks { get; }
     public Histogram<long> Candidates { get; }
+    public Histogram<double> PriceModelDuration { get; }
 
     /// <summary>Records a finished ALS retrain (whoever ran it: the schedule or the admin console).</summary>
     public void RecordModel(CarRecommender.Core.Domain.ModelVersion version)

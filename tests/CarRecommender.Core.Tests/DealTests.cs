@@ -36,6 +36,15 @@ public sealed class DealTests
         }
     }
 
+    [Theory]
+    [InlineData(20_000, 20_000, true)]   // a market without a model (every listing is newer than none)
+    [InlineData(99, 99, false)]          // too small to learn from
+    [InlineData(20_000, 2_000, true)]    // an import added 10 % since the model
+    [InlineData(20_000, 1_999, false)]   // less than 10 %: the listing-change consumer estimates them with the model as it is
+    [InlineData(20_000, 0, false)]
+    public void A_market_is_retrained_when_it_has_no_model_or_a_tenth_of_its_listings_are_newer_than_it(int total, int newer, bool due) =>
+        Assert.Equal(due, MarketPricing.Due(total, newer, 0.1));
+
     [Fact]
     public void Ratings_are_spelled_in_lower_case()
     {
@@ -45,9 +54,9 @@ public sealed class DealTests
     [Theory]
     [InlineData(null, 0)]
     [InlineData(0.15, 0)]
-    [InlineData(-0.10, 0.025)]
-    [InlineData(-0.20, 0.05)]
-    [InlineData(-0.50, 0.05)]
+    [InlineData(-0.10, 0.01)]
+    [InlineData(-0.20, 0.02)]
+    [InlineData(-0.50, 0.02)]
     public void The_deal_bonus_grows_with_the_discount_up_to_twenty_percent(double? deviation, double bonus) =>
         Assert.Equal(bonus, new RankingOptions().DealBonus(deviation), 10);
 
@@ -59,7 +68,7 @@ public sealed class DealTests
         var bargain = Car(2, deviation: -0.15);
         var ranked = new BlendRanker().Score(new UserTaste(taste, null, 5, []), [fair, bargain], Now);
         Assert.Equal(2, ranked[0].Candidate.ListingId);
-        Assert.Equal(0.0375, ranked[0].Score - ranked[1].Score, 6);
+        Assert.Equal(0.015, ranked[0].Score - ranked[1].Score, 6);
     }
 
     [Fact]

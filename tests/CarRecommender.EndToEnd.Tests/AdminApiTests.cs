@@ -39,6 +39,7 @@ public sealed class AdminApiTests(AppFixture fixture)
                 Assert.True(queues["jobs"].GetProperty("declared").GetBoolean());
             }),
             ("/api/admin/models?limit=3", j => Assert.InRange(j.GetArrayLength(), 0, 3)),
+            ("/api/admin/price-models", j => Assert.Equal(JsonValueKind.Array, j.ValueKind)),
             ($"/api/admin/users/{userId}/detail", j =>
             {
                 Assert.Equal(userId, j.GetProperty("id").GetInt64());

@@ -18,11 +18,12 @@ namespace CarRecommender.Core.Recommendation.Ranking;
 /// are blends in [0, 1], so 1 brings it to the top), instead of the seen penalty.</param>
 /// <param name="DealWeight">Added to the score of a car priced below its market estimate, in full at
 /// <see cref="DealFullAt"/> below (<see cref="DealBonus"/>): small, so a bargain moves up among cars the user likes as
-/// much, never over one they like clearly more.</param>
+/// much, never over one they like clearly more. At 0.05 a shopper saving convertibles over €25,000 got five cheap
+/// bargains in their top 10 (the scores of a top 10 often span less than 0.1); 0.02 breaks near-ties.</param>
 public sealed record RankingOptions(
     double CollaborativeMax = 0.8, double CollaborativeHalfHistory = 10, double TrendingCold = 0.5, double TrendingHalfHistory = 3,
     double SeenPenalty = 0.5, double Lambda = 0.95, int MaxPerModel = 3, double NearKm = 100, double CarModelShare = 0.1,
-    double PriceDropBoost = 1.0, double DealWeight = 0.05)
+    double PriceDropBoost = 1.0, double DealWeight = 0.02)
 {
     /// <summary>The deviation below the estimate at which the deal bonus is full (20 % below).</summary>
     public const double DealFullAt = 0.2;
