@@ -24,6 +24,7 @@ builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.Configure<CarRecommender.Core.Import.CurrencyRates>(builder.Configuration.GetSection(CarRecommender.Core.Import.CurrencyRates.SectionName));
 builder.Services.AddSingleton<OutboxSignal>();
 builder.Services.AddSingleton<InteractionRecorder>();
+builder.Services.AddSingleton<ImpressionRecorder>();
 builder.Services.AddRecommendationEngine(builder.Configuration);
 builder.Services.AddScoped<RecommendationService>();
 builder.AddVisitorSessions();

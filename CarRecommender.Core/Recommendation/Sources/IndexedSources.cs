@@ -148,7 +148,7 @@ public sealed class IndexedSources(CarRecommenderDb db, IQueryable<Listing> pool
     private static IQueryable<CandidateRow> Rows(IQueryable<WithFactors> q) => q.Select(x => new CandidateRow(x.L.Id, x.L.Make, x.L.Model,
         x.L.Year, x.L.Price, x.L.BodyType, x.L.ContentVector, x.F != null ? x.F.Factors : null,
         x.TrendKey, x.L.Latitude, x.L.Longitude,
-        x.L.SellerId, x.L.PromotedUntil, x.L.MileageKm, x.L.PowerKw, x.L.Fuel, x.L.Transmission, x.L.SellerType));
+        x.L.SellerId, x.L.PromotedUntil, x.L.MileageKm, x.L.PowerKw, x.L.Fuel, x.L.Transmission, x.L.SellerType, x.L.CreatedAt));
 
     private sealed class WithFactors
     {
@@ -161,7 +161,7 @@ public sealed class IndexedSources(CarRecommenderDb db, IQueryable<Listing> pool
 
     private sealed record CandidateRow(long Id, string Make, string Model, int Year, int Price, BodyType BodyType,
         Vector? Content, Vector? Latent, double TrendKey, double? Latitude, double? Longitude, string? SellerId, DateTimeOffset? PromotedUntil,
-        int MileageKm, int? PowerKw, FuelType Fuel, Transmission Transmission, SellerType SellerType)
+        int MileageKm, int? PowerKw, FuelType Fuel, Transmission Transmission, SellerType SellerType, DateTimeOffset CreatedAt)
     {
         public Candidate ToCandidate() => new(Id, Make, Model, Year, Price, BodyType, Content?.ToArray(), Latent?.ToArray(), TrendKey, null)
         {
@@ -174,6 +174,7 @@ public sealed class IndexedSources(CarRecommenderDb db, IQueryable<Listing> pool
             Fuel = Fuel,
             Transmission = Transmission,
             SellerType = SellerType,
+            CreatedAt = CreatedAt,
         };
     }
 
