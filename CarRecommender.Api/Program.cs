@@ -62,6 +62,7 @@ app.MapListingEndpoints();
 app.MapAdminEndpoints();
 app.MapAdminConsoleEndpoints();
 app.MapJobEndpoints();
+app.MapRankerEndpoints();
 app.MapExperimentEndpoints();
 app.MapPromotionEndpoints();
 app.MapEventEndpoints();

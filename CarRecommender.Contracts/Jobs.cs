@@ -9,8 +9,10 @@ public static class JobKinds
     public const string Retrain = "retrain";
     /// <summary>The offline evaluation of the product's log: popularity, item-kNN, ALS and the hybrid on a random 80/20 split.</summary>
     public const string Evaluate = "evaluate";
+    /// <summary>The learned ranker trained on the served lists and compared with the blend; it serves if it wins.</summary>
+    public const string TrainRanker = "train-ranker";
 
-    public static readonly string[] All = [Retrain, Evaluate];
+    public static readonly string[] All = [Retrain, Evaluate, TrainRanker];
 }
 
 /// <summary>Where a job is: queued (the worker has not taken it), running, done or failed.</summary>

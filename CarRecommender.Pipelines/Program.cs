@@ -3,6 +3,7 @@ using CarRecommender.Core.Learning;
 using CarRecommender.Core.Recommendation;
 using CarRecommender.Pipelines.Collaborative;
 using CarRecommender.Pipelines.Jobs;
+using CarRecommender.Pipelines.Ranking;
 using CarRecommender.Pipelines.Recommendations;
 using CarRecommender.Pipelines.Worker;
 
@@ -26,6 +27,8 @@ builder.Services.AddHostedService<PipelineConsumer<PopularityPipeline>>();
 builder.Services.AddHostedService<DeadLetterArchiver>();
 builder.Services.AddHostedService<ListingChangeConsumer>();
 builder.Services.AddHostedService<AlsScheduler>();
+builder.Services.AddSingleton(builder.Configuration.GetSection(RankerSettings.SectionName).Get<RankerSettings>() ?? new RankerSettings());
+builder.Services.AddHostedService<RankerScheduler>();
 builder.Services.AddSingleton<ModelJobs>();
 builder.Services.AddHostedService<JobConsumer>();
 builder.Services.AddSingleton(TimeProvider.System);

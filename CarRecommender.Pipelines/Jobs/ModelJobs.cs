@@ -15,8 +15,18 @@ public sealed record JobOutcome(string? Result, string? Error, IReadOnlyList<Eva
 /// (<see cref="AlsTrainer"/>, <see cref="Evaluator"/>); the trainer's advisory lock keeps an operator's retrain from
 /// overlapping the scheduled one (it fails with that reason instead).
 /// </summary>
-public sealed class ModelJobs(NpgsqlDataSource dataSource, AlsSettings als, CarRecommenderMetrics metrics)
+public sealed class ModelJobs(NpgsqlDataSource dataSource, AlsSettings als, RankerSettings ranker, Core.Recommendation.Rules.EngineSettings engine,
+    IServiceScopeFactory scopes, CarRecommenderMetrics metrics)
 {
+    /// <summary>The learned ranker trained on the served lists and compared with the blend (<see cref="RankerTrainer"/>); it serves if it wins.</summary>
+    public async Task<JobOutcome> TrainRankerAsync(IProgress<LoadProgress> progress, CancellationToken ct)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<CarRecommenderDb>();
+        var report = await new RankerTrainer(dataSource).TrainAsync(db, ranker, engine.Ranking, progress, ct);
+        return new JobOutcome(report.Summary, null);
+    }
+
     public async Task<JobOutcome> RetrainAsync(IProgress<LoadProgress> progress, CancellationToken ct)
     {
         var version = await new AlsTrainer(dataSource).TrainAsync(als, "admin", progress, ct);

@@ -43,7 +43,7 @@ public sealed class AppFixture : IAsyncLifetime
         // Every retrain tunes itself for up to Als:Search:MaxSeconds (300 s) first: the worker's start-up retrains (the outage
         // tests start several workers) and the jobs tests' retrains held the trainer's lock for minutes each. The tests check
         // that retrains happen and serve, not the search's depth (ModelSearchTests cover that), so a worker here tunes for 20 s.
-        builder.CreateResourceBuilder<ProjectResource>("pipelines").WithEnvironment("Als__Search__MaxSeconds", "20");
+        builder.CreateResourceBuilder<ProjectResource>("pipelines").WithEnvironment("Als__Search__MaxSeconds", "20").WithEnvironment("Ranker__RetrainMinutes", "0");
         // A configured boost, as an operator sets one (both services rank): LPG cars ×1.3, named in their explanations.
         foreach (var service in new[] { "api", "pipelines" })
             builder.CreateResourceBuilder<ProjectResource>(service)
