@@ -146,4 +146,21 @@ public class LearnedRankerTests
         Assert.InRange(learned.Max(s => s.Score), 1, 1);
         Assert.Equal(new BlendRanker().Score(user, candidates, T0).Single(s => s.Candidate.ListingId == 30).Source, learned[0].Source);
     }
+
+    [Fact]
+    public void The_ranker_setting_takes_learned_or_blend_and_the_serving_model_keys_stored_lists()
+    {
+        var defaults = Recommendation.Rules.EngineSettings.Default;
+        Assert.True(defaults.UsesLearnedRanker);
+        using var blend = System.Text.Json.JsonDocument.Parse("""{"ranker": "blend"}""");
+        var variant = defaults.Override(blend.RootElement);
+        Assert.False(variant.UsesLearnedRanker);
+        using var bad = System.Text.Json.JsonDocument.Parse("""{"ranker": "magic"}""");
+        Assert.Contains("ranker", Assert.Throws<ArgumentException>(() => defaults.Override(bad.RootElement)).Message, StringComparison.Ordinal);
+
+        // a list ranked by model 7 is not one ranked by model 8, nor by the blend; the blend's key ignores models
+        Assert.NotEqual(defaults.StoreKey(7), defaults.StoreKey(8));
+        Assert.Equal(defaults.Fingerprint, defaults.StoreKey(null));
+        Assert.Equal(variant.Fingerprint, variant.StoreKey(7));
+    }
 }
