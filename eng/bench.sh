@@ -23,7 +23,7 @@
 #   eng/bench.sh rank [--listings N]  no database: the learned ranker's added latency per request (features and scoring of
 #                                  200 candidates, p50/p99, goal ≤ 2 ms) and the market price model's training time
 #                                  (5-fold cross-validation and the final fit) on N (default 1,000,000) generated listings,
-#                                  goal < 2 min, each met or MISSED
+#                                  goal < 2 min (0: the ranker alone), each met or MISSED
 #   eng/bench.sh api               GET /api/listings/{id} and a filtered search: p50/p99 latency and req/s, against the
 #                                  API (Release build) on the seeded catalogue (runs `seed` first when it is missing)
 #   eng/bench.sh import [ROWS]     a UK-dealer-shaped CSV of ROWS (default 100,000) rows uploaded through the running API
