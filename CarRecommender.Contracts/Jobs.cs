@@ -12,7 +12,10 @@ public static class JobKinds
     /// <summary>Retrains every market's price model and switches it in (new estimates and deal ratings).</summary>
     public const string PriceModel = "price-model";
 
-    public static readonly string[] All = [Retrain, Evaluate, PriceModel];
+    /// <summary>The learned ranker trained on the served lists and compared with the blend; it serves if it wins.</summary>
+    public const string TrainRanker = "train-ranker";
+
+    public static readonly string[] All = [Retrain, Evaluate, PriceModel, TrainRanker];
 }
 
 /// <summary>Where a job is: queued (the worker has not taken it), running, done or failed.</summary>

@@ -4,6 +4,7 @@ using CarRecommender.Core.Recommendation;
 using CarRecommender.Pipelines.Collaborative;
 using CarRecommender.Pipelines.Jobs;
 using CarRecommender.Pipelines.Pricing;
+using CarRecommender.Pipelines.Ranking;
 using CarRecommender.Pipelines.Recommendations;
 using CarRecommender.Pipelines.Worker;
 
@@ -31,6 +32,8 @@ builder.Services.AddSingleton(builder.Configuration.GetSection("Pricing").Get<Pr
 builder.Services.AddSingleton<PriceModelTrainer>();
 builder.Services.AddSingleton<ActivePriceModels>();
 builder.Services.AddHostedService<PriceModelScheduler>();
+builder.Services.AddSingleton(builder.Configuration.GetSection(RankerSettings.SectionName).Get<RankerSettings>() ?? new RankerSettings());
+builder.Services.AddHostedService<RankerScheduler>();
 builder.Services.AddSingleton<ModelJobs>();
 builder.Services.AddHostedService<JobConsumer>();
 builder.Services.AddSingleton(TimeProvider.System);

@@ -20,6 +20,10 @@
 #   eng/bench.sh als [--scales L]  ALS training time alone, 64 factors, 15 iterations, a row each for 1,000,000 generated
 #                                  interactions (50,000 users × 20,000 items, goal ≤ 5 s) and 10,000,000 (500,000 ×
 #                                  100,000, goal ≤ 60 s), each met or MISSED; --scales 1m times the 1M row alone
+#   eng/bench.sh rank [--listings N]  no database: the learned ranker's added latency per request (features and scoring of
+#                                  200 candidates, p50/p99, goal ≤ 2 ms) and the market price model's training time
+#                                  (5-fold cross-validation and the final fit) on N (default 1,000,000) generated listings,
+#                                  goal < 2 min (0: the ranker alone), each met or MISSED
 #   eng/bench.sh api               GET /api/listings/{id} and a filtered search: p50/p99 latency and req/s, against the
 #                                  API (Release build) on the seeded catalogue (runs `seed` first when it is missing)
 #   eng/bench.sh import [ROWS]     a UK-dealer-shaped CSV of ROWS (default 100,000) rows uploaded through the running API
@@ -154,9 +158,10 @@ case "$verb" in
   recommend|admin) bash eng/install-deps.sh --browser >/dev/null; dotnet build CarRecommender.Cli -c Release -v q >/dev/null
              exec dotnet run --project eng/CarRecommender.Bench -c Release -- "$verb" "$@" ;;
   als)    exec "${CLI[@]}" bench-als "$@" ;;
+  rank)   exec "${CLI[@]}" bench-rank "$@" ;;
   seed) start_postgres; seed "${1:-1000000}" ;;
   api)  start_postgres; api ;;
   retrain) start_postgres; retrain "$@" ;;
   import) start_postgres; import_bench "$@" ;;
-  *) echo "usage: eng/bench.sh seed [LISTINGS] | api | retrain [--iterations N] | import [ROWS] | events | recommend | admin | als [--scales 1m,10m]" >&2; exit 2 ;;
+  *) echo "usage: eng/bench.sh seed [LISTINGS] | api | retrain [--iterations N] | import [ROWS] | events | recommend | admin | als [--scales 1m,10m] | rank [--listings N]" >&2; exit 2 ;;
 esac

@@ -93,6 +93,11 @@ public sealed class ApiClient(HttpClient http)
         GetAsync<List<PriceMarketDto>>(admin, "/api/admin/price-models", ct);
 
     /// <summary>Asks the worker for a job (<see cref="JobKinds"/>); one of that kind already queued or running is an <see cref="ApiException"/> with 409.</summary>
+    public Task<RankerStatusDto> RankerAsync(AdminIdentity admin, CancellationToken ct) => GetAsync<RankerStatusDto>(admin, "/api/admin/ranker", ct);
+
+    public Task<ClickThroughDto> ClickThroughAsync(AdminIdentity admin, int days, CancellationToken ct) =>
+        GetAsync<ClickThroughDto>(admin, $"/api/admin/click-through?days={days}", ct);
+
     public Task<JobDto> StartJobAsync(AdminIdentity admin, string kind, CancellationToken ct) =>
         SendAsync<JobDto>(HttpMethod.Post, "/api/admin/jobs", Token(admin), new JobRequest(kind), ct);
 

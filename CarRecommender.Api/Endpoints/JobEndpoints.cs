@@ -16,7 +16,7 @@ public static class JobEndpoints
     {
         var group = app.MapGroup("/api/admin/jobs").WithTags("Admin").RequireAuthorization(AuthSetup.AdminPolicy);
         group.MapPost("/", Start).WithName("StartJob")
-            .WithSummary("Ask the worker for a job: {\"kind\":\"retrain\"} (an ALS retrain) or {\"kind\":\"evaluate\"} (the offline evaluation); "
+            .WithSummary("Ask the worker for a job: {\"kind\":\"retrain\"} (an ALS retrain) or {\"kind\":\"evaluate\"} (the offline evaluation) or {\"kind\":\"train-ranker\"} (the learned ranker); "
                 + "202 with the queued job, 409 while one of that kind is queued or running (admin only)");
         group.MapGet("/{id}", ById).WithName("GetJob").WithSummary("One job: state, stage, percent, and its result or error (admin only)");
         group.MapGet("/", Latest).WithName("ListJobs").WithSummary("The newest jobs, of one ?kind= or all, ?limit= (default 10) (admin only)");

@@ -54,10 +54,14 @@ public sealed class InteractionRecorder(NpgsqlDataSource dataSource, OutboxSigna
     /// A request body's events for <paramref name="userId"/>, or none with the reasons in <paramref name="errors"/> (bad
     /// fields, or listings that do not exist).
     /// </summary>
+    public Task<List<UserActivityEvent>> ParseAsync(System.Text.Json.JsonElement body, long userId, DateTimeOffset now,
+        Dictionary<string, string[]> errors, CancellationToken ct) => ParseAsync(body, userId, now, errors, null, ct);
+
+    /// <param name="impressions">Receives the body's impressions; null: an impression is refused.</param>
     public async Task<List<UserActivityEvent>> ParseAsync(System.Text.Json.JsonElement body, long userId, DateTimeOffset now,
-        Dictionary<string, string[]> errors, CancellationToken ct)
+        Dictionary<string, string[]> errors, List<ImpressionReport>? impressions, CancellationToken ct)
     {
-        var events = EventParser.Parse(body, userId, now, errors);
+        var events = impressions is null ? EventParser.Parse(body, userId, now, errors) : EventParser.Parse(body, userId, now, errors, impressions);
         if (errors.Count > 0) return [];
         var unknown = await UnknownListingsAsync(events.Select(e => e.ListingId), ct);
         if (unknown.Count > 0)

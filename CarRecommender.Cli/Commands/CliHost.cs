@@ -39,6 +39,8 @@ public static class CliHost
                 .WithDescription("An ALS retrain under load against a running API: latency before vs during, failures, and every user's vector vs a fresh fold-in");
             c.AddCommand<AlsBenchCommand>("bench-als")
                 .WithDescription("ALS training time on generated implicit feedback (1M and 10M pairs, 64 factors, 15 iterations by default)");
+            c.AddCommand<RankBenchCommand>("bench-rank")
+                .WithDescription("The learned ranker's added latency for 200 candidates and the market price model's training time on 1,000,000 generated listings");
             c.AddCommand<EvaluateCommand>("evaluate")
                 .WithDescription("Offline evaluation on a held-out split: most-popular, item-kNN, and ALS, EASE and the hybrid as production self-tunes them (P/R/NDCG/MAP@K, coverage, novelty, diversity)")
                 .WithExample("evaluate", "--input", "ratings.csv", "--min-value", "4", "--protocol", "per-user")

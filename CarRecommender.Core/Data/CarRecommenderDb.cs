@@ -32,6 +32,8 @@ public sealed class CarRecommenderDb(DbContextOptions<CarRecommenderDb> options)
     public DbSet<ServedList> ServedLists => Set<ServedList>();
     public DbSet<PriceModelVersion> PriceModels => Set<PriceModelVersion>();
     public DbSet<ListingPrice> ListingPrices => Set<ListingPrice>();
+    public DbSet<Impression> Impressions => Set<Impression>();
+    public DbSet<RankerModelRecord> RankerModels => Set<RankerModelRecord>();
 
     /// <summary>The options every service and tool uses: pgvector types and snake_case names.</summary>
     public static DbContextOptionsBuilder Configure(DbContextOptionsBuilder options, NpgsqlDataSource dataSource) =>
@@ -46,6 +48,7 @@ public sealed class CarRecommenderDb(DbContextOptions<CarRecommenderDb> options)
         ConfigurePipelineTables(modelBuilder);
         ConfigureMarketplace(modelBuilder);
         ConfigureMarketPrices(modelBuilder);
+        ConfigureRanking(modelBuilder);
     }
 
     private static void ConfigureMarketPrices(ModelBuilder modelBuilder)
@@ -73,6 +76,25 @@ public sealed class CarRecommenderDb(DbContextOptions<CarRecommenderDb> options)
         // a switch replaces one market's rows; deal= filters read the deviation
         prices.HasIndex(x => x.Currency);
         prices.HasIndex(x => x.ModelId);
+    }
+
+    private static void ConfigureRanking(ModelBuilder modelBuilder)
+    {
+        var impressions = modelBuilder.Entity<Impression>();
+        impressions.ToTable("impressions");
+        // one per list and listing: a client reporting the same impression twice stores it once
+        impressions.HasKey(x => new { x.ListId, x.ListingId });
+        impressions.HasOne<ServedList>().WithMany().HasForeignKey(x => x.ListId).OnDelete(DeleteBehavior.Cascade);
+        impressions.HasIndex(x => x.RecordedAt);
+
+        var rankers = modelBuilder.Entity<RankerModelRecord>();
+        rankers.ToTable("ranker_models");
+        rankers.Property(x => x.Id).UseIdentityByDefaultColumn();
+        rankers.Property(x => x.Importances).HasColumnType("jsonb");
+        rankers.Property(x => x.Comparison).HasColumnType("jsonb");
+        rankers.HasIndex(x => x.TrainedAt);
+        // at most one serving model, held by the database
+        rankers.HasIndex(x => x.Serving).IsUnique().HasFilter("serving").HasDatabaseName("ix_ranker_models_one_serving");
     }
 
     private static void ConfigureMarketplace(ModelBuilder modelBuilder)

@@ -1,4 +1,5 @@
 using CarRecommender.Core.Recommendation.Experiments;
+using CarRecommender.Core.Recommendation.Ranking;
 using CarRecommender.Core.Recommendation.Rules;
 using CarRecommender.Core.Recommendation.Sources;
 using CarRecommender.Core.Recommendation.Store;
@@ -23,8 +24,10 @@ public static class EngineServices
         services.AddSingleton(sp => new ExperimentRegistry(sp.GetRequiredService<NpgsqlDataSource>(), settings, sp.GetService<TimeProvider>()));
         services.AddScoped<ITasteLoader, PostgresTasteLoader>();
         services.AddScoped<IRetrieval, CatalogueRetrieval>();
-        services.AddScoped(sp => new RecommendationEngine(sp.GetRequiredService<ITasteLoader>(), sp.GetRequiredService<IRetrieval>(), settings));
-        services.AddScoped<RecommendationStore>();
+        services.AddSingleton(sp => new ServingRanker(sp.GetRequiredService<NpgsqlDataSource>(), sp.GetService<TimeProvider>()));
+        services.AddScoped(sp => new RecommendationEngine(sp.GetRequiredService<ITasteLoader>(), sp.GetRequiredService<IRetrieval>(), settings, null,
+            sp.GetRequiredService<ServingRanker>()));
+        services.AddScoped(sp => new RecommendationStore(sp.GetRequiredService<Data.CarRecommenderDb>(), sp.GetRequiredService<ServingRanker>()));
         services.AddScoped<ListRefresh>();
         return services;
     }

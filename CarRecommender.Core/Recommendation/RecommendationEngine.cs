@@ -9,10 +9,12 @@ namespace CarRecommender.Core.Recommendation;
 /// list refresh compose it over PostgreSQL (<see cref="Taste.PostgresTasteLoader"/>, <see cref="Sources.CatalogueRetrieval"/>);
 /// the offline evaluation over a catalogue in memory (<see cref="Evaluation.HybridRecommender"/>). Either way: the
 /// user's taste → candidates from every source the settings run → the ranker → the post-processors (boosts, then
-/// diversity with the seller cap and promoted slots) → a reason for each pick (and a note for a great or good deal).
-/// The settings are the engine's defaults (configuration) unless the request carries an experiment variant's.
+/// diversity with the seller cap and promoted slots) → a reason for each pick. The settings are the engine's defaults
+/// (configuration) unless the request carries an experiment variant's. The ranker is the learned one when the settings
+/// ask for it and a model serves (<see cref="ServingRanker"/>), else the blend.
 /// </summary>
-public sealed class RecommendationEngine(ITasteLoader tastes, IRetrieval retrieval, EngineSettings? defaults = null, RetrievalOptions? depth = null)
+public sealed class RecommendationEngine(ITasteLoader tastes, IRetrieval retrieval, EngineSettings? defaults = null, RetrievalOptions? depth = null,
+    ServingRanker? ranker = null)
 {
     public EngineSettings Defaults { get; } = defaults ?? EngineSettings.Default;
 
@@ -23,7 +25,7 @@ public sealed class RecommendationEngine(ITasteLoader tastes, IRetrieval retriev
         new(tastes, retrieval, ranking is null ? null : EngineSettings.Default with { Ranking = ranking }, depth);
 
     /// <summary>The same engine for another kind of visitor (an anonymous session's taste).</summary>
-    public RecommendationEngine With(ITasteLoader other) => new(other, retrieval, Defaults, Depth);
+    public RecommendationEngine With(ITasteLoader other) => new(other, retrieval, Defaults, Depth, ranker);
 
     /// <summary>The user's best listings for the request, or null when there is no such user.</summary>
     public async ValueTask<RecommendationResult?> RecommendAsync(RecommendationRequest request, CancellationToken ct)
@@ -32,15 +34,21 @@ public sealed class RecommendationEngine(ITasteLoader tastes, IRetrieval retriev
         var settings = request.Settings ?? Defaults;
         var query = Depth.Query(user.Taste, request.Limit, request.Exclude) with { Now = request.Now, Settings = settings };
         var candidates = await retrieval.RetrieveAsync(user, request, query, ct);
-        return new RecommendationResult(Rank(user, candidates, query.Excluded, request.Limit, request.Now, settings), user.VectorsAsOf, candidates.Count);
+        var model = settings.UsesLearnedRanker && ranker is not null ? await ranker.CurrentAsync(ct) : ServedModel.None;
+        return new RecommendationResult(Rank(user, candidates, query.Excluded, request.Limit, request.Now, settings, model.Model), user.VectorsAsOf,
+            candidates.Count)
+        {
+            RankerVersion = model.Model is null ? null : model.Version,
+        };
     }
 
     /// <summary>
     /// The pure half: the candidates de-duplicated, the excluded ones dropped and each placed relative to the user, then
-    /// ranked, post-processed and explained.
+    /// ranked (by <paramref name="model"/> when the settings use the learned ranker, else by the blend), post-processed
+    /// and explained.
     /// </summary>
     public IReadOnlyList<RankedListing> Rank(UserContext user, IReadOnlyList<Candidate> candidates, IReadOnlySet<long> excluded, int limit,
-        DateTimeOffset now, EngineSettings? settings = null)
+        DateTimeOffset now, EngineSettings? settings = null, RankerModel? model = null)
     {
         settings ??= Defaults;
         if (limit <= 0) return [];
@@ -50,7 +58,8 @@ public sealed class RecommendationEngine(ITasteLoader tastes, IRetrieval retriev
                 : c)
             .ToList();
         if (pool.Count == 0) return [];
-        var ranked = new BlendRanker(settings.Ranking).Score(user.Taste, pool, now);
+        IRanker ranker = settings.UsesLearnedRanker && model is not null ? new LearnedRanker(model, settings.Ranking) : new BlendRanker(settings.Ranking);
+        var ranked = ranker.Score(user.Taste, pool, now);
         foreach (var post in ListRules.PostProcessors(settings)) ranked = post.Apply(user.Taste, ranked, limit, now);
         return ranked.Take(limit)
             .Select(s => new RankedListing(s.Candidate.ListingId, Math.Round(s.Score, 4), s.Source,

@@ -20,8 +20,11 @@ public sealed record RecommendationRequest(long UserId, ListingFilter? Filter, i
 /// <summary>The user as every stage sees them, and the version of their vectors (users.vectors_updated_at) it read.</summary>
 public sealed record UserContext(UserTaste Taste, double? Latitude, double? Longitude, DateTimeOffset? VectorsAsOf);
 
-/// <summary>A ranked list and what it was computed from.</summary>
-public sealed record RecommendationResult(IReadOnlyList<RankedListing> Items, DateTimeOffset? VectorsAsOf, int Candidates);
+/// <summary>A ranked list and what it was computed from (<see cref="RankerVersion"/>: the learned model that ranked it, if one did).</summary>
+public sealed record RecommendationResult(IReadOnlyList<RankedListing> Items, DateTimeOffset? VectorsAsOf, int Candidates)
+{
+    public long? RankerVersion { get; init; }
+}
 
 /// <summary>Stage 1: who the user is to the engine (vectors, history, car-model affinity); null when there is no such user.</summary>
 public interface ITasteLoader

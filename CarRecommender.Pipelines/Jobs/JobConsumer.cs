@@ -99,6 +99,7 @@ public sealed partial class JobConsumer(IServiceProvider services, NpgsqlDataSou
                 JobKinds.Retrain => jobs.RetrainAsync(progress, ct),
                 JobKinds.Evaluate => jobs.EvaluateAsync(progress, ct),
                 JobKinds.PriceModel => jobs.PriceModelAsync(progress, ct),
+                JobKinds.TrainRanker => jobs.TrainRankerAsync(progress, ct),
                 _ => Task.FromResult(new JobOutcome(null, $"unknown job kind '{kind}'")),
             }, ct);
         }

@@ -15,13 +15,23 @@ public sealed record JobOutcome(string? Result, string? Error, IReadOnlyList<Eva
 /// (<see cref="AlsTrainer"/>, <see cref="Evaluator"/>); the trainer's advisory lock keeps an operator's retrain from
 /// overlapping the scheduled one (it fails with that reason instead).
 /// </summary>
-public sealed class ModelJobs(NpgsqlDataSource dataSource, AlsSettings als, CarRecommenderMetrics metrics, Pricing.PriceModelTrainer prices)
+public sealed class ModelJobs(NpgsqlDataSource dataSource, AlsSettings als, RankerSettings ranker, Core.Recommendation.Rules.EngineSettings engine,
+    IServiceScopeFactory scopes, CarRecommenderMetrics metrics, Pricing.PriceModelTrainer prices)
 {
     /// <summary>Every market's price model retrained and switched in (<see cref="Pricing.PriceModelTrainer"/>).</summary>
     public async Task<JobOutcome> PriceModelAsync(IProgress<LoadProgress> progress, CancellationToken ct)
     {
         var trained = await prices.TrainAsync(null, "admin", progress, ct);
         return new JobOutcome(trained.Count == 0 ? "No active listings: nothing to price." : string.Join("; ", trained.Select(t => t.Describe())), null);
+    }
+
+    /// <summary>The learned ranker trained on the served lists and compared with the blend (<see cref="RankerTrainer"/>); it serves if it wins.</summary>
+    public async Task<JobOutcome> TrainRankerAsync(IProgress<LoadProgress> progress, CancellationToken ct)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<CarRecommenderDb>();
+        var report = await new RankerTrainer(dataSource).TrainAsync(db, ranker, engine.Ranking, progress, ct);
+        return new JobOutcome(report.Summary, null);
     }
 
     public async Task<JobOutcome> RetrainAsync(IProgress<LoadProgress> progress, CancellationToken ct)

@@ -44,7 +44,7 @@ public static class EventsBench
             .WithEnvironment("RateLimits__Events__PerSecond", "10000000").WithEnvironment("RateLimits__Events__Burst", "10000000")
             .WithEnvironment("RateLimits__Tokens__PerMinute", "100000");
         // no scheduled retrain while measuring (it would replace every user's vectors mid-run)
-        builder.CreateResourceBuilder<ProjectResource>("pipelines").WithEnvironment("Als__RetrainMinutes", "0");
+        builder.CreateResourceBuilder<ProjectResource>("pipelines").WithEnvironment("Als__RetrainMinutes", "0").WithEnvironment("Ranker__RetrainMinutes", "0");
         await using var app = await builder.BuildAsync();
         await app.StartAsync();
         foreach (var name in new[] { "api", "pipelines" }) await app.ResourceNotifications.WaitForResourceHealthyAsync(name);

@@ -52,7 +52,7 @@ public static class RecommendBench
             .AddFilter("Aspire.", LogLevel.None).AddFilter("Microsoft.", LogLevel.None).AddProvider(serviceLog));
         // no scheduled retrain and no sweep while measuring: lists are made on first request and by the event pipeline
         builder.CreateResourceBuilder<ProjectResource>("pipelines")
-            .WithEnvironment("Als__RetrainMinutes", "0").WithEnvironment("Recommendations__Sweep", "false");
+            .WithEnvironment("Als__RetrainMinutes", "0").WithEnvironment("Ranker__RetrainMinutes", "0").WithEnvironment("Recommendations__Sweep", "false");
         // the API on its own port (5080), as a deployment serves it: DCP's development proxy adds a hop that costs
         // as much CPU as the request on this 2-core machine; --proxy measures through it instead
         var proxied = args.Contains("--proxy");

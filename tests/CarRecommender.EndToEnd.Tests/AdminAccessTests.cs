@@ -17,6 +17,7 @@ public sealed class AdminAccessTests(AppFixture fixture)
     [InlineData("/listings/1")]
     [InlineData("/vectors")]
     [InlineData("/pipelines")]
+    [InlineData("/ranker")]
     public async Task Admin_console_pages_send_anonymous_visitors_to_the_sign_in_page(string path)
     {
         using var handler = new HttpClientHandler { AllowAutoRedirect = false };
@@ -31,7 +32,7 @@ public sealed class AdminAccessTests(AppFixture fixture)
     }
 
     /// <summary>Every page of the admin console.</summary>
-    private static readonly string[] AdminPages = ["/", "/users", "/users/1", "/listings", "/listings/1", "/vectors", "/pipelines"];
+    private static readonly string[] AdminPages = ["/", "/users", "/users/1", "/listings", "/listings/1", "/vectors", "/pipelines", "/ranker"];
 
     [Fact]
     public async Task Admin_console_pages_open_for_the_admin_and_stay_shut_to_users_A_and_B_even_with_their_api_tokens()

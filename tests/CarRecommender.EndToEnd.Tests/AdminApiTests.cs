@@ -40,6 +40,12 @@ public sealed class AdminApiTests(AppFixture fixture)
             }),
             ("/api/admin/models?limit=3", j => Assert.InRange(j.GetArrayLength(), 0, 3)),
             ("/api/admin/price-models", j => Assert.Equal(JsonValueKind.Array, j.ValueKind)),
+            ("/api/admin/click-through?days=3", j =>
+            {
+                Assert.Equal(3, j.GetProperty("days").GetInt32());
+                Assert.Equal(JsonValueKind.Array, j.GetProperty("positions").ValueKind);
+            }),
+            ("/api/admin/ranker", j => Assert.True(j.TryGetProperty("serving", out _) && j.TryGetProperty("latest", out _))),
             ($"/api/admin/users/{userId}/detail", j =>
             {
                 Assert.Equal(userId, j.GetProperty("id").GetInt64());

@@ -43,7 +43,8 @@ public sealed class AppFixture : IAsyncLifetime
         // Every retrain tunes itself for up to Als:Search:MaxSeconds (300 s) first: the worker's start-up retrains (the outage
         // tests start several workers) and the jobs tests' retrains held the trainer's lock for minutes each. The tests check
         // that retrains happen and serve, not the search's depth (ModelSearchTests cover that), so a worker here tunes for 20 s.
-        builder.CreateResourceBuilder<ProjectResource>("pipelines").WithEnvironment("Als__Search__MaxSeconds", "20");
+        builder.CreateResourceBuilder<ProjectResource>("pipelines").WithEnvironment("Als__Search__MaxSeconds", "20").WithEnvironment("Ranker__RetrainMinutes", "0");
+        // The ranker retrains only when a test asks (RankerTrainingTests): a scheduled model would change other tests' lists.
         // The worker trains the demo catalogue's price model at start-up, beside the ALS retrain and the seed's list
         // refreshes: the tests check that estimates, ratings and versions appear, not the model's last per cent of accuracy
         // (PricingTests in Core cover that), so the worker fits 100 trees on 2 folds here.

@@ -325,6 +325,41 @@ namespace CarRecommender.Core.Data.Migrations
                     b.ToTable("imports", (string)null);
                 });
 
+            modelBuilder.Entity("CarRecommender.Core.Domain.Impression", b =>
+                {
+                    b.Property<Guid>("ListId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("list_id");
+
+                    b.Property<long>("ListingId")
+                        .HasColumnType("bigint")
+                        .HasColumnName("listing_id");
+
+                    b.Property<int>("Position")
+                        .HasColumnType("integer")
+                        .HasColumnName("position");
+
+                    b.Property<DateTimeOffset>("RecordedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("recorded_at");
+
+                    b.Property<Guid?>("SessionId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("session_id");
+
+                    b.Property<long?>("UserId")
+                        .HasColumnType("bigint")
+                        .HasColumnName("user_id");
+
+                    b.HasKey("ListId", "ListingId")
+                        .HasName("pk_impressions");
+
+                    b.HasIndex("RecordedAt")
+                        .HasDatabaseName("ix_impressions_recorded_at");
+
+                    b.ToTable("impressions", (string)null);
+                });
+
             modelBuilder.Entity("CarRecommender.Core.Domain.Interaction", b =>
                 {
                     b.Property<long>("Id")
@@ -1127,6 +1162,60 @@ namespace CarRecommender.Core.Data.Migrations
                     b.ToTable("processed_events", (string)null);
                 });
 
+            modelBuilder.Entity("CarRecommender.Core.Domain.RankerModelRecord", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityByDefaultColumn(b.Property<long>("Id"));
+
+                    b.Property<string>("Comparison")
+                        .IsRequired()
+                        .HasColumnType("jsonb")
+                        .HasColumnName("comparison");
+
+                    b.Property<string>("Importances")
+                        .IsRequired()
+                        .HasColumnType("jsonb")
+                        .HasColumnName("importances");
+
+                    b.Property<byte[]>("Model")
+                        .IsRequired()
+                        .HasColumnType("bytea")
+                        .HasColumnName("model");
+
+                    b.Property<bool>("Serving")
+                        .HasColumnType("boolean")
+                        .HasColumnName("serving");
+
+                    b.Property<DateTimeOffset>("TrainedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("trained_at");
+
+                    b.Property<int>("TrainingLists")
+                        .HasColumnType("integer")
+                        .HasColumnName("training_lists");
+
+                    b.Property<bool>("Wins")
+                        .HasColumnType("boolean")
+                        .HasColumnName("wins");
+
+                    b.HasKey("Id")
+                        .HasName("pk_ranker_models");
+
+                    b.HasIndex("Serving")
+                        .IsUnique()
+                        .HasDatabaseName("ix_ranker_models_one_serving")
+                        .HasFilter("serving");
+
+                    b.HasIndex("TrainedAt")
+                        .HasDatabaseName("ix_ranker_models_trained_at");
+
+                    b.ToTable("ranker_models", (string)null);
+                });
+
             modelBuilder.Entity("CarRecommender.Core.Domain.RecommendationList", b =>
                 {
                     b.Property<long>("UserId")
@@ -1460,6 +1549,16 @@ namespace CarRecommender.Core.Data.Migrations
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
                         .HasConstraintName("fk_import_rejections_imports_import_id");
+                });
+
+            modelBuilder.Entity("CarRecommender.Core.Domain.Impression", b =>
+                {
+                    b.HasOne("CarRecommender.Core.Domain.ServedList", null)
+                        .WithMany()
+                        .HasForeignKey("ListId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_impressions_served_lists_list_id");
                 });
 
             modelBuilder.Entity("CarRecommender.Core.Domain.Interaction", b =>

@@ -57,12 +57,28 @@ public sealed class BlendRanker(RankingOptions? options = null) : IRanker
 
     public IReadOnlyList<ScoredCandidate> Score(UserTaste user, IReadOnlyList<Candidate> candidates, DateTimeOffset now)
     {
+        var scored = Blend(user, candidates, now).Scored;
+        Array.Sort(scored, ScoredCandidate.BestFirst);
+        return scored;
+    }
+
+    /// <summary>
+    /// Every candidate's blend in the candidates' order, with the raw signals it was made of (the learned ranker's
+    /// features start from them).
+    /// </summary>
+    public BlendScores Blend(UserTaste user, IReadOnlyList<Candidate> candidates, DateTimeOffset now)
+    {
         var o = Options;
         var history = user.History.ToDictionary(h => h.ListingId);
-        var content = Normalise(candidates.Select(c => user.Content is { } u && c.Content is { } v ? (double?)Cosine(u, v) : null));
-        var collaborative = Normalise(candidates.Select(c => user.Latent is { } u && c.Latent is { } v ? (double?)TensorPrimitives.Dot(u, v) : null));
-        var carModel = Normalise(candidates.Select(c => user.CarModels.Of(c.Make, c.Model)?.Score));
-        var trending = Normalise(candidates.Select(c => (double?)Trending.Score(c.TrendKey, now)));
+        var raw = new BlendSignals(
+            candidates.Select(c => user.Content is { } u && c.Content is { } v ? (double?)Cosine(u, v) : null).ToArray(),
+            candidates.Select(c => user.Latent is { } u && c.Latent is { } v ? (double?)TensorPrimitives.Dot(u, v) : null).ToArray(),
+            candidates.Select(c => user.CarModels.Of(c.Make, c.Model)?.Score).ToArray(),
+            candidates.Select(c => Trending.Score(c.TrendKey, now)).ToArray());
+        var content = Normalise(raw.Content);
+        var collaborative = Normalise(raw.Latent);
+        var carModel = Normalise(raw.CarModel);
+        var trending = Normalise(raw.Trending.Select(t => (double?)t));
         var (wc, wl, wm, wt) = Weights(user, o);
 
         var scored = new ScoredCandidate[candidates.Count];
@@ -82,8 +98,7 @@ public sealed class BlendRanker(RankingOptions? options = null) : IRanker
                 : RecommendationSource.Trending;
             scored[i] = new ScoredCandidate(candidates[i], score, source);
         }
-        Array.Sort(scored, ScoredCandidate.BestFirst);
-        return scored;
+        return new BlendScores(scored, raw);
     }
 
     public static double Cosine(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
@@ -96,10 +111,16 @@ public sealed class BlendRanker(RankingOptions? options = null) : IRanker
     /// <summary>Min–max to [0, 1] over the candidates; a missing score is 0, and so is a constant one (it tells nothing apart).</summary>
     private static double[] Normalise(IEnumerable<double?> values)
     {
-        var v = values.ToArray();
+        var v = values as double?[] ?? values.ToArray();
         var present = v.Where(x => x is not null).Select(x => x!.Value).ToList();
         if (present.Count == 0) return new double[v.Length];
         var (min, max) = (present.Min(), present.Max());
         return v.Select(x => x is not { } value || max <= min ? 0 : (value - min) / (max - min)).ToArray();
     }
 }
+
+/// <summary>The blend's raw signals per candidate, before normalisation (null: the user or the listing lacks the vector or model).</summary>
+public sealed record BlendSignals(double?[] Content, double?[] Latent, double?[] CarModel, double[] Trending);
+
+/// <summary>The blend of every candidate in the candidates' order (not sorted), and the raw signals it came from.</summary>
+public sealed record BlendScores(ScoredCandidate[] Scored, BlendSignals Signals);

@@ -30,6 +30,14 @@ public sealed record EngineSettings
     public BusinessRules Rules { get; init; } = new();
     /// <summary>The candidate sources that run (null: all of <see cref="SourceNames"/>).</summary>
     public IReadOnlyList<string>? Sources { get; init; }
+    /// <summary>
+    /// Which ranker orders the candidates: <c>learned</c> (the newest learned model that won its offline comparison, or
+    /// the blend while none has) or <c>blend</c> (the hand-tuned blend only), so an experiment can compare the two.
+    /// </summary>
+    public string Ranker { get; init; } = RankerLearned;
+
+    public const string RankerLearned = "learned";
+    public const string RankerBlend = "blend";
 
     public static readonly EngineSettings Default = new();
 
@@ -43,6 +51,16 @@ public sealed record EngineSettings
     [JsonIgnore]
     public string Fingerprint => Fingerprints.GetValue(this, static s =>
         Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(JsonSerializer.Serialize(s, Json))))[..16]);
+
+    /// <summary>
+    /// What keys a stored list: the <see cref="Fingerprint"/>, and the learned model's version when the learned ranker
+    /// ranked it, so a list ranked by an older model is re-ranked once a newer one serves.
+    /// </summary>
+    public string StoreKey(long? rankerVersion) =>
+        UsesLearnedRanker && rankerVersion is { } v ? $"{Fingerprint}-r{v}" : Fingerprint;
+
+    [JsonIgnore]
+    public bool UsesLearnedRanker => string.Equals(Ranker, RankerLearned, StringComparison.OrdinalIgnoreCase);
 
     // by reference, not in a field: `with` copies fields, and a copy with other values must not inherit the hash
     private static readonly ConditionalWeakTable<EngineSettings, string> Fingerprints = new();
@@ -78,6 +96,8 @@ public sealed record EngineSettings
         if (r.MaxPerModel < 1) throw new ArgumentException("ranking.maxPerModel must be at least 1.");
         if (r.CollaborativeMax is < 0 or > 1) throw new ArgumentException("ranking.collaborativeMax must be between 0 and 1.");
         if (r.SeenPenalty is < 0 or > 1) throw new ArgumentException("ranking.seenPenalty must be between 0 and 1.");
+        if (!string.Equals(Ranker, RankerLearned, StringComparison.OrdinalIgnoreCase) && !string.Equals(Ranker, RankerBlend, StringComparison.OrdinalIgnoreCase))
+            throw new ArgumentException($"ranker must be \"{RankerLearned}\" or \"{RankerBlend}\".");
         if (Sources is { } sources)
         {
             if (sources.Count == 0) throw new ArgumentException("sources must name at least one source.");

@@ -23,7 +23,7 @@ public sealed record StoredList(DateTimeOffset ComputedAt, IReadOnlyList<StoredP
 /// with scores, sources and reasons). The worker writes it after every change to a user's vectors; the API reads it,
 /// and writes it only when it had to compute an unfiltered list itself (no list yet, or one gone stale).
 /// </summary>
-public sealed class RecommendationStore(CarRecommenderDb db)
+public sealed class RecommendationStore(CarRecommenderDb db, ServingRanker? ranker = null)
 {
     /// <summary>How many recommendations a precomputed list holds (and so the largest unfiltered limit it serves).</summary>
     public const int ListSize = 50;
@@ -80,7 +80,9 @@ public sealed class RecommendationStore(CarRecommenderDb db)
                 }).ToList(),
             })
             .SingleOrDefaultAsync(ct);
-        if (stored is null || stored.Size < limit || stored.Settings != settings.Fingerprint || stored.PromotionsChanged
+        // a list ranked by an older learned model (or by the blend before a model served) is ranked afresh
+        var key = settings.StoreKey(settings.UsesLearnedRanker && ranker is not null ? (await ranker.CurrentAsync(ct)).Version : null);
+        if (stored is null || stored.Size < limit || stored.Settings != key || stored.PromotionsChanged
             || TooOld(stored.ComputedAt, stored.Cold))
             return null;
         // sold listings took the list below the limit, or the filter keeps too few: rank afresh rather than serve it short
@@ -149,7 +151,7 @@ public sealed class RecommendationStore(CarRecommenderDb db)
             INSERT INTO recommendations (user_id, computed_at, vectors_as_of, listing_ids, scores, sources, reasons, notes, settings)
             SELECT {userId}, now(), {result.VectorsAsOf}, coalesce(array_agg(x.id ORDER BY x.ord), ARRAY[]::bigint[]), coalesce(array_agg(x.score ORDER BY x.ord), ARRAY[]::real[]),
                    coalesce(array_agg(x.source ORDER BY x.ord), ARRAY[]::text[]), coalesce(array_agg(x.reason ORDER BY x.ord), ARRAY[]::text[]),
-                   coalesce(array_agg(x.notes ORDER BY x.ord), ARRAY[]::text[]), {settings.Fingerprint}
+                   coalesce(array_agg(x.notes ORDER BY x.ord), ARRAY[]::text[]), {settings.StoreKey(result.RankerVersion)}
             FROM unnest({ranked.Select(r => r.ListingId).ToArray()}::bigint[], {ranked.Select(r => (float)r.Score).ToArray()}::real[],
                         {ranked.Select(r => r.Source.ToString()).ToArray()}::text[], {ranked.Select(r => r.Reason).ToArray()}::text[],
                         {ranked.Select(r => string.Join('\n', r.Notes)).ToArray()}::text[])
@@ -185,7 +187,8 @@ public sealed class RecommendationStore(CarRecommenderDb db)
             SELECT u.id FROM users u LEFT JOIN recommendations r ON r.user_id = u.id
             WHERE u.vectors_updated_at IS NOT NULL
               AND (r.computed_at IS NULL OR r.vectors_as_of IS DISTINCT FROM u.vectors_updated_at
-                   OR r.computed_at < (SELECT max(created_at) FROM model_versions))
+                   OR r.computed_at < (SELECT max(created_at) FROM model_versions)
+                   OR r.computed_at < (SELECT max(trained_at) FROM ranker_models WHERE serving))
             ORDER BY r.computed_at NULLS FIRST
             LIMIT $1
             """);

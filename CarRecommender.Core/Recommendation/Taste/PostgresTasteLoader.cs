@@ -17,7 +17,13 @@ public sealed class PostgresTasteLoader(CarRecommenderDb db) : ITasteLoader
     /// <summary>How much of a user's history ranking looks at (most recent listings first).</summary>
     public const int HistoryLimit = 300;
 
-    public async ValueTask<UserContext?> LoadAsync(long userId, CancellationToken ct)
+    public ValueTask<UserContext?> LoadAsync(long userId, CancellationToken ct) => LoadAsync(userId, null, ct);
+
+    /// <summary>
+    /// The user as ranking saw them at <paramref name="asOf"/> (null: now), as near as the database can tell: the history
+    /// is the events before it, but the vectors and the car-model links are today's (neither is versioned per user).
+    /// </summary>
+    public async ValueTask<UserContext?> LoadAsync(long userId, DateTimeOffset? asOf, CancellationToken ct)
     {
         var user = await db.Users.AsNoTracking().Where(u => u.Id == userId)
             .Select(u => new { u.ContentVector, u.LatentVector, u.InteractionCount, u.Latitude, u.Longitude, u.VectorsUpdatedAt })
@@ -28,7 +34,7 @@ public sealed class PostgresTasteLoader(CarRecommenderDb db) : ITasteLoader
         if (opened) await conn.OpenAsync(ct);
         try
         {
-            var history = await HistoryAsync(conn, userId, ct);
+            var history = await HistoryAsync(conn, userId, asOf, ct);
             var taste = new UserTaste(user.ContentVector?.ToArray(), user.LatentVector?.ToArray(), user.InteractionCount, history)
             {
                 CarModels = await CarModelAffinityAsync(conn, history, ct),
@@ -41,7 +47,7 @@ public sealed class PostgresTasteLoader(CarRecommenderDb db) : ITasteLoader
         }
     }
 
-    private static async Task<List<HistoryItem>> HistoryAsync(NpgsqlConnection conn, long userId, CancellationToken ct)
+    private static async Task<List<HistoryItem>> HistoryAsync(NpgsqlConnection conn, long userId, DateTimeOffset? asOf, CancellationToken ct)
     {
         await using var cmd = new NpgsqlCommand($"""
             SELECT h.listing_id, l.make, l.model, l.year, h.strongest, h.dismissed, l.content_vector, f.factors,
@@ -50,18 +56,19 @@ public sealed class PostgresTasteLoader(CarRecommenderDb db) : ITasteLoader
                    coalesce((SELECT p.price FROM price_history p WHERE p.listing_id = h.listing_id AND p.changed_at <= h.last_at
                              ORDER BY p.changed_at DESC, p.id DESC LIMIT 1),
                             (SELECT p.previous_price FROM price_history p WHERE p.listing_id = h.listing_id AND p.changed_at > h.last_at
-                             ORDER BY p.changed_at, p.id LIMIT 1)) - l.price AS price_drop
+                             ORDER BY p.changed_at, p.id LIMIT 1)) - l.price AS price_drop, l.price
             FROM (SELECT listing_id,
                          {EventCatalogue.SqlStrongest} AS strongest,
                          {EventCatalogue.SqlVetoed} AS dismissed,
                          max(occurred_at) AS last_at
-                  FROM interactions WHERE user_id = $1
+                  FROM interactions WHERE user_id = $1 AND ($3::timestamptz IS NULL OR occurred_at < $3)
                   GROUP BY listing_id ORDER BY last_at DESC LIMIT $2) h
             JOIN listings l ON l.id = h.listing_id
             LEFT JOIN listing_factors f ON f.listing_id = h.listing_id
             """, conn);
         cmd.Parameters.AddWithValue(userId);
         cmd.Parameters.AddWithValue(HistoryLimit);
+        cmd.Parameters.Add(new NpgsqlParameter { Value = (object?)asOf ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.TimestampTz });
         var history = new List<HistoryItem>();
         await using var reader = await cmd.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct))
@@ -71,6 +78,7 @@ public sealed class PostgresTasteLoader(CarRecommenderDb db) : ITasteLoader
                 reader.IsDBNull(7) ? null : reader.GetFieldValue<Vector>(7).ToArray())
             {
                 PriceDrop = reader.IsDBNull(8) || reader.GetInt32(8) <= 0 ? null : reader.GetInt32(8),
+                Price = reader.GetInt32(9),
             });
         return history;
     }
