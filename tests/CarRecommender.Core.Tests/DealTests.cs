@@ -58,7 +58,11 @@ public sealed class DealTests
     [InlineData(-0.20, 0.02)]
     [InlineData(-0.50, 0.02)]
     public void The_deal_bonus_grows_with_the_discount_up_to_twenty_percent(double? deviation, double bonus) =>
-        Assert.Equal(bonus, new RankingOptions().DealBonus(deviation), 10);
+        Assert.Equal(bonus, new RankingOptions(DealWeight: 0.02).DealBonus(deviation), 10);
+
+    [Fact]
+    public void The_blend_gives_no_deal_bonus_unless_an_operator_sets_one() =>
+        Assert.Equal(0, new RankingOptions().DealBonus(-0.5));
 
     [Fact]
     public void Of_two_equally_liked_cars_the_one_under_its_market_price_ranks_first()
@@ -66,7 +70,7 @@ public sealed class DealTests
         float[] taste = [1, 0, 0];
         var fair = Car(1, deviation: 0.02);
         var bargain = Car(2, deviation: -0.15);
-        var ranked = new BlendRanker().Score(new UserTaste(taste, null, 5, []), [fair, bargain], Now);
+        var ranked = new BlendRanker(new RankingOptions(DealWeight: 0.02)).Score(new UserTaste(taste, null, 5, []), [fair, bargain], Now);
         Assert.Equal(2, ranked[0].Candidate.ListingId);
         Assert.Equal(0.015, ranked[0].Score - ranked[1].Score, 6);
     }

@@ -18,12 +18,15 @@ namespace CarRecommender.Core.Recommendation.Ranking;
 /// are blends in [0, 1], so 1 brings it to the top), instead of the seen penalty.</param>
 /// <param name="DealWeight">Added to the score of a car priced below its market estimate, in full at
 /// <see cref="DealFullAt"/> below (<see cref="DealBonus"/>): small, so a bargain moves up among cars the user likes as
-/// much, never over one they like clearly more. At 0.05 a shopper saving convertibles over €25,000 got five cheap
-/// bargains in their top 10 (the scores of a top 10 often span less than 0.1); 0.02 breaks near-ties.</param>
+/// much, never over one they like clearly more. 0 by default: the blend's weights are the ones the offline evaluation
+/// tuned, and how much buyers care about a deal is what the learned ranker learns from their contacts (its deal-deviation
+/// feature). At 0.05 a shopper saving convertibles over €25,000 got five cheap bargains in their top 10 (the scores of a
+/// top 10 often span less than 0.1), and even 0.02 sometimes took one of them below six of ten; an operator or an
+/// experiment variant may still set it (<c>ranking.dealWeight</c>).</param>
 public sealed record RankingOptions(
     double CollaborativeMax = 0.8, double CollaborativeHalfHistory = 10, double TrendingCold = 0.5, double TrendingHalfHistory = 3,
     double SeenPenalty = 0.5, double Lambda = 0.95, int MaxPerModel = 3, double NearKm = 100, double CarModelShare = 0.1,
-    double PriceDropBoost = 1.0, double DealWeight = 0.02)
+    double PriceDropBoost = 1.0, double DealWeight = 0)
 {
     /// <summary>The deviation below the estimate at which the deal bonus is full (20 % below).</summary>
     public const double DealFullAt = 0.2;
